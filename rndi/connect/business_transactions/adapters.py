@@ -1,0 +1,118 @@
+"""Selecting the transaction that applies to a request and running it safely."""
+
+from typing import Iterable, List, Optional
+
+from connect.eaas.core.responses import BackgroundResponse
+
+from rndi.connect.business_transactions.contracts import (
+    AnyBackgroundTransaction,
+    BackgroundTransaction,
+    FnBackgroundCompensation,
+    FnBackgroundExecution,
+    FnBackgroundPredicate,
+)
+from rndi.connect.business_transactions.exceptions import TransactionException
+
+
+class TupleBackgroundTransaction(BackgroundTransaction):
+    """A transaction made of functions: ``(name, predicate, execution, compensation)``.
+
+    Without a compensation, ``compensate`` re-raises the error ``execute`` raised.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        predicate: FnBackgroundPredicate,
+        execution: FnBackgroundExecution,
+        compensation: Optional[FnBackgroundCompensation] = None,
+    ) -> None:
+        for role, fn in (("predicate", predicate), ("execution", execution)):
+            if not callable(fn):
+                raise TransactionException.invalid(
+                    f"Transaction '{name}': the {role} must be callable, got {fn!r}."
+                )
+        if compensation is not None and not callable(compensation):
+            raise TransactionException.invalid(
+                f"Transaction '{name}': the compensation must be callable or None, "
+                f"got {compensation!r}."
+            )
+        self._name = name
+        self._predicate = predicate
+        self._execution = execution
+        self._compensation = compensation
+
+    def name(self) -> str:
+        return self._name
+
+    def should_execute(self, request: dict) -> bool:
+        return self._predicate(request)
+
+    def execute(self, request: dict) -> BackgroundResponse:
+        return self._execution(request)
+
+    def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
+        if self._compensation is None:
+            raise e
+        return self._compensation(request, e)
+
+
+def _adapt(transaction: object) -> BackgroundTransaction:
+    if isinstance(transaction, BackgroundTransaction):
+        return transaction
+    if isinstance(transaction, tuple) and len(transaction) in (3, 4):
+        return TupleBackgroundTransaction(*transaction)
+    raise TransactionException.invalid(
+        f"Expected a BackgroundTransaction instance or a tuple (name, predicate, "
+        f"execution[, compensation]), got {transaction!r}."
+    )
+
+
+def select(
+    transactions: Iterable[Optional[AnyBackgroundTransaction]], request: dict
+) -> BackgroundTransaction:
+    """Return the first transaction whose ``should_execute(request)`` is true.
+
+    Entries are consumed in order and no further than the selected one, so a lazy
+    iterable builds only what it must. Falsy entries are skipped, tuples adapted.
+
+    Raises:
+        InvalidTransaction: an entry is neither a transaction nor a tuple.
+        TransactionNotSelected: no transaction applies.
+    """
+    considered: List[str] = []
+    for entry in transactions:
+        if not entry:
+            continue
+        transaction = _adapt(entry)
+        if transaction.should_execute(request):
+            return transaction
+        considered.append(transaction.name())
+    raise TransactionException.not_selected(
+        f"No transaction applies to request {request.get('id', '(no id)')!r} "
+        f"(type {request.get('type')!r}, status {request.get('status')!r}); "
+        f"considered: {', '.join(considered) or 'none'}."
+    )
+
+
+def prepare(transaction: BackgroundTransaction) -> FnBackgroundExecution:
+    """Wrap a transaction so that an error in ``execute`` returns ``compensate``'s answer."""
+
+    def run(request: dict) -> BackgroundResponse:
+        try:
+            return transaction.execute(request)
+        except Exception as e:
+            return transaction.compensate(request, e)
+
+    return run
+
+
+class TransactionSelector:
+    """Selects and prepares the transaction that applies to a request."""
+
+    def __init__(self, transactions: Iterable[Optional[AnyBackgroundTransaction]]) -> None:
+        self.transactions = list(transactions)
+
+    def select(self, request: dict) -> FnBackgroundExecution:
+        """``prepare(select(transactions, request))``."""
+        return prepare(select(self.transactions, request))

@@ -1,0 +1,269 @@
+"""Name-based dependency injection: a provider declares names, the container builds classes.
+
+Performance matters because an extension builds a fresh container on every event: the
+signature of each class and the ``provide_*`` methods of each provider type are read once
+per process and cached, so building a container is a few dictionary merges and ``get()``
+is a loop over a precomputed parameter plan.
+"""
+
+import inspect
+from functools import lru_cache
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from rndi.dicontainer.contracts import DIContainer, ServiceProvider
+from rndi.dicontainer.exceptions import (
+    CircularDependency,
+    DependencyBuildingFailure,
+    DuplicateBinding,
+    InvalidBinding,
+    InvalidClassType,
+)
+
+_PROVIDE_PREFIX = "provide_"
+
+# How a lazy binding is built: a class built by the container, or a provider method called
+# with its own parameters injected.
+_CLASS = 0
+_METHOD = 1
+
+# (name, positional_only, has_default, default) for each injectable parameter.
+_Plan = Tuple[Tuple[str, bool, bool, Any], ...]
+_Lazy = Tuple[int, Any]
+
+
+@lru_cache(maxsize=4096)
+def _plan(target: Callable[..., Any]) -> _Plan:
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):  # builtins without a readable signature take nothing
+        return ()
+    return tuple(
+        (
+            p.name,
+            p.kind is inspect.Parameter.POSITIONAL_ONLY,
+            p.default is not inspect.Parameter.empty,
+            p.default,
+        )
+        for p in parameters
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _provide_methods(provider_type: type) -> Tuple[Tuple[str, Callable[..., Any], _Plan], ...]:
+    methods = []
+    for attribute in dir(provider_type):
+        if not attribute.startswith(_PROVIDE_PREFIX) or attribute == _PROVIDE_PREFIX:
+            continue
+        function = getattr(provider_type, attribute)
+        if callable(function):
+            # the plan of the plain function starts with ``self``, which we pass ourselves
+            methods.append((attribute[len(_PROVIDE_PREFIX) :], function, _plan(function)[1:]))
+    return tuple(methods)
+
+
+def _check_keyword(provider: Any, keyword: Any) -> None:
+    if not isinstance(keyword, str) or not keyword.isidentifier():
+        raise InvalidBinding(
+            type(provider).__name__,
+            str(keyword),
+            "a binding name must be a valid parameter name (a Python identifier string)",
+        )
+
+
+class BaseServiceProvider(ServiceProvider):
+    """A service provider: bindings from ``binds``, from ``register()`` and ``provide_*``.
+
+    Args:
+        binds: maps a name to ``{'to_instance': value}`` or ``{'to_class': SomeClass}``.
+
+    Any method named ``provide_<name>`` provides ``<name>``; its parameters are injected by
+    name like a constructor's, and it runs at most once per container. A name bound in
+    ``register()`` replaces the same name given in ``binds``, and explicit bindings win over
+    a ``provide_*`` method of the same provider.
+
+    Raises:
+        InvalidBinding: a binding is not one of the two accepted forms.
+    """
+
+    def __init__(self, binds: Optional[Dict[str, Dict[str, Any]]] = None) -> None:
+        self._instances: Dict[str, Any] = {}
+        self._classes: Dict[str, type] = {}
+        self._registered = False
+        if binds:
+            if not isinstance(binds, dict) and not isinstance(binds, Mapping):
+                raise TypeError(
+                    f"{type(self).__name__}(binds=...) expects a dict of "
+                    f"name -> {{'to_instance': value}} or {{'to_class': cls}}, got {binds!r}"
+                )
+            for keyword, binding in binds.items():
+                self._bind(keyword, binding)
+
+    def register(self) -> None:
+        """Override to declare bindings with ``bind_instance``/``bind_class``."""
+
+    def bind_instance(self, keyword: str, concrete: Any) -> "BaseServiceProvider":
+        """Bind ``keyword`` to ``concrete``, handed to consumers as it is."""
+        _check_keyword(self, keyword)
+        self._own("_classes").pop(keyword, None)
+        self._own("_instances")[keyword] = concrete
+        return self
+
+    def bind_class(self, keyword: str, concrete: type) -> "BaseServiceProvider":
+        """Bind ``keyword`` to a class the container builds once per container."""
+        _check_keyword(self, keyword)
+        if not isinstance(concrete, type):
+            raise InvalidBinding(
+                type(self).__name__,
+                keyword,
+                f"'to_class' needs a class, got {concrete!r}; "
+                "use bind_instance for ready-made values",
+            )
+        self._own("_instances").pop(keyword, None)
+        self._own("_classes")[keyword] = concrete
+        return self
+
+    def _own(self, attribute: str) -> Dict[str, Any]:
+        # Subclasses that forget super().__init__() still get a working provider.
+        return self.__dict__.setdefault(attribute, {})
+
+    def _bind(self, keyword: str, binding: Any) -> None:
+        if isinstance(binding, (dict, Mapping)) and len(binding) == 1:
+            if "to_instance" in binding:
+                self.bind_instance(keyword, binding["to_instance"])
+                return
+            if "to_class" in binding:
+                self.bind_class(keyword, binding["to_class"])
+                return
+        raise InvalidBinding(
+            type(self).__name__,
+            str(keyword),
+            f"expected {{'to_instance': value}} or {{'to_class': cls}}, got {binding!r}",
+        )
+
+    def _collect(self) -> Tuple[Dict[str, Any], Dict[str, _Lazy]]:
+        """This provider's bindings: ready instances, and the ones built lazily."""
+        own = self.__dict__
+        if not own.get("_registered", False):
+            self._registered = True
+            self.register()
+        instances: Dict[str, Any] = own.get("_instances", {})
+        lazy: Dict[str, _Lazy] = {
+            name: (_METHOD, (self, function, plan))
+            for name, function, plan in _provide_methods(type(self))
+            if name not in instances
+        }
+        for name, cls in own.get("_classes", {}).items():
+            lazy[name] = (_CLASS, cls)
+        return instances, lazy
+
+
+def _label(providers: Sequence[Any], index: int) -> str:
+    return f"providers[{index}] ({type(providers[index]).__name__})"
+
+
+def _raise_duplicate(providers: Sequence[BaseServiceProvider]) -> None:
+    owners: Dict[str, int] = {}
+    for index, provider in enumerate(providers):
+        for names in provider._collect():
+            for name in sorted(names):
+                if name in owners:
+                    raise DuplicateBinding(
+                        name, _label(providers, owners[name]), _label(providers, index)
+                    )
+                owners[name] = index
+
+
+class Container(DIContainer):
+    """Builds classes, injecting each constructor parameter by its name.
+
+    Args:
+        providers: the service providers whose bindings the container serves. Two
+            instances of one provider class are both honoured.
+
+    Raises:
+        DuplicateBinding: two providers bind the same name.
+        InvalidBinding: an entry of ``providers`` is not a ``BaseServiceProvider``.
+
+    Everything injected is built once per container and shared by every consumer; the
+    object ``get()`` returns is new on every call. A container is meant to serve one event
+    on one thread: build a new one per event, it is cheap.
+    """
+
+    __slots__ = ("_building", "_lazy", "_shared")
+
+    def __init__(self, providers: List[BaseServiceProvider]) -> None:
+        shared: Dict[str, Any] = {}
+        lazy: Dict[str, _Lazy] = {}
+        count = 0
+        for index, provider in enumerate(providers):
+            # getattr rather than isinstance: an ABC instance check costs more than the rest
+            collect = getattr(provider, "_collect", None)
+            if collect is None or isinstance(provider, type):
+                raise InvalidBinding(
+                    f"providers[{index}]",
+                    type(provider).__name__,
+                    "a container takes BaseServiceProvider instances; "
+                    "instantiate the provider class or subclass BaseServiceProvider",
+                )
+            instances, lazies = collect()
+            shared.update(instances)
+            lazy.update(lazies)
+            count += len(instances) + len(lazies)
+        # A provider's own bindings never overlap, so fewer names than bindings means two
+        # providers share a name; find which only then, off the hot path.
+        if len(shared) + len(lazy) != count or not shared.keys().isdisjoint(lazy):
+            _raise_duplicate(providers)
+        self._shared = shared
+        self._lazy = lazy
+        self._building: List[str] = []
+
+    def get(self, cls: type) -> Any:
+        """Return a new instance of ``cls``, its constructor parameters injected by name.
+
+        Raises:
+            InvalidClassType: ``cls`` is not a class.
+            DependencyBuildingFailure: a parameter without default has nothing bound.
+            CircularDependency: a binding needs itself, directly or not.
+        """
+        if not isinstance(cls, type):
+            raise InvalidClassType(cls)
+        return self._call(cls, cls, _plan(cls), ())
+
+    def _call(self, owner: Any, target: Callable[..., Any], plan: _Plan, head: tuple) -> Any:
+        shared = self._shared
+        args = list(head)
+        kwargs = {}
+        for name, positional_only, has_default, default in plan:
+            if name in shared:
+                value = shared[name]
+            elif name in self._lazy:
+                value = self._make(name)
+            elif has_default:
+                if positional_only:  # later positional arguments need this slot filled
+                    args.append(default)
+                continue
+            else:
+                raise DependencyBuildingFailure(owner, name, [*shared, *self._lazy])
+            if positional_only:
+                args.append(value)
+            else:
+                kwargs[name] = value
+        return target(*args, **kwargs)
+
+    def _make(self, name: str) -> Any:
+        building = self._building
+        if name in building:
+            raise CircularDependency([*building[building.index(name) :], name])
+        building.append(name)
+        try:
+            kind, payload = self._lazy[name]
+            if kind == _CLASS:
+                value = self._call(payload, payload, _plan(payload), ())
+            else:
+                provider, function, plan = payload
+                value = self._call(function, function, plan, (provider,))
+        finally:
+            building.pop()
+        self._shared[name] = value
+        return value

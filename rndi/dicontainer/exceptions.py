@@ -1,0 +1,69 @@
+"""Errors raised by the container; all derive from :class:`ContainerError`."""
+
+from typing import Any, Iterable, Sequence
+
+
+def _describe(owner: Any) -> str:
+    return getattr(owner, "__qualname__", None) or repr(owner)
+
+
+class ContainerError(Exception):
+    """Base of every error the container raises: catch this one to catch them all."""
+
+
+class InvalidClassType(ContainerError, TypeError):
+    """``Container.get()`` was given something that is not a class."""
+
+    def __init__(self, given: Any) -> None:
+        self.given = given
+        super().__init__(
+            f"Container.get() expects a class, got {given!r} ({type(given).__name__}); "
+            "pass the class itself, not an instance or a string."
+        )
+
+
+class DependencyBuildingFailure(ContainerError):
+    """Nothing is bound for a constructor (or ``provide_*``) parameter."""
+
+    def __init__(self, owner: Any, parameter: str, bound: Iterable[str]) -> None:
+        self.owner = owner
+        self.parameter = parameter
+        self.bound = sorted(bound)
+        names = ", ".join(self.bound) or "(none)"
+        super().__init__(
+            f"Cannot build {_describe(owner)}: nothing is bound for parameter "
+            f"'{parameter}'. Bound names: {names}. Bind '{parameter}' in a service "
+            "provider or give the parameter a default."
+        )
+
+
+class DuplicateBinding(ContainerError):
+    """Two providers of one container bind the same name."""
+
+    def __init__(self, name: str, first: str, second: str) -> None:
+        self.name = name
+        self.providers = (first, second)
+        super().__init__(
+            f"'{name}' is bound by both {first} and {second}; bind each name in one "
+            "provider only (replace the provider, or rename one of the bindings)."
+        )
+
+
+class CircularDependency(ContainerError):
+    """Building a binding needs the binding itself."""
+
+    def __init__(self, chain: Sequence[str]) -> None:
+        self.chain = tuple(chain)
+        super().__init__(
+            f"Circular dependency: {' -> '.join(self.chain)}; break the cycle by "
+            "binding one of these names to an instance."
+        )
+
+
+class InvalidBinding(ContainerError, TypeError):
+    """A provider declared a binding the container cannot use."""
+
+    def __init__(self, provider: str, name: str, reason: str) -> None:
+        self.provider = provider
+        self.name = name
+        super().__init__(f"{provider} binds '{name}' wrongly: {reason}.")

@@ -1,0 +1,285 @@
+import pytest
+
+from rndi.dicontainer import (
+    BaseServiceProvider,
+    CircularDependency,
+    Container,
+    ContainerError,
+    DependencyBuildingFailure,
+    DuplicateBinding,
+    InvalidBinding,
+    InvalidClassType,
+)
+
+
+class Engine:
+    def __init__(self, power):
+        self.power = power
+
+
+class Car:
+    def __init__(self, engine, name, color="red"):
+        self.engine = engine
+        self.name = name
+        self.color = color
+
+
+class Counter:
+    def __init__(self):
+        self.calls = 0
+
+
+class CountingProvider(BaseServiceProvider):
+    def __init__(self, counter):
+        super().__init__({"power": {"to_instance": 150}})
+        self.counter = counter
+
+    def provide_engine(self, power):
+        self.counter.calls += 1
+        return Engine(power)
+
+
+def test_injects_constructor_parameters_by_name():
+    container = Container([BaseServiceProvider({"name": {"to_instance": "beetle"},
+                                                "engine": {"to_class": Engine},
+                                                "power": {"to_instance": 50}})])
+    car = container.get(Car)
+    assert (car.name, car.engine.power, car.color) == ("beetle", 50, "red")
+
+
+def test_bound_name_replaces_parameter_default():
+    container = Container([BaseServiceProvider({"name": {"to_instance": "x"},
+                                                "color": {"to_instance": "blue"},
+                                                "engine": {"to_instance": None}})])
+    assert container.get(Car).color == "blue"
+
+
+def test_get_returns_a_new_object_every_call_but_shares_dependencies():
+    counter = Counter()
+    names = BaseServiceProvider({"name": {"to_instance": "a"}})
+    container = Container([CountingProvider(counter), names])
+    first, second = container.get(Car), container.get(Car)
+    assert first is not second
+    assert first.engine is second.engine
+    assert counter.calls == 1
+
+
+def test_dependencies_are_not_shared_across_containers():
+    counter = Counter()
+    names = {"name": {"to_instance": "a"}}
+    one = Container([CountingProvider(counter), BaseServiceProvider(names)]).get(Car)
+    two = Container([CountingProvider(counter), BaseServiceProvider(names)]).get(Car)
+    assert one.engine is not two.engine
+    assert counter.calls == 2
+
+
+def test_to_class_binding_is_built_once_per_container():
+    container = Container([BaseServiceProvider({"engine": {"to_class": Engine},
+                                                "power": {"to_instance": 1},
+                                                "name": {"to_instance": "n"}})])
+    assert container.get(Car).engine is container.get(Car).engine
+
+
+def test_to_instance_values_are_handed_as_they_are():
+    marker = object()
+    container = Container([BaseServiceProvider({"power": {"to_instance": marker}})])
+    assert container.get(Engine).power is marker
+
+
+def test_register_binds_and_replaces_the_same_name_from_binds():
+    class Provider(BaseServiceProvider):
+        def register(self):
+            self.bind_instance("power", 99).bind_class("engine", Engine)
+
+    container = Container([Provider({"power": {"to_instance": 1}, "name": {"to_instance": "z"}})])
+    assert container.get(Car).engine.power == 99
+
+
+def test_provide_method_parameters_are_injected_recursively():
+    class Provider(BaseServiceProvider):
+        def provide_power(self, base):
+            return base * 2
+
+        def provide_engine(self, power):
+            return Engine(power)
+
+    container = Container([Provider({"base": {"to_instance": 21}, "name": {"to_instance": "n"}})])
+    assert container.get(Car).engine.power == 42
+
+
+def test_keyword_only_parameters_are_injected_and_varargs_ignored():
+    class Service:
+        def __init__(self, *args, power, mode="fast", **kwargs):
+            self.values = (args, power, mode, kwargs)
+
+    container = Container([BaseServiceProvider({"power": {"to_instance": 3}})])
+    assert container.get(Service).values == ((), 3, "fast", {})
+
+
+def test_positional_only_parameters_are_injected_in_order():
+    class Service:
+        def __init__(self, first, second="two", third="three", /):
+            self.values = (first, second, third)
+
+    container = Container([BaseServiceProvider({"first": {"to_instance": 1},
+                                                "third": {"to_instance": 3}})])
+    assert container.get(Service).values == (1, "two", 3)
+
+
+def test_class_without_constructor_is_built():
+    class Plain:
+        pass
+
+    assert isinstance(Container([]).get(Plain), Plain)
+
+
+def test_type_hints_are_not_used_for_lookup():
+    class Hinted:
+        def __init__(self, power: Engine):
+            self.power = power
+
+    assert Container([BaseServiceProvider({"power": {"to_instance": 7}})]).get(Hinted).power == 7
+
+
+def test_missing_binding_names_class_parameter_and_bound_names():
+    container = Container([BaseServiceProvider({"power": {"to_instance": 1}})])
+    with pytest.raises(DependencyBuildingFailure) as error:
+        container.get(Car)
+    message = str(error.value)
+    assert "Car" in message
+    assert "'engine'" in message
+    assert "power" in message
+    assert error.value.parameter == "engine"
+    assert error.value.owner is Car
+    assert "give the parameter a default" in message
+
+
+def test_missing_binding_in_provide_method_names_the_method():
+    class Provider(BaseServiceProvider):
+        def provide_engine(self, horsepower):
+            return Engine(horsepower)
+
+    with pytest.raises(DependencyBuildingFailure, match=r"provide_engine.*'horsepower'"):
+        Container([Provider({"name": {"to_instance": "n"}})]).get(Car)
+
+
+def test_get_rejects_non_classes():
+    container = Container([])
+    for wrong in (Car(None, "x"), "Car", 42):
+        with pytest.raises(InvalidClassType, match="expects a class"):
+            container.get(wrong)
+
+
+def test_duplicate_name_across_providers_names_both():
+    class First(BaseServiceProvider):
+        def provide_power(self):
+            return 1
+
+    with pytest.raises(DuplicateBinding) as error:
+        Container([First(), BaseServiceProvider({"power": {"to_instance": 2}})])
+    message = str(error.value)
+    assert "'power'" in message
+    assert "providers[0] (First)" in message
+    assert "providers[1] (BaseServiceProvider)" in message
+
+
+def test_two_instances_of_one_provider_class_are_both_honoured():
+    container = Container([BaseServiceProvider({"power": {"to_instance": 5}}),
+                           BaseServiceProvider({"name": {"to_instance": "n"},
+                                                "engine": {"to_class": Engine}})])
+    car = container.get(Car)
+    assert (car.name, car.engine.power) == ("n", 5)
+
+
+def test_cycle_error_shows_the_chain():
+    class A:
+        def __init__(self, b):
+            pass
+
+    class B:
+        def __init__(self, a):
+            pass
+
+    container = Container([BaseServiceProvider({"a": {"to_class": A}, "b": {"to_class": B}})])
+    with pytest.raises(CircularDependency) as error:
+        container.get(A)
+    assert "a -> b -> a" not in str(error.value)  # A itself is built by get(), not a binding
+    assert "b -> a -> b" in str(error.value)
+    assert error.value.chain == ("b", "a", "b")
+
+
+def test_self_cycle_through_provide_method():
+    class Provider(BaseServiceProvider):
+        def provide_power(self, power):
+            return power
+
+    with pytest.raises(CircularDependency, match="power -> power"):
+        Container([Provider()]).get(Engine)
+
+
+def test_container_recovers_after_a_cycle_error():
+    class Provider(BaseServiceProvider):
+        def provide_power(self, power):
+            return power
+
+    container = Container([Provider({"name": {"to_instance": "n"}})])
+    with pytest.raises(CircularDependency):
+        container.get(Engine)
+
+    class Named:
+        def __init__(self, name):
+            self.name = name
+
+    assert container.get(Named).name == "n"
+
+
+@pytest.mark.parametrize(
+    ("binds", "fragment"),
+    [
+        ({"x": {"to_class": 42}}, "'to_class' needs a class"),
+        ({"x": {"to_nothing": 1}}, "expected {'to_instance'"),
+        ({"x": 1}, "expected {'to_instance'"),
+        ({"x": {"to_instance": 1, "to_class": int}}, "expected {'to_instance'"),
+        ({"not an identifier": {"to_instance": 1}}, "valid parameter name"),
+    ],
+)
+def test_invalid_bindings_are_rejected_with_the_name(binds, fragment):
+    with pytest.raises(InvalidBinding) as error:
+        BaseServiceProvider(binds)
+    assert fragment in str(error.value)
+
+
+def test_binds_must_be_a_mapping():
+    with pytest.raises(TypeError, match="expects a dict"):
+        BaseServiceProvider([("x", 1)])
+
+
+def test_container_rejects_non_providers():
+    with pytest.raises(InvalidBinding, match="BaseServiceProvider instances"):
+        Container([BaseServiceProvider])
+
+
+def test_provider_without_super_init_still_binds():
+    class Lazy(BaseServiceProvider):
+        def __init__(self, power):
+            self.power_value = power
+
+        def register(self):
+            self.bind_instance("power", self.power_value)
+
+    assert Container([Lazy(8)]).get(Engine).power == 8
+
+
+def test_every_error_derives_from_one_base():
+    for error in (InvalidClassType, DependencyBuildingFailure, DuplicateBinding,
+                  CircularDependency, InvalidBinding):
+        assert issubclass(error, ContainerError)
+
+
+def test_constructor_errors_propagate_unchanged():
+    class Broken:
+        def __init__(self):
+            raise RuntimeError("vendor down")
+
+    with pytest.raises(RuntimeError, match="vendor down"):
+        Container([]).get(Broken)
