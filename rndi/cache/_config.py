@@ -1,0 +1,65 @@
+"""Reading cache settings: values often arrive as strings (``CACHE_TTL='900'``)."""
+
+from typing import Any, Mapping, Optional
+
+from rndi.cache.exceptions import CacheConfigurationError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(config: Mapping[str, Any], key: str) -> Any:
+    value = config.get(key)
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+    return value
+
+
+def text(config: Mapping[str, Any], key: str, default: Optional[str]) -> Optional[str]:
+    """A string setting, ``default`` when absent or blank."""
+    value = _raw(config, key)
+    return default if value is None else str(value)
+
+
+def number(config: Mapping[str, Any], key: str, default: float, *, integer: bool = False,
+           minimum: float = 0, allow_zero: bool = False) -> Any:
+    """A positive (or non-negative) number setting, coerced from strings."""
+    value = _raw(config, key)
+    if value is None:
+        return default
+    kind = "an integer" if integer else "a number"
+    bound = ">= " if allow_zero else "> "
+    expected = f"{kind} {bound}{minimum:g}"
+    if isinstance(value, bool):
+        raise CacheConfigurationError(key, value, expected)
+    try:
+        parsed: Any = int(value) if integer else float(value)
+    except (TypeError, ValueError):
+        raise CacheConfigurationError(key, value, expected) from None
+    if integer and isinstance(value, float) and value != parsed:
+        raise CacheConfigurationError(key, value, expected)
+    if parsed < minimum or (parsed == minimum and not allow_zero) or parsed != parsed:
+        raise CacheConfigurationError(key, value, expected)
+    return parsed
+
+
+def flag(config: Mapping[str, Any], key: str, default: bool) -> bool:
+    """A boolean setting: true/false, yes/no, on/off, 1/0."""
+    value = _raw(config, key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise CacheConfigurationError(key, value, "true or false")
+
+
+def ttl(config: Mapping[str, Any]) -> int:
+    """``CACHE_TTL`` in whole seconds (900 by default)."""
+    return int(number(config, "CACHE_TTL", 900, integer=True))

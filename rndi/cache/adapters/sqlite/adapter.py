@@ -1,0 +1,124 @@
+"""A cache in one SQLite file, safe for several processes on one host.
+
+WAL journal (readers never block the writer), one upsert per put, expiry checked inside
+each query, one connection per process shared by every adapter on the same file. A file
+that is not a database, or a database that stays locked past the timeout, turns into
+logged misses: an extension must not fail because its cache did.
+"""
+
+import os
+import sqlite3
+import time
+from typing import Any, Callable, Dict, Mapping, Optional
+
+from rndi.cache import _config
+from rndi.cache._base import MISS, StoredCache, check_key, decode, logger
+from rndi.cache.adapters.sqlite import _pool
+from rndi.cache.contracts import Cache
+from rndi.cache.exceptions import CacheConfigurationError
+
+_SELECT = "SELECT value FROM cache WHERE key = ? AND expire_at > ?"
+_TOUCH = "UPDATE cache SET expire_at = ? WHERE key = ? AND expire_at > ? RETURNING value"
+_UPSERT = (
+    "INSERT INTO cache (key, value, expire_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at"
+)
+_HAS = "SELECT 1 FROM cache WHERE key = ? AND expire_at > ? AND value != 'null'"
+_DELETE = "DELETE FROM cache WHERE key = ?"
+_FLUSH = "DELETE FROM cache"
+_FLUSH_EXPIRED = "DELETE FROM cache WHERE expire_at <= ?"
+
+_DEFAULT_OPTIONS: Dict[str, Any] = {"check_same_thread": False, "timeout": 15.0}
+
+
+class SQLiteCacheAdapter(StoredCache):
+    """A cache in ``<directory_path>/<name>.sqlite``.
+
+    Args:
+        directory_path: directory of the database file (created owner-only when missing).
+        ttl: default time to live in seconds.
+        name: file name without the ``.sqlite`` suffix.
+        options: ``check_same_thread`` (False) and ``timeout`` (15.0 s to wait for a lock).
+        clock: the time source, ``time.time`` unless a test needs to control time.
+    """
+
+    def __init__(self, directory_path: str, ttl: int = 900, name: str = "cache",
+                 options: Optional[Dict[str, Any]] = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(ttl, clock)
+        if not isinstance(name, str) or not name or os.path.basename(name) != name:
+            raise ValueError(f"The SQLite cache name must be a plain file name, got {name!r}.")
+        unknown = set(options or {}) - set(_DEFAULT_OPTIONS)
+        if unknown:
+            raise ValueError(
+                f"Unknown SQLite cache options {sorted(unknown)}; "
+                f"supported: {sorted(_DEFAULT_OPTIONS)}."
+            )
+        self.options = {**_DEFAULT_OPTIONS, **(options or {})}
+        self.path = os.path.join(os.path.abspath(directory_path), f"{name}.sqlite")
+
+    def _run(self, sql: str, parameters: tuple, fetch: bool = False) -> Any:
+        """Run one statement; a database error is logged and reported as ``MISS``."""
+        try:
+            connection, lock = _pool.connection(
+                self.path, float(self.options["timeout"]), bool(self.options["check_same_thread"])
+            )
+            with lock:
+                # fetchall ends the statement: a half-read cursor would keep its
+                # transaction (and, for UPDATE ... RETURNING, the write lock) open
+                rows = connection.execute(sql, parameters).fetchall()
+            return rows[0] if fetch and rows else None
+        except sqlite3.DatabaseError as e:
+            logger.error("SQLite cache %s failed (%s); treating the operation as a miss.",
+                         self.path, e)
+            _pool.discard(self.path)  # reopen next time: the file may have been replaced
+            return MISS
+
+    def _load(self, key: str, ttl: Optional[float]) -> Any:
+        now = self.clock()
+        if ttl is None:
+            row = self._run(_SELECT, (key, now), fetch=True)
+        else:
+            row = self._run(_TOUCH, (now + ttl, key, now), fetch=True)
+        if row is None or row is MISS:
+            return MISS
+        value = decode(key, row[0])
+        if value is MISS:
+            self.delete(key)
+        return value
+
+    def _store(self, key: str, encoded: str, expire_at: float) -> None:
+        self._run(_UPSERT, (key, encoded, expire_at))
+
+    def has(self, key: str) -> bool:
+        check_key(key)
+        row = self._run(_HAS, (key, self.clock()), fetch=True)
+        return row is not None and row is not MISS
+
+    def delete(self, key: str) -> None:
+        check_key(key)
+        self._run(_DELETE, (key,))
+
+    def flush(self, expired_only: bool = False) -> None:
+        if expired_only:
+            self._run(_FLUSH_EXPIRED, (self.clock(),))
+        else:
+            self._run(_FLUSH, ())
+
+
+def provide_sqlite_cache_adapter(config: Mapping[str, Any]) -> Cache:
+    """Build from ``CACHE_DIR`` (``/tmp/cache``), ``CACHE_TTL`` (900),
+    ``CACHE_SQLITE_NAME`` (``cache``), ``CACHE_SQLITE_CHECK_SAME_THREAD`` (False) and
+    ``CACHE_SQLITE_TIMEOUT`` (15.0)."""
+    name = _config.text(config, "CACHE_SQLITE_NAME", "cache") or "cache"
+    if os.path.basename(name) != name or name in (".", ".."):
+        raise CacheConfigurationError("CACHE_SQLITE_NAME", name, "a plain file name")
+    return SQLiteCacheAdapter(
+        directory_path=_config.text(config, "CACHE_DIR", "/tmp/cache") or "/tmp/cache",  # noqa: S108 - the published default
+        ttl=_config.ttl(config),
+        name=name,
+        options={
+            "check_same_thread": _config.flag(config, "CACHE_SQLITE_CHECK_SAME_THREAD", False),
+            "timeout": _config.number(config, "CACHE_SQLITE_TIMEOUT", 15.0, allow_zero=True),
+        },
+    )

@@ -1,0 +1,51 @@
+"""Choosing the cache adapter from configuration."""
+
+import logging
+from typing import Any, Callable, Dict, Mapping, Optional, Union
+
+from rndi.cache.adapters.fs.adapter import provide_fs_cache_adapter
+from rndi.cache.adapters.null.adapter import NullCacheAdapter, provide_null_cache_adapter
+from rndi.cache.contracts import Cache
+
+CacheDriver = Callable[[Mapping[str, Any]], Cache]
+
+BUILTIN_DRIVERS: Dict[str, CacheDriver] = {
+    "none": provide_null_cache_adapter,
+    "file": provide_fs_cache_adapter,
+}
+
+
+def provide_cache(
+    config: Mapping[str, Any],
+    logger: Union[logging.Logger, logging.LoggerAdapter],
+    drivers: Optional[Dict[str, CacheDriver]] = None,
+) -> Cache:
+    """The cache named by ``CACHE_DRIVER`` (``none`` by default).
+
+    Args:
+        config: the extension configuration.
+        logger: where a failing or unknown driver is reported.
+        drivers: extra drivers, ``name -> fn(config) -> Cache``, next to ``none`` and ``file``.
+
+    Returns:
+        The driver's adapter; the null adapter (after logging an error naming the driver
+        and the cause) when the driver is unknown or fails to start, because a
+        fulfillment must not die because its cache did.
+    """
+    if not isinstance(config, Mapping):
+        raise TypeError(f"provide_cache() expects the configuration mapping, got {config!r}.")
+    available = {**BUILTIN_DRIVERS, **(drivers or {})}
+    name = str(config.get("CACHE_DRIVER") or "none").strip().lower()
+    driver = available.get(name)
+    if driver is None:
+        logger.error(
+            "Unknown cache driver %r (CACHE_DRIVER); available: %s. Using the null cache.",
+            name, ", ".join(sorted(available)),
+        )
+        return NullCacheAdapter()
+    try:
+        return driver(config)
+    except Exception as e:
+        logger.error("Cache driver %r failed to start: %s: %s. Using the null cache.",
+                     name, type(e).__name__, e)
+        return NullCacheAdapter()

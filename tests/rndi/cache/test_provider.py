@@ -1,0 +1,45 @@
+import logging
+
+import pytest
+
+from rndi.cache import provide_cache
+from rndi.cache.adapters.fs.adapter import FileSystemCacheAdapter
+from rndi.cache.adapters.null.adapter import NullCacheAdapter
+from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter, provide_sqlite_cache_adapter
+
+LOGGER = logging.getLogger("test.cache.provider")
+
+
+def test_default_driver_is_none():
+    assert isinstance(provide_cache({}, LOGGER), NullCacheAdapter)
+
+
+def test_file_driver_is_built_in(tmp_path):
+    cache = provide_cache({"CACHE_DRIVER": "file", "CACHE_DIR": str(tmp_path)}, LOGGER)
+    assert isinstance(cache, FileSystemCacheAdapter)
+
+
+def test_extra_drivers_are_chosen_by_name_case_insensitively(tmp_path):
+    cache = provide_cache({"CACHE_DRIVER": " SQLite ", "CACHE_DIR": str(tmp_path)}, LOGGER,
+                          {"sqlite": provide_sqlite_cache_adapter})
+    assert isinstance(cache, SQLiteCacheAdapter)
+
+
+def test_unknown_driver_logs_and_falls_back_to_null(caplog):
+    with caplog.at_level(logging.ERROR):
+        cache = provide_cache({"CACHE_DRIVER": "memcached"}, LOGGER)
+    assert isinstance(cache, NullCacheAdapter)
+    assert "'memcached'" in caplog.text and "file, none" in caplog.text
+
+
+def test_failing_driver_logs_driver_and_cause_and_falls_back(caplog, tmp_path):
+    with caplog.at_level(logging.ERROR):
+        cache = provide_cache({"CACHE_DRIVER": "file", "CACHE_DIR": str(tmp_path),
+                               "CACHE_TTL": "forever"}, LOGGER)
+    assert isinstance(cache, NullCacheAdapter)
+    assert "'file'" in caplog.text and "CACHE_TTL" in caplog.text and "forever" in caplog.text
+
+
+def test_config_must_be_a_mapping():
+    with pytest.raises(TypeError, match="configuration mapping"):
+        provide_cache(None, LOGGER)
