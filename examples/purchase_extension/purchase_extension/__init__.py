@@ -1,0 +1,1 @@
+"""An example Connect extension built on rndi-connect-devops-fulfillment-framework."""

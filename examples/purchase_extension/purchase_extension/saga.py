@@ -1,0 +1,163 @@
+"""The purchase flow: order the subscription at the vendor, wait for it, approve.
+
+Delivery after delivery (Connect redelivers a request the extension reschedules):
+
+1. ``CreateSubscription``: no subscription id on the asset yet. Finds or creates the vendor
+   customer (cached per tier account), orders the subscription, stores its id in the
+   ``CAT_SUBSCRIPTION_ID`` parameter and reschedules.
+2. ``WaitForProvisioning``: the vendor is still provisioning: reschedule.
+3. ``ApproveRequest``: the subscription is active: approve with the activation template.
+
+``OfflineCriteria`` runs first: an asset listed as offline is approved at once, without a
+vendor call.
+"""
+
+from typing import Any, Optional
+
+from connect.eaas.core.responses import BackgroundResponse
+
+from rndi.cache.contracts import Cache
+from rndi.connect.api_facades.assets.mixins import WithAssetFacade
+from rndi.connect.business_objects.adapters import Request
+from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework.application import Saga
+from rndi.connect.request_offline_criteria.adapters import (
+    DefaultOnMatchTransaction,
+    OfflineCriteria,
+)
+from rndi.connect.request_offline_criteria.rules import (
+    composited_match_offline_asset_and_marketplace_parameter,
+)
+from rndi.dicontainer.adapter import BaseServiceProvider
+from purchase_extension.vendor import VendorClient, VendorError
+
+SUBSCRIPTION_PARAM = "CAT_SUBSCRIPTION_ID"
+CUSTOMER_TTL = 24 * 3600  # vendor customer ids never change; keep them a day
+
+
+def subscription_id(request: dict) -> Optional[str]:
+    return Request(request).asset_param(SUBSCRIPTION_PARAM, "value") or None
+
+
+class VendorServiceProvider(BaseServiceProvider):
+    """``vendor``: the vendor API client, from ``VENDOR_API_URL``/``VENDOR_API_KEY``."""
+
+    def provide_vendor(self, vendor_api_url: str, vendor_api_key: str = "") -> VendorClient:
+        return VendorClient(vendor_api_url, vendor_api_key)
+
+
+class PurchaseOfflineProvider(BaseServiceProvider):
+    """Offline purchases (assets listed offline) are approved with the template."""
+
+    def register(self) -> None:
+        self.bind_instance("criteria", [composited_match_offline_asset_and_marketplace_parameter])
+
+    def provide_on_match(self, activation_template: str, client: Any,
+                         logger: Any) -> DefaultOnMatchTransaction:
+        return DefaultOnMatchTransaction(activation_template, client, logger)
+
+
+class CreateSubscription(BackgroundTransaction, WithAssetFacade):
+    def __init__(self, client: Any, logger: Any, vendor: VendorClient, cache: Cache) -> None:
+        self.client = client
+        self.logger = logger
+        self.vendor = vendor
+        self.cache = cache
+
+    def name(self) -> str:
+        return "Create subscription"
+
+    def should_execute(self, request: dict) -> bool:
+        return subscription_id(request) is None
+
+    def _customer_id(self, request: Request) -> str:
+        customer = request.tier_customer()
+        contact = customer.get("contact_info", {}).get("contact", {})
+
+        def create() -> str:
+            created = self.vendor.find_or_create_customer(
+                customer["id"], f"{contact.get('first_name')} {contact.get('last_name')}",
+                contact.get("email", ""))
+            return created["id"]  # type: ignore[no-any-return]
+
+        return self.cache.get(f"vendor-customer:{customer['id']}",  # type: ignore[no-any-return]
+                              lambda: (create(), CUSTOMER_TTL))
+
+    def execute(self, request: dict) -> BackgroundResponse:
+        purchase = Request(request)
+        items = [{"mpn": item["mpn"], "quantity": item["quantity"]} for item in purchase.items()]
+        subscription = self.vendor.create_subscription(
+            self._customer_id(purchase), purchase.asset().id() or "", items)
+        self.update_asset_request_parameters(
+            request, [{"id": SUBSCRIPTION_PARAM, "value": subscription["id"]}])
+        self.logger.info("Ordered vendor subscription %s.", subscription["id"])
+        return BackgroundResponse.reschedule()
+
+    def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
+        if isinstance(e, VendorError) and e.permanent:
+            reason = f"The vendor refused the order: {e}"
+            self.logger.error(reason)
+            self.fail_asset_request(request, reason)
+            return BackgroundResponse.fail(reason)
+        self.logger.warning("Ordering the subscription failed, will retry: %s", e)
+        return BackgroundResponse.reschedule()
+
+
+class WaitForProvisioning(BackgroundTransaction):
+    def __init__(self, logger: Any, vendor: VendorClient) -> None:
+        self.logger = logger
+        self.vendor = vendor
+
+    def name(self) -> str:
+        return "Wait for provisioning"
+
+    def should_execute(self, request: dict) -> bool:
+        sid = subscription_id(request)
+        return sid is not None and self.vendor.subscription(sid)["status"] != "active"
+
+    def execute(self, request: dict) -> BackgroundResponse:
+        self.logger.info("Vendor subscription %s is still provisioning.",
+                         subscription_id(request))
+        return BackgroundResponse.reschedule()
+
+    def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
+        return BackgroundResponse.reschedule()
+
+
+class ApproveRequest(BackgroundTransaction, WithAssetFacade):
+    def __init__(self, client: Any, logger: Any, vendor: VendorClient,
+                 activation_template: str) -> None:
+        self.client = client
+        self.logger = logger
+        self.vendor = vendor
+        self.activation_template = activation_template
+
+    def name(self) -> str:
+        return "Approve request"
+
+    def should_execute(self, request: dict) -> bool:
+        sid = subscription_id(request)
+        return sid is not None and self.vendor.subscription(sid)["status"] == "active"
+
+    def execute(self, request: dict) -> BackgroundResponse:
+        self.approve_asset_request(request, self.activation_template)
+        self.logger.info("Approved with template %s.", self.activation_template)
+        return BackgroundResponse.done()
+
+    def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
+        self.logger.warning("Approval failed, will retry: %s", e)
+        return BackgroundResponse.reschedule()
+
+
+class PurchaseSaga(Saga):
+    providers = {
+        **Saga.providers,
+        "offline": PurchaseOfflineProvider,
+        "vendor": VendorServiceProvider,
+    }
+
+    def middlewares(self, request: dict) -> list:
+        return [OfflineCriteria]
+
+    def transactions(self, request: dict) -> list:
+        return [CreateSubscription, WaitForProvisioning, ApproveRequest]

@@ -1,0 +1,113 @@
+"""The vendor system the example provisions subscriptions in, and a local fake of it.
+
+A real extension has a client for its vendor's API like ``VendorClient``; tests and the
+demo run ``FakeVendorAPI`` on 127.0.0.1 in place of the vendor.
+"""
+
+import itertools
+from typing import Any, Dict, List, Optional
+
+import requests
+
+from rndi.connect.testing.http import Answer, FakeHTTPService, HTTPError, RecordedCall
+
+
+class VendorError(Exception):
+    """The vendor API refused a call (``permanent``) or could not be reached."""
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def permanent(self) -> bool:
+        """A 4xx answer: asking again will not help, the order itself is wrong."""
+        return self.status is not None and 400 <= self.status < 500
+
+
+class VendorClient:
+    """A minimal vendor API client; one instance serves one event."""
+
+    def __init__(self, base_url: str, api_key: str = "", timeout: float = 10.0) -> None:
+        if not base_url:
+            raise ValueError("VendorClient needs the vendor API URL (config VENDOR_API_URL).")
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {api_key}"
+        self.timeout = timeout
+        self._subscriptions: Dict[str, Dict[str, Any]] = {}
+
+    def _call(self, method: str, path: str, body: Optional[dict] = None) -> Dict[str, Any]:
+        try:
+            answer = self.session.request(method, f"{self.base_url}{path}", json=body,
+                                          timeout=self.timeout)
+        except requests.RequestException as e:
+            raise VendorError(f"Vendor API unreachable: {e}") from e
+        if answer.status_code >= 400:
+            message = answer.json().get("message", answer.text) if answer.content else ""
+            raise VendorError(f"Vendor API refused {method} {path}: {message}",
+                              answer.status_code)
+        return answer.json()  # type: ignore[no-any-return]
+
+    def find_or_create_customer(self, external_id: str, name: str, email: str) -> Dict[str, Any]:
+        """The vendor customer for a Connect tier account (created on first use)."""
+        return self._call("POST", "/customers",
+                          {"external_id": external_id, "name": name, "email": email})
+
+    def create_subscription(self, customer_id: str, external_id: str,
+                            items: List[Dict[str, Any]]) -> Dict[str, Any]:
+        """Order a subscription; the vendor provisions it asynchronously."""
+        return self._call("POST", "/subscriptions",
+                          {"customer_id": customer_id, "external_id": external_id,
+                           "items": items})
+
+    def subscription(self, subscription_id: str) -> Dict[str, Any]:
+        """A subscription, read once per event however many transactions ask."""
+        if subscription_id not in self._subscriptions:
+            self._subscriptions[subscription_id] = self._call(
+                "GET", f"/subscriptions/{subscription_id}")
+        return self._subscriptions[subscription_id]
+
+
+class FakeVendorAPI(FakeHTTPService):
+    """The vendor, locally: customers, subscriptions active after a few status reads.
+
+    Args:
+        provisioning_polls: how many status reads a subscription stays ``provisioning``.
+        reject_reason: when set, every subscription order is refused with it (422).
+    """
+
+    def __init__(self, provisioning_polls: int = 1, reject_reason: Optional[str] = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.provisioning_polls = provisioning_polls
+        self.reject_reason = reject_reason
+        self.customers: Dict[str, Dict[str, Any]] = {}
+        self.subscriptions: Dict[str, Dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+        self.route("POST", "/customers", self._customer)
+        self.route("POST", "/subscriptions", self._order)
+        self.route("GET", r"/subscriptions/(?P<subscription_id>[^/]+)", self._status)
+
+    def _customer(self, call: RecordedCall) -> Answer:
+        external_id = call.body["external_id"]
+        if external_id not in self.customers:
+            self.customers[external_id] = {"id": f"CUS-{next(self._ids):04d}", **call.body}
+        return 200, self.customers[external_id], {}
+
+    def _order(self, call: RecordedCall) -> Answer:
+        if self.reject_reason:
+            raise HTTPError(422, {"message": self.reject_reason})
+        subscription = {"id": f"SUB-{next(self._ids):04d}", "status": "provisioning",
+                        "polls": 0, **call.body}
+        self.subscriptions[subscription["id"]] = subscription
+        return 201, subscription, {}
+
+    def _status(self, call: RecordedCall, subscription_id: str) -> Answer:
+        subscription = self.subscriptions.get(subscription_id)
+        if subscription is None:
+            raise HTTPError(404, {"message": f"No subscription {subscription_id}"})
+        subscription["polls"] += 1
+        if subscription["polls"] > self.provisioning_polls:
+            subscription["status"] = "active"
+        return 200, subscription, {}

@@ -1,0 +1,3 @@
+from rndi.connect.api_facades.assets.mixins import WithAssetFacade
+
+__all__ = ["WithAssetFacade"]

@@ -1,0 +1,116 @@
+"""The saga: pick the transaction that applies to a request and run it inside middleware."""
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+
+from connect.eaas.core.responses import BackgroundResponse
+
+from rndi.connect.business_transaction_middleware.middleware import (
+    Middleware,
+    make_middleware_callstack,
+)
+from rndi.connect.business_transactions.adapters import prepare, select
+from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
+from rndi.connect.devops_fulfillment_framework.providers.configuration import (
+    ConfigurationServiceProvider,
+)
+from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
+from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
+from rndi.dicontainer.adapter import BaseServiceProvider, Container
+
+ProviderSpec = Union[BaseServiceProvider, type]
+
+_logger = logging.getLogger(__name__)
+
+
+class Saga(ABC):
+    """A fulfillment flow: an ordered list of transactions and the middleware around them.
+
+    Subclasses list their transactions and middlewares; entries that are classes are
+    built through the container (their constructor parameters injected by name),
+    instances and functional tuples are used as they are.
+
+    Args:
+        providers: service providers by key; each replaces the class-level provider of
+            the same key (how tests swap the cache) or adds a new one.
+    """
+
+    providers: Dict[str, ProviderSpec] = {
+        "cache": CacheServiceProvider,
+        "offline": OfflineServiceProvider,
+    }
+
+    def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
+        given = providers or {}
+        if not isinstance(given, Mapping):
+            raise TypeError(f"{type(self).__name__}(providers=...) takes a dict of key -> "
+                            f"service provider instance, got {providers!r}.")
+        chosen: Dict[str, BaseServiceProvider] = {}
+        for key, provider in type(self).providers.items():
+            if key not in given:  # instantiate only the providers that are not replaced
+                chosen[key] = provider() if isinstance(provider, type) else provider
+        chosen.update(given)
+        self._container = Container(list(chosen.values()))
+        self.selected: Optional[BackgroundTransaction] = None
+
+    @classmethod
+    def make(cls, config: Mapping[str, Any], client: Any, logger: Any,
+             request: Optional[dict] = None) -> "Saga":
+        """A saga for one event, from what the runner gives an extension.
+
+        With ``request``, transactions can take a ``request`` parameter and the injected
+        ``logger`` is bound to that request.
+        """
+        return cls({
+            "config": ConfigurationServiceProvider(config),
+            "connect": ConnectServiceProvider(client, logger, request),
+        })
+
+    @property
+    def container(self) -> Container:
+        """The container that builds this saga's transactions and middlewares."""
+        return self._container
+
+    @abstractmethod
+    def transactions(self, request: dict) -> List[Any]:
+        """The candidate transactions for ``request``, in the order they are tried."""
+
+    @abstractmethod
+    def middlewares(self, request: dict) -> List[Any]:
+        """The middlewares around the selected transaction, outermost first."""
+
+    def _build(self, entry: Any) -> Any:
+        return self._container.get(entry) if isinstance(entry, type) else entry
+
+    def _candidates(self, request: dict) -> Iterator[Any]:
+        # Built one at a time, as select() asks: transactions after the selected one are
+        # never built, so their dependencies cannot fail this request.
+        for entry in self.transactions(request) or ():
+            yield self._build(entry)
+
+    def _run_selected(self, request: dict) -> BackgroundResponse:
+        self.selected = selected = select(self._candidates(request), request)
+        if _logger.isEnabledFor(logging.DEBUG):
+            _logger.debug("Request %s: running transaction %s.", request.get("id"),
+                          selected.name(), extra={"transaction": selected.name()})
+        return prepare(selected)(request)
+
+    def resolve(self, request: dict) -> BackgroundResponse:
+        """Run the first transaction that applies to ``request`` inside the middlewares.
+
+        Selection happens inside the middleware stack, so a middleware (offline mode,
+        for one) can answer a request before any transaction is built.
+
+        Raises:
+            TransactionNotSelected: no transaction applies.
+            InvalidTransaction: an entry of ``transactions()`` is not a transaction.
+        """
+        if not isinstance(request, dict):
+            raise TypeError(f"{type(self).__name__}.resolve() takes the request dict, "
+                            f"got {request!r}.")
+        middlewares: List[Middleware] = [
+            self._build(entry) for entry in (self.middlewares(request) or ()) if entry
+        ]
+        return make_middleware_callstack(middlewares, self._run_selected)(request)

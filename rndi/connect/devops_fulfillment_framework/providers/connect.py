@@ -1,0 +1,32 @@
+"""Binds what the runner hands an extension: the Connect client, the logger, the request."""
+
+from typing import Any, Optional
+
+from rndi.connect.devops_logger_adapter.adapter import bind_logger
+from rndi.dicontainer.adapter import BaseServiceProvider
+
+
+class ConnectServiceProvider(BaseServiceProvider):
+    """Binds ``client``, ``logger`` and, when given, ``request``.
+
+    With a request, the ``logger`` is bound to it: every line a transaction logs carries
+    the request id (and its type, status and asset or tier-config id as record fields).
+    """
+
+    def __init__(self, client: Any, logger: Any, request: Optional[dict] = None) -> None:
+        if request is not None and not isinstance(request, dict):
+            raise TypeError(f"ConnectServiceProvider: request must be the request dict or "
+                            f"None, got {request!r}.")
+        super().__init__()
+        self.client = client
+        self.logger = logger
+        self.request = request
+
+    def register(self) -> None:
+        bound = self._instances
+        bound["client"] = self.client
+        if self.request is None:
+            bound["logger"] = self.logger
+        else:
+            bound["logger"] = bind_logger(self.logger, self.request)
+            bound["request"] = self.request

@@ -1,0 +1,86 @@
+"""Offline mode as a saga middleware, and the transaction that approves offline requests."""
+
+from typing import Any, Callable, List, Optional
+
+from connect.eaas.core.responses import BackgroundResponse
+
+from rndi.connect.api_facades.assets.mixins import WithAssetFacade
+from rndi.connect.business_transactions.contracts import (
+    BackgroundTransaction,
+    FnBackgroundExecution,
+)
+from rndi.connect.request_offline_criteria.contracts import OfflineChecker, Rule
+
+
+class OfflineCriteria(OfflineChecker):
+    """Offline when there is at least one rule and every rule matches.
+
+    As a middleware (list it in a saga's ``middlewares``; the container injects
+    ``criteria`` and ``on_match``) an offline request goes to ``on_match(request)`` (or
+    is skipped when there is none) and never reaches the transactions.
+    """
+
+    def __init__(self, criteria: List[Rule], on_match: Optional[Callable[[dict], Any]] = None):
+        criteria = list(criteria or [])
+        for index, rule in enumerate(criteria):
+            if not callable(rule):
+                raise TypeError(f"criteria[{index}] must be a rule fn(request) -> bool, "
+                                f"got {rule!r}.")
+        if on_match is not None and not callable(on_match):
+            raise TypeError(f"on_match must be callable as fn(request), got {on_match!r}.")
+        self.criteria = criteria
+        self.on_match = on_match
+
+    def is_offline_enabled(self, request: dict) -> bool:
+        return bool(self.criteria) and all(rule(request) for rule in self.criteria)
+
+    def __call__(self, request: dict,
+                 next: Optional[FnBackgroundExecution] = None) -> BackgroundResponse:
+        if self.is_offline_enabled(request):
+            if self.on_match is None:
+                return BackgroundResponse.skip()
+            return self.on_match(request)
+        if next is None:
+            raise ValueError(
+                f"Request {request.get('id')!r} is not offline and OfflineCriteria has no "
+                "next step to hand it to: use it as a middleware in front of a transaction "
+                "(make_middleware_callstack([OfflineCriteria(...)], transaction))."
+            )
+        return next(request)
+
+
+class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
+    """Approves an offline request with the activation template, touching no vendor.
+
+    Usable as ``on_match`` (it is callable with the request) or as a transaction.
+    """
+
+    def __init__(self, activation_tpl: str, client: Any, logger: Any) -> None:
+        if not activation_tpl:
+            raise ValueError("DefaultOnMatchTransaction needs the activation template id "
+                             "(activation_tpl) to approve offline requests with.")
+        self.activation_tpl = activation_tpl
+        self.client = client
+        self.logger = logger
+
+    def name(self) -> str:
+        return "Approve offline request"
+
+    def should_execute(self, request: dict) -> bool:
+        return True
+
+    def execute(self, request: dict) -> BackgroundResponse:
+        self.logger.info("Request %s is in offline mode: approving it with template %s "
+                         "without calling the vendor.", request.get("id"), self.activation_tpl)
+        self.approve_asset_request(request, self.activation_tpl)
+        return BackgroundResponse.done()
+
+    def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
+        self.logger.error("Offline approval of %s failed: %s", request.get("id"), e)
+        return BackgroundResponse.reschedule()
+
+    def __call__(self, request: dict) -> BackgroundResponse:
+        try:
+            return self.execute(request)
+        except Exception as e:
+            return self.compensate(request, e)

@@ -1,0 +1,226 @@
+"""A local stand-in for the Connect REST API, for tests and demos of extensions.
+
+It serves requests it was seeded with (asset requests under ``requests``, tier-config
+requests under ``tier/config-requests``), applies the calls an extension makes
+(parameter updates, approve, fail, inquire) the way Connect does, and records every call
+so a test can assert on the exact method, path and body::
+
+    with ConnectAPI([purchase_request]) as api:
+        client = api.client()
+        ...  # run the extension code with client
+        assert api.calls_to("POST", "requests/PR-1/approve")[0].body == {"template_id": "TL-1"}
+"""
+
+import copy
+import json
+import re
+import ssl
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Union
+
+from rndi.connect.testing.http import Answer, FakeHTTPService, HTTPError, RecordedCall
+
+_ID = r"(?P<object_id>[^/]+)"
+_ACTION = r"(?P<action>approve|fail|inquire|pend)"
+
+# Connect answers a transition from the wrong status with 400 and this code.
+_WRONG_STATUS = "REQ_003"
+
+
+def _not_found(kind: str, object_id: str) -> HTTPError:
+    return HTTPError(404, {"error_code": "REQ_001", "errors": [f"{kind} {object_id} not found."]})
+
+
+def _update_params(params: List[Dict[str, Any]], updates: Any) -> None:
+    if not isinstance(updates, list):
+        raise HTTPError(400, {"error_code": "VAL_001", "errors": ["params must be a list."]})
+    by_id = {param.get("id"): param for param in params}
+    for update in updates:
+        if not isinstance(update, dict) or update.get("id") not in by_id:
+            raise HTTPError(400, {"error_code": "VAL_001",
+                                  "errors": [f"Unknown parameter {update!r}."]})
+        target = by_id[update["id"]]
+        for key in ("value", "value_error", "structured_value"):
+            if key in update:
+                target[key] = update[key]
+
+
+def _rql_values(query: str, operator: str, field: str) -> Optional[List[str]]:
+    if operator == "eq":
+        match = re.search(rf"eq\({field},([^)]*)\)", query)
+        return [match.group(1)] if match else None
+    match = re.search(rf"in\({field},\(([^)]*)\)\)", query)
+    return match.group(1).split(",") if match else None
+
+
+class ConnectAPI(FakeHTTPService):
+    """Connect's REST API for the calls fulfillment extensions make.
+
+    Args:
+        requests: request dicts (or JSON file paths) to serve; deep-copied.
+        ssl_context: serve HTTPS (the real runner only talks HTTPS).
+        base_path: the API prefix, ``/public/v1`` like Connect.
+    """
+
+    def __init__(self, requests: Iterable[Union[dict, str, Path]] = (),
+                 ssl_context: Optional[ssl.SSLContext] = None,
+                 base_path: str = "/public/v1") -> None:
+        super().__init__(ssl_context)
+        self.base_path = base_path.rstrip("/")
+        self.asset_requests: Dict[str, Dict[str, Any]] = {}
+        self.tier_config_requests: Dict[str, Dict[str, Any]] = {}
+        for request in requests:
+            self.add_request(request)
+        base = re.escape(self.base_path)
+        self.route("GET", rf"{base}/requests", self._list_asset_requests)
+        self.route("GET", rf"{base}/requests/{_ID}", self._get_asset_request)
+        self.route("PUT", rf"{base}/requests/{_ID}", self._update_asset_request)
+        self.route("POST", rf"{base}/requests/{_ID}/{_ACTION}", self._transition_asset_request)
+        self.route("GET", rf"{base}/assets/{_ID}", self._get_asset)
+        self.route("GET", rf"{base}/tier/config-requests", self._list_tier_config_requests)
+        self.route("GET", rf"{base}/tier/config-requests/{_ID}", self._get_tier_config_request)
+        self.route("PUT", rf"{base}/tier/config-requests/{_ID}", self._update_tier_config_request)
+        self.route("POST", rf"{base}/tier/config-requests/{_ID}/{_ACTION}",
+                   self._transition_tier_config_request)
+        self.route("GET", rf"{base}/tier/configs/{_ID}", self._get_tier_config)
+
+    # seeding and inspection ------------------------------------------------------------
+
+    def add_request(self, request: Union[dict, str, Path]) -> Dict[str, Any]:
+        """Serve a request (a dict or a JSON file); tier-config requests are recognised by
+        their ``configuration`` object."""
+        if isinstance(request, (str, Path)):
+            request = json.loads(Path(request).read_text(encoding="utf-8"))
+        if not isinstance(request, dict) or not request.get("id"):
+            raise ValueError(f"A Connect request needs to be a dict with an 'id', "
+                             f"got {request!r}.")
+        stored = copy.deepcopy(request)
+        collection = (self.tier_config_requests if "configuration" in stored
+                      and "asset" not in stored else self.asset_requests)
+        with self._lock:
+            collection[stored["id"]] = stored
+        return stored
+
+    def request(self, request_id: str) -> Dict[str, Any]:
+        """The current state of a seeded request (a copy)."""
+        with self._lock:
+            found = self.asset_requests.get(request_id) or self.tier_config_requests.get(
+                request_id)
+            if found is None:
+                raise KeyError(f"No request {request_id!r} is seeded.")
+            return copy.deepcopy(found)
+
+    @property
+    def endpoint(self) -> str:
+        """What ``ConnectClient(endpoint=...)`` takes."""
+        return self.url + self.base_path
+
+    def client(self, api_key: str = "ApiKey SU-000:local", **kwargs: Any) -> Any:
+        """A real ``connect.client.ConnectClient`` pointed at this server."""
+        from connect.client import ConnectClient
+
+        kwargs.setdefault("use_specs", False)
+        return ConnectClient(api_key, endpoint=self.endpoint, **kwargs)
+
+    def calls_to(self, method: str, path: str) -> List[RecordedCall]:
+        """Calls with ``method`` to ``path`` (relative to the API prefix)."""
+        full = f"{self.base_path}/{path.lstrip('/')}"
+        return [call for call in list(self.calls) if call.method == method and call.path == full]
+
+    def api_calls(self) -> List[str]:
+        """Every call as ``'METHOD path'`` relative to the API prefix, in order."""
+        return [f"{call.method} {call.path[len(self.base_path):].lstrip('/')}"
+                for call in list(self.calls)]
+
+    # routes ------------------------------------------------------------------------------
+
+    def _listing(self, collection: Dict[str, Dict[str, Any]], call: RecordedCall) -> Answer:
+        ids = _rql_values(call.query, "eq", "id")
+        statuses = _rql_values(call.query, "in", "status") or _rql_values(
+            call.query, "eq", "status")
+        found = [request for request in collection.values()
+                 if (ids is None or request["id"] in ids)
+                 and (statuses is None or request.get("status") in statuses)]
+        limit_match = re.search(r"(?:^|&)limit=(\d+)", call.query)
+        page = found if limit_match is None else found[: int(limit_match.group(1))]
+        last = max(len(page) - 1, 0)
+        return 200, page, {"Content-Range": f"items 0-{last}/{len(found)}"}
+
+    def _list_asset_requests(self, call: RecordedCall) -> Answer:
+        return self._listing(self.asset_requests, call)
+
+    def _list_tier_config_requests(self, call: RecordedCall) -> Answer:
+        return self._listing(self.tier_config_requests, call)
+
+    def _find(self, collection: Dict[str, Dict[str, Any]], object_id: str) -> Dict[str, Any]:
+        if object_id not in collection:
+            raise _not_found("Request", object_id)
+        return collection[object_id]
+
+    def _get_asset_request(self, call: RecordedCall, object_id: str) -> Answer:
+        return 200, self._find(self.asset_requests, object_id), {}
+
+    def _get_tier_config_request(self, call: RecordedCall, object_id: str) -> Answer:
+        return 200, self._find(self.tier_config_requests, object_id), {}
+
+    def _get_asset(self, call: RecordedCall, object_id: str) -> Answer:
+        for request in self.asset_requests.values():
+            if request.get("asset", {}).get("id") == object_id:
+                return 200, request["asset"], {}
+        raise _not_found("Asset", object_id)
+
+    def _get_tier_config(self, call: RecordedCall, object_id: str) -> Answer:
+        for request in self.tier_config_requests.values():
+            if request.get("configuration", {}).get("id") == object_id:
+                return 200, request["configuration"], {}
+        raise _not_found("Tier configuration", object_id)
+
+    def _update_asset_request(self, call: RecordedCall, object_id: str) -> Answer:
+        request = self._find(self.asset_requests, object_id)
+        body = call.body if isinstance(call.body, dict) else {}
+        if "params" in body.get("asset", {}):
+            _update_params(request["asset"].setdefault("params", []), body["asset"]["params"])
+        if "note" in body:
+            request["note"] = body["note"]
+        return 200, request, {}
+
+    def _update_tier_config_request(self, call: RecordedCall, object_id: str) -> Answer:
+        request = self._find(self.tier_config_requests, object_id)
+        body = call.body if isinstance(call.body, dict) else {}
+        if "params" in body:
+            _update_params(request.setdefault("params", []), body["params"])
+        return 200, request, {}
+
+    def _transition(self, request: Dict[str, Any], action: str, body: Any,
+                    template_given: bool) -> Answer:
+        allowed = {"approve": {"pending", "inquiring"}, "fail": {"pending", "inquiring"},
+                   "inquire": {"pending"}, "pend": {"inquiring", "draft"}}[action]
+        if request.get("status") not in allowed:
+            raise HTTPError(400, {"error_code": _WRONG_STATUS, "errors": [
+                f"Request {request['id']} is {request.get('status')}: cannot {action} it."]})
+        body = body if isinstance(body, dict) else {}
+        if action == "approve" and not template_given:
+            raise HTTPError(400, {"error_code": "VAL_001",
+                                  "errors": ["An approval needs an activation template."]})
+        if action == "fail":
+            if not body.get("reason"):
+                raise HTTPError(400, {"error_code": "VAL_001", "errors": ["reason is required."]})
+            request["reason"] = body["reason"]
+        request["status"] = {"approve": "approved", "fail": "failed", "inquire": "inquiring",
+                             "pend": "pending"}[action]
+        return 200, request, {}
+
+    def _transition_asset_request(self, call: RecordedCall, object_id: str,
+                                  action: str) -> Answer:
+        request = self._find(self.asset_requests, object_id)
+        body = call.body if isinstance(call.body, dict) else {}
+        given = bool(body.get("template_id") or body.get("activation_tile"))
+        return self._transition(request, action, body, given)
+
+    def _transition_tier_config_request(self, call: RecordedCall, object_id: str,
+                                        action: str) -> Answer:
+        request = self._find(self.tier_config_requests, object_id)
+        body = call.body if isinstance(call.body, dict) else {}
+        template = body.get("template")
+        given = isinstance(template, dict) and bool(template.get("id"))
+        return self._transition(request, action, body, given)
