@@ -67,7 +67,7 @@ def run(max_deliveries: int = 10, out=sys.stdout) -> str:
             print(f"\ndelivery {delivery}: transaction {chosen!r} -> {response.status}"
                   + (f" ({response.output})" if response.output else ""), file=out)
             for line, call in zip(connect.api_calls()[connect_before:],
-                                  connect.calls[connect_before:]):
+                                  connect.calls[connect_before:], strict=True):
                 body = f" {json.dumps(call.body)}" if call.body is not None else ""
                 print(f"    connect: {line}{body}", file=out)
             for call in vendor.calls[vendor_before:]:

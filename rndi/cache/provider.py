@@ -32,12 +32,12 @@ def provide_cache(
         and the cause) when the driver is unknown or fails to start, because a
         fulfillment must not die because its cache did.
     """
-    if not isinstance(config, Mapping):
+    if not isinstance(config, dict) and not isinstance(config, Mapping):
         raise TypeError(f"provide_cache() expects the configuration mapping, got {config!r}.")
-    available = {**BUILTIN_DRIVERS, **(drivers or {})}
     name = str(config.get("CACHE_DRIVER") or "none").strip().lower()
-    driver = available.get(name)
+    driver = (drivers or BUILTIN_DRIVERS).get(name) or BUILTIN_DRIVERS.get(name)
     if driver is None:
+        available = {**BUILTIN_DRIVERS, **(drivers or {})}
         logger.error(
             "Unknown cache driver %r (CACHE_DRIVER); available: %s. Using the null cache.",
             name, ", ".join(sorted(available)),

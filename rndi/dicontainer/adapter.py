@@ -87,9 +87,8 @@ class BaseServiceProvider(ServiceProvider):
     """
 
     def __init__(self, binds: Optional[Dict[str, Dict[str, Any]]] = None) -> None:
-        self._instances: Dict[str, Any] = {}
-        self._classes: Dict[str, type] = {}
-        self._registered = False
+        # The binding tables are created on first bind (see _own): a provider is built on
+        # every event and most bind only in register().
         if binds:
             if not isinstance(binds, dict) and not isinstance(binds, Mapping):
                 raise TypeError(
@@ -124,7 +123,8 @@ class BaseServiceProvider(ServiceProvider):
         return self
 
     def _own(self, attribute: str) -> Dict[str, Any]:
-        # Subclasses that forget super().__init__() still get a working provider.
+        """This provider's ``_instances`` or ``_classes`` table, created when first needed
+        (so subclasses that skip ``super().__init__()`` work too)."""
         return self.__dict__.setdefault(attribute, {})
 
     def _bind(self, keyword: str, binding: Any) -> None:
@@ -141,21 +141,31 @@ class BaseServiceProvider(ServiceProvider):
             f"expected {{'to_instance': value}} or {{'to_class': cls}}, got {binding!r}",
         )
 
-    def _collect(self) -> Tuple[Dict[str, Any], Dict[str, _Lazy]]:
-        """This provider's bindings: ready instances, and the ones built lazily."""
+    def _contribute(self, shared: Dict[str, Any], lazy: Dict[str, _Lazy]) -> int:
+        """Add this provider's bindings to a container's tables; return how many.
+
+        Runs on every event for every provider, so it writes straight into the
+        container's dicts instead of building its own.
+        """
         own = self.__dict__
         if not own.get("_registered", False):
-            self._registered = True
+            own["_registered"] = True
             self.register()
-        instances: Dict[str, Any] = own.get("_instances", {})
-        lazy: Dict[str, _Lazy] = {
-            name: (_METHOD, (self, function, plan))
-            for name, function, plan in _provide_methods(type(self))
-            if name not in instances
-        }
-        for name, cls in own.get("_classes", {}).items():
-            lazy[name] = (_CLASS, cls)
-        return instances, lazy
+        count = 0
+        instances = own.get("_instances")
+        if instances:
+            shared.update(instances)
+            count = len(instances)
+        classes = own.get("_classes")
+        for name, function, plan in _provide_methods(type(self)):
+            if not (instances and name in instances) and not (classes and name in classes):
+                lazy[name] = (_METHOD, (self, function, plan))
+                count += 1
+        if classes:
+            for name, cls in classes.items():
+                lazy[name] = (_CLASS, cls)
+            count += len(classes)
+        return count
 
 
 def _label(providers: Sequence[Any], index: int) -> str:
@@ -165,7 +175,10 @@ def _label(providers: Sequence[Any], index: int) -> str:
 def _raise_duplicate(providers: Sequence[BaseServiceProvider]) -> None:
     owners: Dict[str, int] = {}
     for index, provider in enumerate(providers):
-        for names in provider._collect():
+        instances: Dict[str, Any] = {}
+        lazies: Dict[str, _Lazy] = {}
+        provider._contribute(instances, lazies)
+        for names in (instances, lazies):
             for name in sorted(names):
                 if name in owners:
                     raise DuplicateBinding(
@@ -198,18 +211,15 @@ class Container(DIContainer):
         count = 0
         for index, provider in enumerate(providers):
             # getattr rather than isinstance: an ABC instance check costs more than the rest
-            collect = getattr(provider, "_collect", None)
-            if collect is None or isinstance(provider, type):
+            contribute = getattr(provider, "_contribute", None)
+            if contribute is None or isinstance(provider, type):
                 raise InvalidBinding(
                     f"providers[{index}]",
                     type(provider).__name__,
                     "a container takes BaseServiceProvider instances; "
                     "instantiate the provider class or subclass BaseServiceProvider",
                 )
-            instances, lazies = collect()
-            shared.update(instances)
-            lazy.update(lazies)
-            count += len(instances) + len(lazies)
+            count += contribute(shared, lazy)
         # A provider's own bindings never overlap, so fewer names than bindings means two
         # providers share a name; find which only then, off the hot path.
         if len(shared) + len(lazy) != count or not shared.keys().isdisjoint(lazy):

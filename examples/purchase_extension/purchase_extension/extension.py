@@ -12,7 +12,7 @@ from purchase_extension.saga import PurchaseSaga
     {"name": "VENDOR_API_URL", "initial_value": "https://vendor.example.com/api"},
     {"name": "VENDOR_API_KEY", "initial_value": "change-me", "secure": True},
     {"name": "CACHE_DRIVER", "initial_value": "sqlite"},
-    {"name": "CACHE_DIR", "initial_value": "/tmp/purchase-extension-cache"},
+    {"name": "CACHE_DIR", "initial_value": "/tmp/purchase-extension-cache"},  # noqa: S108 - a per-host cache
 ])
 class PurchaseExtension(EventsApplicationBase):
     @event("asset_purchase_request_processing", statuses=["pending"])

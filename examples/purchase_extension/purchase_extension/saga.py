@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 from connect.eaas.core.responses import BackgroundResponse
 
+from purchase_extension.vendor import VendorClient, VendorError
 from rndi.cache.contracts import Cache
 from rndi.connect.api_facades.assets.mixins import WithAssetFacade
 from rndi.connect.business_objects.adapters import Request
@@ -29,7 +30,6 @@ from rndi.connect.request_offline_criteria.rules import (
     composited_match_offline_asset_and_marketplace_parameter,
 )
 from rndi.dicontainer.adapter import BaseServiceProvider
-from purchase_extension.vendor import VendorClient, VendorError
 
 SUBSCRIPTION_PARAM = "CAT_SUBSCRIPTION_ID"
 CUSTOMER_TTL = 24 * 3600  # vendor customer ids never change; keep them a day

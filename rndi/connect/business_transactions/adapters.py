@@ -80,18 +80,19 @@ def select(
         InvalidTransaction: an entry is neither a transaction nor a tuple.
         TransactionNotSelected: no transaction applies.
     """
-    considered: List[str] = []
+    considered: List[BackgroundTransaction] = []
     for entry in transactions:
         if not entry:
             continue
         transaction = _adapt(entry)
         if transaction.should_execute(request):
             return transaction
-        considered.append(transaction.name())
+        considered.append(transaction)
+    names = ", ".join(transaction.name() for transaction in considered) or "none"
     raise TransactionException.not_selected(
         f"No transaction applies to request {request.get('id', '(no id)')!r} "
         f"(type {request.get('type')!r}, status {request.get('status')!r}); "
-        f"considered: {', '.join(considered) or 'none'}."
+        f"considered: {names}."
     )
 
 

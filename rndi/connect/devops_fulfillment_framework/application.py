@@ -2,7 +2,8 @@
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -44,13 +45,15 @@ class Saga(ABC):
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
         given = providers or {}
-        if not isinstance(given, Mapping):
+        if not isinstance(given, dict) and not isinstance(given, Mapping):
             raise TypeError(f"{type(self).__name__}(providers=...) takes a dict of key -> "
                             f"service provider instance, got {providers!r}.")
-        chosen: Dict[str, BaseServiceProvider] = {}
-        for key, provider in type(self).providers.items():
-            if key not in given:  # instantiate only the providers that are not replaced
-                chosen[key] = provider() if isinstance(provider, type) else provider
+        # instantiate only the class-level providers that are not replaced
+        chosen: Dict[str, BaseServiceProvider] = {
+            key: provider() if isinstance(provider, type) else provider
+            for key, provider in type(self).providers.items()
+            if key not in given
+        }
         chosen.update(given)
         self._container = Container(list(chosen.values()))
         self.selected: Optional[BackgroundTransaction] = None
@@ -81,14 +84,12 @@ class Saga(ABC):
     def middlewares(self, request: dict) -> List[Any]:
         """The middlewares around the selected transaction, outermost first."""
 
-    def _build(self, entry: Any) -> Any:
-        return self._container.get(entry) if isinstance(entry, type) else entry
-
     def _candidates(self, request: dict) -> Iterator[Any]:
         # Built one at a time, as select() asks: transactions after the selected one are
         # never built, so their dependencies cannot fail this request.
+        get = self._container.get
         for entry in self.transactions(request) or ():
-            yield self._build(entry)
+            yield get(entry) if isinstance(entry, type) else entry
 
     def _run_selected(self, request: dict) -> BackgroundResponse:
         self.selected = selected = select(self._candidates(request), request)
@@ -110,7 +111,10 @@ class Saga(ABC):
         if not isinstance(request, dict):
             raise TypeError(f"{type(self).__name__}.resolve() takes the request dict, "
                             f"got {request!r}.")
+        get = self._container.get
         middlewares: List[Middleware] = [
-            self._build(entry) for entry in (self.middlewares(request) or ()) if entry
+            get(entry) if isinstance(entry, type) else entry
+            for entry in (self.middlewares(request) or ())
+            if entry
         ]
         return make_middleware_callstack(middlewares, self._run_selected)(request)

@@ -1,8 +1,17 @@
 """Binds the extension configuration: ``config`` and each key lower-cased."""
 
-from typing import Any, Dict, Mapping
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, Dict, Optional
 
 from rndi.dicontainer.adapter import BaseServiceProvider
+
+
+@lru_cache(maxsize=4096)
+def _binding_name(key: str) -> Optional[str]:
+    # Memoised: the same few keys are converted on every event. An upper-case key is an
+    # identifier exactly when its lower-case form is one.
+    return key.lower() if key.isidentifier() else None
 
 
 class ConfigurationServiceProvider(BaseServiceProvider):
@@ -17,7 +26,7 @@ class ConfigurationServiceProvider(BaseServiceProvider):
     """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        if not isinstance(config, Mapping):
+        if not isinstance(config, dict) and not isinstance(config, Mapping):
             raise TypeError(
                 f"ConfigurationServiceProvider needs the extension configuration (a dict "
                 f"such as self.config), got {config!r}."
@@ -28,8 +37,7 @@ class ConfigurationServiceProvider(BaseServiceProvider):
     def register(self) -> None:
         values: Dict[str, Any] = {"config": self.config}
         for key, value in self.config.items():
-            name = key.lower() if isinstance(key, str) else None
-            if name and name.isidentifier():
+            name = _binding_name(key) if isinstance(key, str) else None
+            if name:
                 values[name] = value.strip() if isinstance(value, str) else value
-        # One update instead of a bind_instance per key: it runs on every event.
-        self._instances.update(values)
+        self._own("_instances").update(values)

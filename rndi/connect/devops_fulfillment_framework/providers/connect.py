@@ -23,7 +23,7 @@ class ConnectServiceProvider(BaseServiceProvider):
         self.request = request
 
     def register(self) -> None:
-        bound = self._instances
+        bound = self._own("_instances")
         bound["client"] = self.client
         if self.request is None:
             bound["logger"] = self.logger

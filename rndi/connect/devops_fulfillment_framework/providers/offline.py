@@ -23,8 +23,10 @@ class OfflineServiceProvider(BaseServiceProvider):
     """
 
     def register(self) -> None:
-        self._instances["criteria"] = [
-            composited_match_offline_asset_and_marketplace_parameter,
-            match_request_type,
-        ]
-        self._instances["on_match"] = skip_offline_request
+        self._own("_instances").update({
+            "criteria": [
+                composited_match_offline_asset_and_marketplace_parameter,
+                match_request_type,
+            ],
+            "on_match": skip_offline_request,
+        })
