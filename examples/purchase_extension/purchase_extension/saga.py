@@ -12,7 +12,7 @@ Delivery after delivery (Connect redelivers a request the extension reschedules)
 vendor call.
 """
 
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -22,10 +22,12 @@ from rndi.connect.api_facades.assets.mixins import WithAssetFacade
 from rndi.connect.business_objects.adapters import Request
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework.application import Saga
+from rndi.connect.devops_fulfillment_framework.providers import OfflineServiceProvider
 from rndi.connect.request_offline_criteria.adapters import (
     DefaultOnMatchTransaction,
     OfflineCriteria,
 )
+from rndi.connect.request_offline_criteria.contracts import Rule
 from rndi.connect.request_offline_criteria.rules import (
     composited_match_offline_asset_and_marketplace_parameter,
 )
@@ -46,14 +48,15 @@ class VendorServiceProvider(BaseServiceProvider):
         return VendorClient(vendor_api_url, vendor_api_key)
 
 
-class PurchaseOfflineProvider(BaseServiceProvider):
+class PurchaseOfflineProvider(OfflineServiceProvider):
     """Offline purchases (assets listed offline) are approved with the template."""
 
-    def register(self) -> None:
-        self.bind_instance("criteria", [composited_match_offline_asset_and_marketplace_parameter])
+    def provide_criteria(self) -> List[Rule]:
+        return [composited_match_offline_asset_and_marketplace_parameter]
 
-    def provide_on_match(self, activation_template: str, client: Any,
-                         logger: Any) -> DefaultOnMatchTransaction:
+    def provide_on_match(  # type: ignore[override]  # takes what it needs, by name
+        self, activation_template: str, client: Any, logger: Any
+    ) -> DefaultOnMatchTransaction:
         return DefaultOnMatchTransaction(activation_template, client, logger)
 
 

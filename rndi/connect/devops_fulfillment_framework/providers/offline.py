@@ -1,7 +1,10 @@
-"""Binds the offline-mode ``criteria`` and ``on_match`` that ``OfflineCriteria`` takes."""
+"""Provides the offline-mode ``criteria`` and ``on_match`` that ``OfflineCriteria`` takes."""
+
+from typing import Any, Callable, List
 
 from connect.eaas.core.responses import BackgroundResponse
 
+from rndi.connect.request_offline_criteria.contracts import Rule
 from rndi.connect.request_offline_criteria.rules import (
     composited_match_offline_asset_and_marketplace_parameter,
     match_request_type,
@@ -18,15 +21,13 @@ class OfflineServiceProvider(BaseServiceProvider):
     """``criteria``: the asset is listed offline (by parameter or marketplace list) and the
     request is a cancel or suspend; ``on_match``: skip the request.
 
-    Replace it (``Saga({'offline': ...})``) or subclass it to bind another ``on_match``,
-    for example a ``DefaultOnMatchTransaction`` that approves with a template.
+    Subclass it and override ``provide_criteria``/``provide_on_match`` (their parameters
+    are injected by name) to change either, for example to approve offline requests with
+    ``DefaultOnMatchTransaction(activation_template, client, logger)``.
     """
 
-    def register(self) -> None:
-        self._own("_instances").update({
-            "criteria": [
-                composited_match_offline_asset_and_marketplace_parameter,
-                match_request_type,
-            ],
-            "on_match": skip_offline_request,
-        })
+    def provide_criteria(self) -> List[Rule]:
+        return [composited_match_offline_asset_and_marketplace_parameter, match_request_type]
+
+    def provide_on_match(self) -> Callable[[dict], Any]:
+        return skip_offline_request

@@ -1,0 +1,116 @@
+import logging
+
+import pytest
+
+from rndi.connect.devops_logger_adapter import (
+    ExtensionLoggerAdapter,
+    WithBoundedLogger,
+    bind_logger,
+    mask_dictionary,
+    request_model,
+)
+
+LOGGER = logging.getLogger("tests.devops_logger")
+
+
+def test_bound_logger_prefixes_the_request_id_and_sets_fields(asset_purchase, caplog):
+    logger = bind_logger(LOGGER, asset_purchase)
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        logger.info("Ordering %s seats.", 10)
+    (record,) = caplog.records
+    assert record.getMessage() == "PR-8790-0160-2196-001 - Ordering 10 seats."
+    assert (record.request_id, record.request_type, record.request_status, record.asset_id) == (
+        "PR-8790-0160-2196-001", "purchase", "pending", "AS-8790-0160-2196")
+
+
+def test_tier_config_requests_carry_the_tier_config_id(tier_config_setup, caplog):
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        bind_logger(LOGGER, tier_config_setup).info("x")
+    assert caplog.records[0].tier_config_id == "TC-000-000-001"
+    assert not hasattr(caplog.records[0], "asset_id")
+
+
+def test_an_adapter_keeps_its_extra_whatever_it_holds(asset_purchase, caplog):
+    runner_adapter = logging.LoggerAdapter(LOGGER, {"task_id": "TQ-1", "anything": [1, 2]})
+    logger = bind_logger(runner_adapter, asset_purchase)
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        logger.info("hello", extra={"step": "create"})
+    (record,) = caplog.records
+    assert (record.task_id, record.anything, record.step) == ("TQ-1", [1, 2], "create")
+    assert record.request_id == "PR-8790-0160-2196-001"
+    assert logger.logger is LOGGER
+
+
+def test_an_adapter_with_no_extra_works(asset_purchase, caplog):
+    logger = bind_logger(logging.LoggerAdapter(LOGGER, None), asset_purchase)
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        logger.info("ok")
+    assert caplog.records[0].getMessage().endswith(" - ok")
+
+
+def test_rebinding_replaces_the_request(asset_purchase, tier_config_setup, caplog):
+    logger = bind_logger(bind_logger(LOGGER, asset_purchase), tier_config_setup)
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        logger.info("again")
+    assert caplog.records[0].getMessage() == "TCR-000-000-000-001 - again"
+
+
+def test_a_custom_adapter_is_wrapped_not_unwrapped(asset_purchase, caplog):
+    class Shouting(logging.LoggerAdapter):
+        def process(self, msg, kwargs):
+            return msg.upper(), kwargs
+
+    logger = bind_logger(Shouting(LOGGER, {}), asset_purchase)
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        logger.info("quiet")
+    assert caplog.records[0].getMessage() == "PR-8790-0160-2196-001 - QUIET"
+
+
+def test_unbound_adapter_leaves_messages_alone(caplog):
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        ExtensionLoggerAdapter(LOGGER, {}).info("plain")
+    assert caplog.records[0].getMessage() == "plain"
+
+
+def test_bind_logger_rejects_wrong_input(asset_purchase):
+    with pytest.raises(TypeError, match="request dict"):
+        bind_logger(LOGGER, "PR-1")
+    with pytest.raises(TypeError, match="logging.Logger"):
+        bind_logger(print, asset_purchase)
+
+
+def test_masked_secrets_never_reach_the_log_output(caplog):
+    payload = {"user": "alice", "password": "hunter2-secret",
+               "auth": {"Api_Key": "ApiKey SU-123:abcdef", "scopes": ["read"]},
+               "vendors": [{"token": "tok-987654"}, {"name": "acme"}]}
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        LOGGER.info("Calling vendor with %s", mask_dictionary(payload))
+    text = caplog.text
+    for secret in ("hunter2-secret", "SU-123:abcdef", "tok-987654"):
+        assert secret not in text
+    assert "alice" in text and "acme" in text and "read" in text
+    assert payload["password"] == "hunter2-secret"  # the original is untouched
+
+
+def test_mask_dictionary_with_explicit_keys():
+    masked = mask_dictionary({"Customer_Id": "C-1", "password": "p", "list": ({"customer_id": 2},)},
+                             ["customer_id"])
+    assert masked == {"Customer_Id": "*********", "password": "p",
+                      "list": ({"customer_id": "*********"},)}
+
+
+def test_with_bounded_logger_mixin(asset_purchase, caplog):
+    class Transaction(WithBoundedLogger):
+        def __init__(self, logger):
+            self.logger = logger
+
+    transaction = Transaction(LOGGER)
+    bound = transaction.bind_logger(asset_purchase)
+    assert transaction.logger is bound
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        transaction.logger.info("mixin")
+    assert caplog.records[0].getMessage().startswith("PR-8790-0160-2196-001 - ")
+
+
+def test_request_model_is_exported(asset_purchase):
+    assert request_model(asset_purchase) == "asset"
