@@ -75,7 +75,7 @@ def test_unbound_adapter_leaves_messages_alone(caplog):
 def test_bind_logger_rejects_wrong_input(asset_purchase):
     with pytest.raises(TypeError, match="request dict"):
         bind_logger(LOGGER, "PR-1")
-    with pytest.raises(TypeError, match="logging.Logger"):
+    with pytest.raises(TypeError, match=r"logging\.Logger"):
         bind_logger(print, asset_purchase)
 
 
