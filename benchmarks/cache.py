@@ -70,16 +70,36 @@ def diskcache_row(directory):
     return measure("diskcache (JSONDisk)", operations(cache.get, put), open_first_get)
 
 
-def redis_row():
+def redis_rows():
+    import json
+
+    import redis
+
     from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
-    from rndi.cache.testing import RedisServer  # needs redis-server and the redis extra
+    from rndi.cache.testing import RedisServer
 
     with RedisServer() as server:
         cache = RedisCacheAdapter("127.0.0.1", port=server.port, prefix="bench:")
-        row = measure("rndi redis", operations(cache.get, cache.put),
-                      lambda: RedisCacheAdapter("127.0.0.1", port=server.port,
-                                                prefix="bench:").get("key-1"))
-    return row
+        ours = measure("rndi redis", operations(cache.get, cache.put),
+                       lambda: RedisCacheAdapter("127.0.0.1", port=server.port,
+                                                 prefix="bench:").get("key-1"))
+        client = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+
+        def raw_get(key):
+            value = client.get("raw:" + key)
+            return None if value is None else json.loads(value)
+
+        def raw_put(key, value):
+            client.set("raw:" + key, json.dumps(value), ex=900)
+
+        def raw_open_first_get():
+            fresh = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+            fresh.get("raw:key-1")
+            fresh.close()
+
+        raw = measure("redis-py by hand (no pool reuse on open)",
+                      operations(raw_get, raw_put), raw_open_first_get)
+    return [ours, raw]
 
 
 def main():
@@ -89,9 +109,9 @@ def main():
         baseline_name, baseline = diskcache_row(os.path.join(theirs, "dc"))
         rows = sqlite_rows(os.path.join(ours, "sq"))
         if "--redis" in sys.argv:
-            rows.append(redis_row())
-    print(f"{'µs/op':<26}" + "".join(f"{c:>16}" for c in columns))
-    print(f"{baseline_name:<26}" + "".join(f"{baseline[c]:>16.2f}" for c in columns))
+            rows.extend(redis_rows())
+    print(f"{'µs/op':<42}" + "".join(f"{c:>16}" for c in columns))
+    print(f"{baseline_name:<42}" + "".join(f"{baseline[c]:>16.2f}" for c in columns))
     for name, results in rows:
         cells = []
         for c in columns:
@@ -99,7 +119,7 @@ def main():
                 cells.append(f"{results[c]:>8.2f} ({results[c] / baseline[c]:4.2f}x)")
             else:
                 cells.append("")
-        print(f"{name:<26}" + "".join(f"{cell:>16}" for cell in cells))
+        print(f"{name:<42}" + "".join(f"{cell:>16}" for cell in cells))
     print("ratio = rndi / diskcache (below 1.00x is faster than diskcache)")
 
 

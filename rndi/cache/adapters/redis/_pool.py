@@ -1,0 +1,36 @@
+"""One Redis connection pool per process and server, forgotten after ``fork``.
+
+redis-py pools notice a fork themselves; forgetting ours as well keeps the child from
+sharing even the pool object with its parent.
+"""
+
+import os
+import threading
+from typing import Any, Dict, Tuple
+
+import redis
+
+_pools: Dict[Tuple[Any, ...], redis.ConnectionPool] = {}
+_guard = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    global _guard
+    _pools.clear()
+    _guard = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def pool(url: str, **options: Any) -> redis.ConnectionPool:
+    """The process-wide pool for ``url`` and these options, created on first use."""
+    key = (url, *sorted(options.items()))
+    found = _pools.get(key)
+    if found is None:
+        with _guard:
+            found = _pools.get(key)
+            if found is None:
+                found = redis.ConnectionPool.from_url(url, **options)
+                _pools[key] = found
+    return found

@@ -1,0 +1,230 @@
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from rndi.cache import CacheConfigurationError, provide_cache
+from rndi.cache.adapters.null.adapter import NullCacheAdapter
+
+redis = pytest.importorskip("redis")
+
+from rndi.cache.adapters.redis.adapter import (  # noqa: E402 - needs the redis extra
+    DEFAULT_PREFIX,
+    RedisCacheAdapter,
+    provide_redis_cache_adapter,
+)
+
+
+@pytest.fixture
+def raw(redis_server):
+    client = redis.Redis(host="127.0.0.1", port=redis_server.port, decode_responses=True)
+    yield client
+    client.close()
+
+
+def test_every_key_lives_under_the_prefix(make_redis, raw):
+    cache = make_redis(prefix="orders:")
+    cache.put("a", 1)
+    cache.put("b", {"x": 2})
+    assert sorted(raw.scan_iter(match="orders:*")) == ["orders:a", "orders:b"]
+    assert raw.get("orders:b") == '{"x":2}'
+    cache.flush()
+
+
+def test_flush_leaves_other_applications_keys_alone(make_redis, raw):
+    raw.set("billing:invoice", "keep")
+    raw.set("app[1]:x", "keep too")  # would match a naive, unescaped glob of our prefix
+    raw.set("app1:y", "keep as well")
+    cache = make_redis(prefix="app[1]*:")
+    for i in range(2500):  # more than one SCAN/UNLINK batch
+        cache.put(f"k{i}", i)
+    cache.flush()
+    assert list(raw.scan_iter(match="app\\[1\\]\\*:*")) == []
+    assert raw.get("billing:invoice") == "keep"
+    assert raw.get("app[1]:x") == "keep too"
+    assert raw.get("app1:y") == "keep as well"
+
+
+def test_expiry_is_relative_and_set_on_the_key(make_redis, raw):
+    cache = make_redis(prefix="ttl:")
+    cache.put("k", "v", ttl=120)
+    assert 119_000 < raw.pttl("ttl:k") <= 120_000
+    cache.get("k", ttl=600)
+    assert 599_000 < raw.pttl("ttl:k") <= 600_000
+    cache.flush()
+
+
+def test_flush_expired_only_is_a_no_op(make_redis, raw):
+    cache = make_redis(prefix="noop:")
+    cache.put("k", "v")
+    cache.flush(expired_only=True)
+    assert raw.get("noop:k") == '"v"'
+    cache.flush()
+
+
+def test_crafted_jsonpickle_entry_comes_back_as_plain_data(make_redis, raw, monkeypatch):
+    cache = make_redis(prefix="crafted:")
+    raw.set("crafted:token",
+            '{"py/reduce": [{"py/function": "os.getcwd"}, {"py/tuple": []}]}')
+    calls = []
+    monkeypatch.setattr(os, "getcwd", lambda: calls.append("called") or "/")
+    assert cache.get("token") == {"py/reduce": [{"py/function": "os.getcwd"}, {"py/tuple": []}]}
+    assert calls == []
+
+
+def test_corrupt_entry_is_a_logged_miss(make_redis, raw, caplog):
+    cache = make_redis(prefix="corrupt:")
+    raw.set("corrupt:k", "{not json")
+    with caplog.at_level(logging.WARNING, logger="rndi.cache"):
+        assert cache.get("k", "fresh") == "fresh"
+    assert "corrupt" in caplog.text
+    assert raw.get("corrupt:k") == '"fresh"'
+
+
+def test_adapters_of_one_process_share_one_pool(redis_server):
+    first = RedisCacheAdapter("127.0.0.1", port=redis_server.port, prefix="a:")
+    second = RedisCacheAdapter("127.0.0.1", port=redis_server.port, prefix="b:")
+    assert first._client.connection_pool is second._client.connection_pool
+
+
+REPLICA = textwrap.dedent("""
+    import json, sys, time
+    from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+    port, prefix = int(sys.argv[1]), sys.argv[2]
+    cache = RedisCacheAdapter("127.0.0.1", port=port, prefix=prefix)
+    cache.put("from-replica-2", {"written_by": "replica-2"})
+    cache.put("short-lived", "soon gone", ttl=0.3)
+    deadline = time.monotonic() + 20
+    while cache.get("from-replica-1") is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    print(json.dumps(cache.get("from-replica-1")))
+""")
+
+
+def test_two_replicas_share_what_they_write_and_expiry_is_honoured(redis_server):
+    prefix = f"replicas:{os.getpid()}:"
+    replica_1 = RedisCacheAdapter("127.0.0.1", port=redis_server.port, prefix=prefix)
+    replica_2 = subprocess.Popen(
+        [sys.executable, "-c", REPLICA, str(redis_server.port), prefix],
+        stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while replica_1.get("from-replica-2") is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert replica_1.get("from-replica-2") == {"written_by": "replica-2"}
+    replica_1.put("from-replica-1", {"written_by": "replica-1"})
+    out, _ = replica_2.communicate(timeout=30)
+    assert replica_2.returncode == 0
+    assert json.loads(out) == {"written_by": "replica-1"}
+    time.sleep(0.4)
+    assert replica_1.get("short-lived") is None
+    replica_1.flush()
+
+
+def test_a_stopped_server_turns_operations_into_logged_misses_then_recovers(caplog):
+    from rndi.cache.testing import RedisServer
+
+    with RedisServer() as server:
+        cache = RedisCacheAdapter("127.0.0.1", port=server.port, prefix="outage:",
+                                  password=None)
+        cache.put("k", "before")
+        server.stop()
+        with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+            assert cache.get("k") is None
+            assert cache.get("k", lambda: "computed") == "computed"
+            assert cache.has("k") is False
+            cache.delete("k")
+            cache.flush()
+        errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+        # get, get + the put of the computed value, has, delete, flush: one line each
+        assert len(errors) == 6
+        assert all("treating it as a miss" in r.getMessage() for r in errors)
+        server.start()
+        cache.put("k", "after")
+        assert cache.get("k") == "after"
+
+
+def test_password_never_appears_in_logs(caplog):
+    from rndi.cache.testing import free_port
+
+    cache = RedisCacheAdapter("127.0.0.1", port=free_port(), password="s3cr3t-pw",
+                              username="app", prefix="x:")
+    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+        cache.get("k")
+    assert caplog.records and "s3cr3t-pw" not in caplog.text
+
+
+def test_provider_reads_config_strings(redis_server):
+    cache = provide_redis_cache_adapter({
+        "CACHE_REDIS_HOST": "127.0.0.1", "CACHE_REDIS_PORT": str(redis_server.port),
+        "CACHE_REDIS_DB": "2", "CACHE_TTL": "30", "CACHE_REDIS_PREFIX": "svc:"})
+    assert (cache.ttl, cache.prefix) == (30, "svc:")
+    assert cache.server == f"redis://127.0.0.1:{redis_server.port}/2"
+    cache.put("k", 1)
+    assert cache.get("k") == 1
+    cache.flush()
+
+
+def test_provider_defaults():
+    cache = provide_redis_cache_adapter({})
+    assert (cache.server, cache.prefix, cache.ttl) == ("redis://localhost:6379/0",
+                                                      DEFAULT_PREFIX, 900)
+
+
+def test_provider_accepts_urls_including_tls(redis_server):
+    cache = provide_redis_cache_adapter(
+        {"CACHE_REDIS_URL": f"redis://:pw@127.0.0.1:{redis_server.port}/1"})
+    assert cache.server == f"redis://127.0.0.1:{redis_server.port}/1"
+    tls = provide_redis_cache_adapter({"CACHE_REDIS_URL": "rediss://user:pw@cache.example:6380/0"})
+    assert tls.server == "rediss://cache.example:6380/0"
+    pool = tls._client.connection_pool
+    assert pool.connection_class.__name__ == "SSLConnection"
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("CACHE_REDIS_PORT", "abc"), ("CACHE_REDIS_PORT", "0"), ("CACHE_REDIS_DB", "-1"),
+    ("CACHE_REDIS_URL", "http://nope:1"), ("CACHE_TTL", "never"),
+])
+def test_nonsense_config_names_key_and_value(key, value):
+    with pytest.raises(CacheConfigurationError) as error:
+        provide_redis_cache_adapter({key: value})
+    assert key in str(error.value)
+
+
+def test_empty_prefix_and_bad_urls_are_rejected():
+    with pytest.raises(ValueError, match="prefix must be a non-empty"):
+        RedisCacheAdapter(prefix="")
+    with pytest.raises(ValueError, match="redis:// or rediss://"):
+        RedisCacheAdapter(url="memcached://x")
+
+
+def test_cache_driver_redis_through_the_saga_provider(redis_server):
+    from rndi.connect.devops_fulfillment_framework.providers.cache import DRIVERS
+
+    cache = provide_cache({"CACHE_DRIVER": "redis", "CACHE_REDIS_HOST": "127.0.0.1",
+                           "CACHE_REDIS_PORT": redis_server.port},
+                          logging.getLogger("t"), DRIVERS)
+    assert isinstance(cache, RedisCacheAdapter)
+
+
+MISSING_EXTRA = textwrap.dedent("""
+    import logging, sys
+    sys.modules["redis"] = None  # as if the redis extra were not installed
+    import rndi.cache
+    from rndi.cache import provide_cache
+    from rndi.connect.devops_fulfillment_framework.providers.cache import DRIVERS
+    logging.basicConfig(level=logging.ERROR, format="%(message)s", stream=sys.stdout)
+    cache = provide_cache({"CACHE_DRIVER": "redis"}, logging.getLogger("x"), DRIVERS)
+    print(type(cache).__name__)
+""")
+
+
+def test_without_the_redis_extra_the_driver_explains_and_falls_back_to_null():
+    out = subprocess.run([sys.executable, "-c", MISSING_EXTRA], capture_output=True,
+                         text=True, check=True).stdout
+    assert "install rndi-connect-devops-fulfillment-framework[redis]" in out
+    assert out.strip().endswith(NullCacheAdapter.__name__)
