@@ -1,0 +1,208 @@
+"""A local stand-in for the Connect EaaS websocket server that hosts extension runners.
+
+It speaks the message sequence ``connect-extension-runner`` expects: a setup response
+to each worker (background and interactive), background tasks one at a time with their
+results captured, then shutdown. Needs the ``websockets`` package (a dependency of
+``connect-extension-runner``)::
+
+    with FakeEaaS({"ACTIVATION_TEMPLATE": "TL-1"}) as eaas:
+        ...  # start the runner with SERVER_ADDRESS=eaas.address
+        eaas.wait_ready()
+        output = eaas.deliver("asset_purchase_request_processing", "PR-1")
+        assert output["result"] == "success"
+"""
+
+import asyncio
+import contextlib
+import json
+import threading
+import uuid
+from concurrent.futures import Future
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.exceptions import ConnectionClosed
+
+DEFAULT_EVENTS = ("asset_purchase_request_processing",)
+
+
+def event_definition(event_type: str) -> Dict[str, str]:
+    """How Connect tells the runner to fetch the object of an event (requests API)."""
+    collection = "tier/config-requests" if event_type.startswith("tier_config") else "requests"
+    return {
+        "event_type": event_type,
+        "api_resource_endpoint": f"{collection}/{{pk}}",
+        "api_collection_endpoint": collection,
+        "api_collection_filter": "and(eq(id,${_object_id_}),in(status,${_statuses_}))",
+    }
+
+
+class FakeEaaS:
+    """The EaaS websocket server, on a free 127.0.0.1 port, in a background thread.
+
+    Args:
+        variables: the extension configuration (``self.config`` in the extension).
+        event_types: events the runner is told how to fetch.
+        secure_variables: names of variables to mark secure.
+    """
+
+    def __init__(self, variables: Mapping[str, str], event_types: Iterable[str] = DEFAULT_EVENTS,
+                 secure_variables: Iterable[str] = ()) -> None:
+        secure = set(secure_variables)
+        self.variables = [{"name": name, "value": str(value), "secure": name in secure}
+                          for name, value in variables.items()]
+        self.event_types = list(event_types)
+        self.setup_requests: Dict[str, Dict[str, Any]] = {}
+        self.messages: List[Tuple[str, Dict[str, Any]]] = []
+        self._connections: Dict[str, Any] = {}
+        self._ready: Dict[str, threading.Event] = {
+            "background": threading.Event(), "interactive": threading.Event()}
+        self._pending: Dict[str, Future] = {}
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._thread: Optional[threading.Thread] = None
+        self._server: Any = None
+        self.port = 0
+
+    @property
+    def address(self) -> str:
+        """What the runner takes as ``SERVER_ADDRESS``."""
+        return f"127.0.0.1:{self.port}"
+
+    def setup_response(self) -> Dict[str, Any]:
+        return {"version": 2, "message_type": "setup_response", "data": {
+            "variables": self.variables,
+            "environment_type": "development",
+            "logging": {"logging_api_key": None, "log_level": "INFO",
+                        "runner_log_level": "INFO", "meta": {
+                            "service_id": "SRV-000-000-000", "account_id": "VA-000-000",
+                            "account_name": "Local vendor", "products": [],
+                            "hub_id": "HB-0000-0000"}},
+            "event_definitions": [event_definition(e) for e in self.event_types],
+            "model_type": "setup_response",
+        }}
+
+    # lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> "FakeEaaS":
+        started = threading.Event()
+        failure: List[BaseException] = []
+
+        async def listen() -> Any:
+            from websockets.asyncio.server import serve as ws_serve
+
+            return await ws_serve(self._handle, "127.0.0.1", 0)
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            try:
+                self._server = loop.run_until_complete(listen())
+                self.port = self._server.sockets[0].getsockname()[1]
+            except BaseException as e:  # reported to start()'s caller
+                failure.append(e)
+                loop.close()
+                started.set()
+                return
+            self._loop = loop
+            started.set()
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, name="fake-eaas", daemon=True)
+        self._thread.start()
+        started.wait(10)
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+
+        async def close() -> None:
+            self._server.close()
+            await self._server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+        loop.close()
+        self._loop = None
+
+    def __enter__(self) -> "FakeEaaS":
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    # conversation ------------------------------------------------------------------------
+
+    async def _handle(self, connection: Any) -> None:
+        query = parse_qs(urlsplit(connection.request.path).query)
+        runner_type = query.get("runner_type", ["unknown"])[0]
+        self._connections[runner_type] = connection
+        with contextlib.suppress(ConnectionClosed):  # a killed worker just goes away
+            await self._converse(runner_type, connection)
+
+    async def _converse(self, runner_type: str, connection: Any) -> None:
+        async for raw in connection:
+            message = json.loads(raw)
+            self.messages.append((runner_type, message))
+            kind = message.get("message_type")
+            if kind == "setup_request":
+                self.setup_requests[runner_type] = message.get("data") or {}
+                await connection.send(json.dumps(self.setup_response()))
+                self._ready.setdefault(runner_type, threading.Event()).set()
+            elif kind == "task":
+                task = message.get("data") or {}
+                pending = self._pending.pop(task.get("options", {}).get("task_id"), None)
+                if pending is not None:
+                    pending.set_result(task.get("output") or {})
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until both runner workers have received their setup response."""
+        for runner_type, ready in self._ready.items():
+            if not ready.wait(timeout):
+                raise TimeoutError(f"The runner's {runner_type} worker did not connect "
+                                   f"within {timeout} s.")
+
+    def deliver(self, event_type: str, object_id: str, timeout: float = 60.0) -> Dict[str, Any]:
+        """Send one background task and return the output the runner reports
+        (``result``, ``countdown``, ``message`` …)."""
+        if self._loop is None:
+            raise RuntimeError("FakeEaaS is not started.")
+        connection = self._connections.get("background")
+        if connection is None:
+            raise RuntimeError("No background worker is connected: call wait_ready() first.")
+        task_id = f"TQ-{uuid.uuid4().hex[:12]}"
+        result: Future = Future()
+        self._pending[task_id] = result
+        message = {"version": 2, "message_type": "task", "data": {
+            "model_type": "task",
+            "options": {"task_id": task_id, "task_category": "background",
+                        "correlation_id": uuid.uuid4().hex, "reply_to": None,
+                        "api_key": None, "installation_id": None,
+                        "connect_correlation_id": None},
+            "input": {"event_type": event_type, "object_id": object_id, "data": {}},
+        }}
+        asyncio.run_coroutine_threadsafe(connection.send(json.dumps(message)),
+                                         self._loop).result(10)
+        try:
+            return result.result(timeout)
+        except TimeoutError:
+            self._pending.pop(task_id, None)
+            raise TimeoutError(f"No result for task {task_id} ({event_type} {object_id}) "
+                               f"within {timeout} s.") from None
+
+    def shutdown(self) -> None:
+        """Tell every connected worker to shut down."""
+        if self._loop is None:
+            return
+        message = json.dumps({"version": 2, "message_type": "shutdown"})
+
+        async def send_all() -> None:
+            for connection in list(self._connections.values()):
+                with contextlib.suppress(Exception):  # a worker already gone needs none
+                    await connection.send(message)
+
+        asyncio.run_coroutine_threadsafe(send_all(), self._loop).result(10)

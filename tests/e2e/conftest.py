@@ -1,0 +1,42 @@
+"""Fixtures for driving the real connect-extension-runner against local fakes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "purchase_extension"
+
+pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner needs Python < 3.13")
+trustme = pytest.importorskip("trustme")
+
+if str(EXAMPLE) not in sys.path:
+    sys.path.insert(0, str(EXAMPLE))
+
+
+@pytest.fixture(scope="session")
+def installed_extension(tmp_path_factory):
+    """The example extension installed as a distribution (entry point + extension.json)."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "--no-build-isolation", "--no-index", "--target", str(target), str(EXAMPLE)],
+        check=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    return target
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory):
+    """A CA trusted by the runner, and a server context for 127.0.0.1 signed by it."""
+    ca = trustme.CA()
+    certificate = ca.issue_cert("127.0.0.1")
+    bundle = tmp_path_factory.mktemp("tls") / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate.configure_cert(context)
+    return context, str(bundle)

@@ -1,0 +1,146 @@
+"""The example extension under the real connect-extension-runner.
+
+A fake EaaS websocket server hands the runner tasks; the runner fetches each request
+from the Connect API stand-in over HTTPS and calls the extension, whose saga calls the
+API back (parameter updates, approve, fail) and the fake vendor.
+"""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from purchase_extension.vendor import FakeVendorAPI
+
+from rndi.connect.business_objects import Request
+from rndi.connect.testing import ConnectAPI
+from rndi.connect.testing.eaas import FakeEaaS
+from rndi.connect.testing.runner import ExtensionRunner
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "asset_purchase.json"
+EVENT = "asset_purchase_request_processing"
+TEMPLATE = "TL-E2E-000-001"
+
+pytestmark = pytest.mark.e2e
+
+
+def purchase(number):
+    request = json.loads(FIXTURE.read_text())
+    request["id"] = f"PR-9000-0000-0000-{number:03d}"
+    request["asset"]["id"] = f"AS-9000-0000-{number:04d}"
+    return request
+
+
+@pytest.fixture(scope="module")
+def stack(installed_extension, tls, tmp_path_factory):
+    context, bundle = tls
+    cache_dir = tmp_path_factory.mktemp("cache")
+    with ConnectAPI(ssl_context=context) as connect, FakeVendorAPI() as vendor, \
+            FakeEaaS({"ACTIVATION_TEMPLATE": TEMPLATE, "VENDOR_API_URL": vendor.url,
+                      "VENDOR_API_KEY": "e2e-key", "CACHE_DRIVER": "sqlite",
+                      "CACHE_DIR": str(cache_dir)}, secure_variables=["VENDOR_API_KEY"]) as eaas:
+        runner = ExtensionRunner(eaas, connect, bundle, python_path=[str(installed_extension)],
+                                 deadline=240, environment={
+                                     "BACKGROUND_TASK_MAX_EXECUTION_TIME": "60"})
+        runner.start()
+        try:
+            eaas.wait_ready(timeout=90)
+            yield connect, vendor, eaas, runner
+        finally:
+            code = runner.stop()
+            output = runner.output
+            left = runner.live_processes()
+            runner.close()
+            assert runner.timed_out is False, output
+            assert code == 0, output
+            assert left == []
+
+
+def deliver_until_done(connect, eaas, request_id, limit=8):
+    results = []
+    for _ in range(limit):
+        output = eaas.deliver(EVENT, request_id, timeout=90)
+        results.append(output["result"])
+        if connect.request(request_id)["status"] != "pending":
+            break
+    return results
+
+
+def test_runner_sent_setup_and_subscribes_to_the_purchase_event(stack):
+    _, _, eaas, _ = stack
+    setup = eaas.setup_requests["background"]
+    assert EVENT in json.dumps(setup["event_subscriptions"])
+
+
+def test_purchase_is_rescheduled_until_it_is_approved(stack):
+    connect, vendor, eaas, runner = stack
+    request = connect.add_request(purchase(1))
+    results = deliver_until_done(connect, eaas, request["id"])
+    assert results == ["reschedule", "reschedule", "success"], runner.output
+    final = connect.request(request["id"])
+    assert final["status"] == "approved"
+    subscription = Request(final).asset_param("CAT_SUBSCRIPTION_ID", "value")
+    assert subscription in vendor.subscriptions
+    (update,) = connect.calls_to("PUT", f"requests/{request['id']}")
+    assert update.body == {"asset": {"params": [
+        {"id": "CAT_SUBSCRIPTION_ID", "value": subscription}]}}
+    (approve,) = connect.calls_to("POST", f"requests/{request['id']}/approve")
+    assert approve.body == {"template_id": TEMPLATE}
+    assert approve.headers["Authorization"] == "ApiKey SU-000-000-000:local"
+    # the runner itself counted and fetched the request before each delivery
+    gets = connect.calls_to("GET", f"requests/{request['id']}")
+    assert len(gets) == 3
+    # the saga's logger is bound to the request, under the runner's own logger too
+    assert f"{request['id']} - Ordered vendor subscription {subscription}" in runner.output
+
+
+def test_offline_purchase_is_approved_without_a_vendor_call(stack):
+    connect, vendor, eaas, runner = stack
+    request = purchase(2)
+    Request(request).asset().with_configuration_param(
+        "offline_mode_list", [request["asset"]["id"]])
+    connect.add_request(request)
+    vendor_calls_before = len(vendor.calls)
+    assert deliver_until_done(connect, eaas, request["id"]) == ["success"], runner.output
+    assert len(vendor.calls) == vendor_calls_before
+    (approve,) = connect.calls_to("POST", f"requests/{request['id']}/approve")
+    assert approve.body == {"template_id": TEMPLATE}
+
+
+def test_vendor_refusal_comes_back_as_the_compensation_result(stack):
+    connect, vendor, eaas, runner = stack
+    request = connect.add_request(purchase(3))
+    vendor.reject_reason = "Product MPN-CAT-IMG is discontinued"
+    try:
+        output = eaas.deliver(EVENT, request["id"], timeout=90)
+    finally:
+        vendor.reject_reason = None
+    assert output["result"] == "fail", runner.output
+    assert "discontinued" in (output.get("message") or "")
+    (fail,) = connect.calls_to("POST", f"requests/{request['id']}/fail")
+    assert "discontinued" in fail.body["reason"]
+    assert connect.request(request["id"])["status"] == "failed"
+
+
+def test_a_request_no_longer_pending_is_skipped_by_the_runner(stack):
+    connect, _, eaas, _ = stack
+    request = copy.deepcopy(purchase(4))
+    request["status"] = "approved"
+    connect.add_request(request)
+    assert eaas.deliver(EVENT, request["id"], timeout=90)["result"] == "skip"
+
+
+def test_a_runner_past_its_deadline_is_ended_with_its_workers(installed_extension, tls):
+    context, bundle = tls
+    with ConnectAPI(ssl_context=context) as connect, FakeEaaS({}) as eaas:
+        runner = ExtensionRunner(eaas, connect, bundle, python_path=[str(installed_extension)],
+                                 deadline=10)
+        runner.start()
+        try:
+            eaas.wait_ready(timeout=10)  # workers are up, and nobody says shutdown
+            runner.process.wait(30)
+            assert runner.timed_out is True
+            assert runner.process.returncode == -9
+            assert runner.live_processes() == []
+        finally:
+            runner.close()
