@@ -24,3 +24,15 @@ def call(operation: Callable[[], Any], on_error: Optional[OnError],
             raise
         return on_error(e)
     return result if on_success is None else on_success(result)
+
+
+def post_action(resource: Any, action: str, payload: dict, on_error: Optional[OnError],
+                on_success: Optional[OnSuccess]) -> Any:
+    """``POST {resource}/{action}`` with ``payload``, through the callbacks."""
+    return call(lambda: resource(action).post(payload=payload), on_error, on_success)
+
+
+def put(resource: Any, payload: dict, on_error: Optional[OnError],
+        on_success: Optional[OnSuccess]) -> Any:
+    """``PUT {resource}`` with ``payload``, through the callbacks."""
+    return call(lambda: resource.update(payload=payload), on_error, on_success)

@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List, Optional, Union
 
-from rndi.connect.api_facades._calls import call, object_id
+from rndi.connect.api_facades._calls import object_id, post_action, put
 from rndi.connect.api_facades.contracts import OnError, OnSuccess
 
 
@@ -11,13 +11,16 @@ class WithAssetFacade:
 
     client: Any
 
+    def _request(self, request: Union[dict, str]) -> Any:
+        return self.client.requests[object_id(request, "request")]
+
     def find_asset(self, asset_id: str) -> Dict[str, Any]:
         """``GET assets/{id}``."""
         return self.client.assets[object_id(asset_id, "asset")].get()
 
     def find_asset_request(self, request_id: str) -> Dict[str, Any]:
         """``GET requests/{id}``."""
-        return self.client.requests[object_id(request_id, "request")].get()
+        return self._request(request_id).get()
 
     def approve_asset_request(
         self,
@@ -42,8 +45,7 @@ class WithAssetFacade:
             payload["activation_tile"] = activation_tile
         if effective_date:
             payload["effective_date"] = effective_date
-        resource = self.client.requests[object_id(request, "request")]
-        return call(lambda: resource("approve").post(payload=payload), on_error, on_success)
+        return post_action(self._request(request), "approve", payload, on_error, on_success)
 
     def fail_asset_request(
         self,
@@ -53,9 +55,8 @@ class WithAssetFacade:
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST requests/{id}/fail`` with the reason shown to the customer."""
-        resource = self.client.requests[object_id(request, "request")]
-        return call(lambda: resource("fail").post(payload={"reason": reason}),
-                    on_error, on_success)
+        return post_action(self._request(request), "fail", {"reason": reason},
+                           on_error, on_success)
 
     def inquire_asset_request(
         self,
@@ -65,9 +66,8 @@ class WithAssetFacade:
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST requests/{id}/inquire`` with the inquiring template."""
-        resource = self.client.requests[object_id(request, "request")]
-        return call(lambda: resource("inquire").post(payload={"template_id": template_id}),
-                    on_error, on_success)
+        return post_action(self._request(request), "inquire", {"template_id": template_id},
+                           on_error, on_success)
 
     def update_asset_request_parameters(
         self,
@@ -77,6 +77,5 @@ class WithAssetFacade:
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``PUT requests/{id}`` with ``{"asset": {"params": parameters}}``."""
-        resource = self.client.requests[object_id(request, "request")]
-        return call(lambda: resource.update(payload={"asset": {"params": parameters}}),
-                    on_error, on_success)
+        return put(self._request(request), {"asset": {"params": parameters}},
+                   on_error, on_success)

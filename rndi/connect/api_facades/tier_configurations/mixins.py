@@ -6,7 +6,7 @@ Paths as ``connect-openapi-client`` builds them: ``tier/configs/{id}`` and
 
 from typing import Any, Dict, List, Optional, Union
 
-from rndi.connect.api_facades._calls import call, object_id
+from rndi.connect.api_facades._calls import object_id, post_action, put
 from rndi.connect.api_facades.contracts import OnError, OnSuccess
 
 
@@ -35,9 +35,8 @@ class WithTierConfigurationFacade:
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST tier/config-requests/{id}/approve`` with the activation template."""
-        resource = self._tier_config_request(request)
-        payload = {"template": {"id": template_id}}
-        return call(lambda: resource("approve").post(payload=payload), on_error, on_success)
+        return post_action(self._tier_config_request(request), "approve",
+                           {"template": {"id": template_id}}, on_error, on_success)
 
     def fail_tier_configuration_request(
         self,
@@ -47,9 +46,8 @@ class WithTierConfigurationFacade:
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST tier/config-requests/{id}/fail`` with the reason."""
-        resource = self._tier_config_request(request)
-        return call(lambda: resource("fail").post(payload={"reason": reason}),
-                    on_error, on_success)
+        return post_action(self._tier_config_request(request), "fail", {"reason": reason},
+                           on_error, on_success)
 
     def inquire_tier_configuration_request(
         self,
@@ -59,9 +57,8 @@ class WithTierConfigurationFacade:
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST tier/config-requests/{id}/inquire`` with the inquiring template."""
-        resource = self._tier_config_request(request)
-        payload = {"template": {"id": template_id}}
-        return call(lambda: resource("inquire").post(payload=payload), on_error, on_success)
+        return post_action(self._tier_config_request(request), "inquire",
+                           {"template": {"id": template_id}}, on_error, on_success)
 
     def update_tier_configuration_request_parameters(
         self,
@@ -71,6 +68,5 @@ class WithTierConfigurationFacade:
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``PUT tier/config-requests/{id}`` with ``{"params": parameters}``."""
-        resource = self._tier_config_request(request)
-        return call(lambda: resource.update(payload={"params": parameters}),
-                    on_error, on_success)
+        return put(self._tier_config_request(request), {"params": parameters},
+                   on_error, on_success)
