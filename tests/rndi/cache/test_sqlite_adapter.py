@@ -3,6 +3,7 @@ import multiprocessing
 import os
 import sqlite3
 import stat
+from contextlib import closing
 
 import pytest
 
@@ -11,8 +12,10 @@ from rndi.cache.adapters.sqlite import _pool
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter, provide_sqlite_cache_adapter
 
 
-def raw_connection(cache):
-    return sqlite3.connect(cache.path, isolation_level=None)
+def raw_sql(cache, sql, parameters=()):
+    """Run SQL on the cache file behind the adapter's back, with a connection of its own."""
+    with closing(sqlite3.connect(cache.path, isolation_level=None)) as connection:
+        return connection.execute(sql, parameters).fetchall()
 
 
 def test_file_lives_at_dir_slash_name_dot_sqlite_in_an_owner_only_directory(tmp_path):
@@ -52,7 +55,7 @@ def test_expiry_is_checked_in_the_query_not_by_deleting(tmp_path, clock):
     cache.put("k", "v", ttl=10)
     clock.advance(11)
     assert cache.get("k") is None
-    rows = raw_connection(cache).execute("SELECT key FROM cache").fetchall()
+    rows = raw_sql(cache, "SELECT key FROM cache")
     assert rows == [("k",)]
 
 
@@ -129,7 +132,7 @@ def test_crafted_jsonpickle_entry_comes_back_as_plain_data(tmp_path, monkeypatch
     cache = SQLiteCacheAdapter(str(tmp_path))
     cache.put("token", "placeholder")
     crafted = '{"py/reduce": [{"py/function": "os.getcwd"}, {"py/tuple": []}]}'
-    raw_connection(cache).execute("UPDATE cache SET value = ? WHERE key = 'token'", (crafted,))
+    raw_sql(cache, "UPDATE cache SET value = ? WHERE key = 'token'", (crafted,))
     calls = []
     monkeypatch.setattr(os, "getcwd", lambda: calls.append("called") or "/")
     value = cache.get("token")
@@ -140,7 +143,7 @@ def test_crafted_jsonpickle_entry_comes_back_as_plain_data(tmp_path, monkeypatch
 def test_corrupt_entry_is_a_logged_miss_and_is_removed(tmp_path, caplog):
     cache = SQLiteCacheAdapter(str(tmp_path))
     cache.put("k", "v")
-    raw_connection(cache).execute("UPDATE cache SET value = '{not json' WHERE key = 'k'")
+    raw_sql(cache, "UPDATE cache SET value = '{not json' WHERE key = 'k'")
     with caplog.at_level(logging.WARNING, logger="rndi.cache"):
         assert cache.get("k", "recomputed") == "recomputed"
     assert "'k'" in caplog.text and "corrupt" in caplog.text
