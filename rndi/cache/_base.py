@@ -1,6 +1,7 @@
 """What every storing adapter shares: argument checks and the read-through ``get``."""
 
 import logging
+import math
 import time
 from abc import abstractmethod
 from typing import Any, Callable, Optional
@@ -21,9 +22,9 @@ def check_key(key: Any) -> None:
 
 def check_ttl(key: str, ttl: Any) -> None:
     if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
-                            or not ttl > 0):
+                            or not 0 < ttl < math.inf):
         raise ValueError(
-            f"Cannot cache key {key!r}: ttl must be a positive number of seconds or None, "
+            f"Cannot cache key {key!r}: ttl must be a positive, finite number of seconds or None, "
             f"got {ttl!r}."
         )
 

@@ -1,5 +1,6 @@
 """Reading cache settings: values often arrive as strings (``CACHE_TTL='900'``)."""
 
+import math
 from typing import Any, Mapping, Optional
 
 from rndi.cache.exceptions import CacheConfigurationError
@@ -40,7 +41,7 @@ def number(config: Mapping[str, Any], key: str, default: float, *, integer: bool
         raise CacheConfigurationError(key, value, expected) from None
     if integer and isinstance(value, float) and value != parsed:
         raise CacheConfigurationError(key, value, expected)
-    if parsed < minimum or (parsed == minimum and not allow_zero) or parsed != parsed:
+    if not math.isfinite(parsed) or parsed < minimum or (parsed == minimum and not allow_zero):
         raise CacheConfigurationError(key, value, expected)
     return parsed
 

@@ -149,7 +149,9 @@ def test_unserializable_value_names_key_and_type(cache):
 def test_invalid_arguments_are_rejected(cache):
     with pytest.raises(TypeError, match="keys are strings"):
         cache.get(42)
-    with pytest.raises(ValueError, match="ttl must be a positive number"):
+    with pytest.raises(ValueError, match="ttl must be a positive, finite number"):
         cache.put("k", 1, ttl=0)
     with pytest.raises(ValueError, match=r"'k'.*ttl"):
         cache.get("k", ttl="soon")
+    with pytest.raises(ValueError, match="finite"):
+        cache.put("k", 1, ttl=float("inf"))

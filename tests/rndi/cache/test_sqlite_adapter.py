@@ -189,7 +189,8 @@ def test_config_defaults(tmp_path):
 
 @pytest.mark.parametrize(("key", "value"), [
     ("CACHE_TTL", "abc"), ("CACHE_TTL", "-5"), ("CACHE_TTL", "1.5"),
-    ("CACHE_SQLITE_TIMEOUT", "soon"), ("CACHE_SQLITE_CHECK_SAME_THREAD", "maybe"),
+    ("CACHE_SQLITE_TIMEOUT", "soon"), ("CACHE_SQLITE_TIMEOUT", "inf"),
+    ("CACHE_SQLITE_TIMEOUT", "nan"), ("CACHE_SQLITE_CHECK_SAME_THREAD", "maybe"),
     ("CACHE_SQLITE_NAME", "../escape"),
 ])
 def test_nonsense_config_names_the_key_and_value(tmp_path, key, value):
