@@ -35,9 +35,9 @@ class ConfigurationServiceProvider(BaseServiceProvider):
         self.config = config
 
     def register(self) -> None:
-        values: Dict[str, Any] = {"config": self.config}
+        bound: Dict[str, Any] = self._own("_instances")
         for key, value in self.config.items():
             name = _binding_name(key) if isinstance(key, str) else None
             if name:
-                values[name] = value.strip() if isinstance(value, str) else value
-        self._own("_instances").update(values)
+                bound[name] = value.strip() if isinstance(value, str) else value
+        bound["config"] = self.config  # the mapping itself, even if a key is named CONFIG

@@ -231,6 +231,15 @@ def test_config_keys_are_bound_lower_cased_stripped_and_non_strings_kept():
     assert saga.container.get(Reads).values == ("TL-1", 3, True, None, config)
 
 
+def test_config_binding_stays_the_mapping_even_with_a_key_named_config():
+    class Reads:
+        def __init__(self, config):
+            self.config = config
+
+    config = {"CONFIG": "a value"}
+    assert make(config=config).container.get(Reads).config is config
+
+
 def test_configuration_provider_rejects_non_mappings():
     with pytest.raises(TypeError, match="extension configuration"):
         ConfigurationServiceProvider(["CACHE_DRIVER"])
