@@ -33,6 +33,21 @@ def set_param(params: List[Dict[str, Any]], param_id: str, value: Any, value_err
             found[key] = update[key]
 
 
+def pick(found: Optional[Dict[str, Any]], key: Optional[str], default: Any) -> Any:
+    """``found`` itself, or its member ``key``; ``default`` when either is missing."""
+    if found is None:
+        return default
+    return found if key is None else found.get(key, default)
+
+
+def reference(object_id: str, name: Optional[str] = None, **members: Any) -> Dict[str, Any]:
+    """A ``{"id": ..., "name": ...}`` reference to a related Connect object."""
+    built: Dict[str, Any] = {"id": object_id, **members}
+    if name is not None:
+        built["name"] = name
+    return built
+
+
 class BusinessObject:
     """A thin, mutable view over a Connect JSON object.
 
@@ -104,10 +119,7 @@ class BusinessObject:
 
     def param(self, param_id: str, key: Optional[str] = None, default: Any = None) -> Any:
         """A parameter dict, or one of its members with ``key``; ``default`` when absent."""
-        found = find_by_id(self.params(), param_id)
-        if found is None:
-            return default
-        return found if key is None else found.get(key, default)
+        return pick(find_by_id(self.params(), param_id), key, default)
 
     def with_params(self: Self, params: List[Dict[str, Any]]) -> Self:
         return self.with_member(self._params_key, params)
@@ -134,10 +146,7 @@ class BusinessObject:
 
     def with_product(self: Self, product_id: str, status: str = "published",
                      name: Optional[str] = None) -> Self:
-        product = {"id": product_id, "status": status}
-        if name is not None:
-            product["name"] = name
-        return self.with_member("product", product)
+        return self.with_member("product", reference(product_id, name, status=status))
 
     def connection(self) -> Dict[str, Any]:
         return self._object("connection")
@@ -156,19 +165,13 @@ class BusinessObject:
         return self._object("marketplace")
 
     def with_marketplace(self: Self, marketplace_id: str, name: Optional[str] = None) -> Self:
-        marketplace = {"id": marketplace_id}
-        if name is not None:
-            marketplace["name"] = name
-        return self.with_member("marketplace", marketplace)
+        return self.with_member("marketplace", reference(marketplace_id, name))
 
     def contract(self) -> Dict[str, Any]:
         return self._object("contract")
 
     def with_contract(self: Self, contract_id: str, name: Optional[str] = None) -> Self:
-        contract = {"id": contract_id}
-        if name is not None:
-            contract["name"] = name
-        return self.with_member("contract", contract)
+        return self.with_member("contract", reference(contract_id, name))
 
     def configuration_params(self) -> List[Dict[str, Any]]:
         params = self._object("configuration").get("params")
@@ -177,10 +180,7 @@ class BusinessObject:
     def configuration_param(self, param_id: str, key: Optional[str] = None,
                             default: Any = None) -> Any:
         """A configuration (marketplace-level) parameter, or one of its members."""
-        found = find_by_id(self.configuration_params(), param_id)
-        if found is None:
-            return default
-        return found if key is None else found.get(key, default)
+        return pick(find_by_id(self.configuration_params(), param_id), key, default)
 
     def with_configuration_param(self: Self, param_id: str, value: Any = None,
                                  value_error: Any = None, value_type: str = "text",

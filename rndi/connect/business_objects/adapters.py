@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, List, Optional, Union
 
-from rndi.connect.business_objects._base import BusinessObject, random_id, set_param
+from rndi.connect.business_objects._base import BusinessObject, pick, random_id, set_param
 from rndi.connect.business_objects.exceptions import MissingItemError
 from rndi.connect.business_objects.helpers import find_by_id
 from rndi.connect.business_objects.helpers import request_model as _request_model
@@ -79,9 +79,7 @@ class Asset(BusinessObject):
         """An item found by ``id`` (or ``global_id``/``mpn``), or one of its members."""
         found = find_by_id(self.items(), item_id) or next(
             (i for i in self.items() if item_id in (i.get("global_id"), i.get("mpn"))), None)
-        if found is None:
-            return default
-        return found if key is None else found.get(key, default)
+        return pick(found, key, default)
 
     def with_items(self, items: List[Dict[str, Any]]) -> "Asset":
         return self.with_member("items", items)
@@ -110,10 +108,7 @@ class Asset(BusinessObject):
 
     def item_param(self, item_id: str, param_id: str, key: Optional[str] = None,
                    default: Any = None) -> Any:
-        found = find_by_id(self.item_params(item_id), param_id)
-        if found is None:
-            return default
-        return found if key is None else found.get(key, default)
+        return pick(find_by_id(self.item_params(item_id), param_id), key, default)
 
     def with_item_param(self, item_id: str, param_id: str, value: Any = None,
                         value_error: Any = None, value_type: str = "text",
