@@ -1,0 +1,124 @@
+"""The Connect API stand-in behaves like Connect for the calls extensions make."""
+
+import json
+
+import pytest
+import requests
+from connect.client import ClientError
+
+from rndi.connect.testing import ConnectAPI, FakeHTTPService, HTTPError
+
+PR = "PR-8790-0160-2196-001"
+TCR = "TCR-000-000-000-001"
+
+
+@pytest.fixture
+def api(asset_purchase, tier_config_setup):
+    with ConnectAPI([asset_purchase, tier_config_setup]) as api:
+        yield api
+
+
+def test_serves_seeded_requests_through_a_real_client(api):
+    client = api.client()
+    assert client.requests[PR].get()["status"] == "pending"
+    assert client("tier").config_requests[TCR].get()["type"] == "setup"
+    assert api.endpoint.endswith("/public/v1")
+
+
+def test_collection_filters_by_id_and_status_and_reports_the_count(api):
+    client = api.client()
+    assert client.requests.filter(id=PR).count() == 1
+    assert client.requests.filter(id=PR, status="approved").count() == 0
+    answer = requests.get(f"{api.endpoint}/requests?and(eq(id,{PR}),in(status,(pending)))"
+                          "&limit=0&offset=0", timeout=5)
+    assert (answer.json(), answer.headers["Content-Range"]) == ([], "items 0-0/1")
+    listed = requests.get(f"{api.endpoint}/tier/config-requests?eq(status,pending)", timeout=5)
+    assert [r["id"] for r in listed.json()] == [TCR]
+
+
+def test_unknown_objects_answer_404_like_connect(api):
+    with pytest.raises(ClientError) as error:
+        api.client().requests["PR-404"].get()
+    assert (error.value.status_code, error.value.error_code) == (404, "REQ_001")
+    for path in ("assets/AS-404", "tier/configs/TC-404", "nothing/here"):
+        assert requests.get(f"{api.endpoint}/{path}", timeout=5).status_code == 404
+
+
+def test_wrong_method_answers_405(api):
+    answer = requests.delete(f"{api.endpoint}/requests/{PR}", timeout=5)
+    assert answer.status_code == 405
+
+
+def test_double_slashes_in_paths_are_collapsed(api):
+    answer = requests.get(f"{api.url}/public/v1//requests/{PR}", timeout=5)
+    assert answer.json()["id"] == PR
+
+
+def test_unknown_parameter_update_is_refused(api):
+    with pytest.raises(ClientError) as error:
+        api.client().requests[PR].update(payload={"asset": {"params": [{"id": "NOPE"}]}})
+    assert error.value.status_code == 400 and "NOPE" in str(error.value)
+    with pytest.raises(ClientError):
+        api.client().requests[PR].update(payload={"asset": {"params": "not a list"}})
+
+
+def test_note_updates_and_transitions_follow_connect_rules(api):
+    client = api.client()
+    client.requests[PR].update(payload={"note": "checked"})
+    assert api.request(PR)["note"] == "checked"
+    with pytest.raises(ClientError, match="activation template"):
+        client.requests[PR]("approve").post(payload={})
+    with pytest.raises(ClientError, match="reason is required"):
+        client.requests[PR]("fail").post(payload={})
+    client.requests[PR]("inquire").post(payload={"template_id": "TL-1"})
+    client.requests[PR]("pend").post(payload={})
+    assert api.request(PR)["status"] == "pending"
+    with pytest.raises(ClientError, match="activation template"):
+        client("tier").config_requests[TCR]("approve").post(payload={"template": {}})
+    client("tier").config_requests[TCR]("approve").post(payload={"template": {"id": "TL-2"}})
+    with pytest.raises(ClientError, match="is approved: cannot approve"):
+        client("tier").config_requests[TCR]("approve").post(payload={"template": {"id": "TL-2"}})
+
+
+def test_calls_are_recorded_with_method_path_query_and_body(api):
+    requests.post(f"{api.endpoint}/requests/{PR}/fail?x=1", data="not json",
+                  headers={"X-Test": "1"}, timeout=5)
+    (call,) = api.calls
+    assert (call.method, call.path, call.query, call.body) == (
+        "POST", f"/public/v1/requests/{PR}/fail", "x=1", "not json")
+    assert call.headers["X-Test"] == "1"
+    assert api.api_calls() == [f"POST requests/{PR}/fail"]
+
+
+def test_seeding_validates_and_copies(asset_purchase, tmp_path):
+    api = ConnectAPI()
+    with pytest.raises(ValueError, match="'id'"):
+        api.add_request({"no": "id"})
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(asset_purchase))
+    stored = api.add_request(str(path))
+    assert stored == asset_purchase and stored is not asset_purchase
+    with pytest.raises(KeyError, match="PR-404"):
+        api.request("PR-404")
+
+
+def test_port_needs_a_started_service():
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = FakeHTTPService().port
+
+
+def test_custom_routes_for_other_services():
+    class Vendor(FakeHTTPService):
+        def __init__(self):
+            super().__init__()
+            self.route("GET", r"/things/(?P<thing>\w+)", self.thing)
+
+        def thing(self, call, thing):
+            if thing == "missing":
+                raise HTTPError(404, {"message": "no"})
+            return 200, {"thing": thing}, {"X-Served-By": "vendor"}
+
+    with Vendor() as vendor:
+        answer = requests.get(f"{vendor.url}/things/hat", timeout=5)
+        assert answer.json() == {"thing": "hat"} and answer.headers["X-Served-By"] == "vendor"
+        assert requests.get(f"{vendor.url}/things/missing", timeout=5).status_code == 404
