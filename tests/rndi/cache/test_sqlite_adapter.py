@@ -204,3 +204,17 @@ def test_constructor_rejects_bad_name_and_options(tmp_path):
         SQLiteCacheAdapter(str(tmp_path), name="a/b")
     with pytest.raises(ValueError, match="Unknown SQLite cache options"):
         SQLiteCacheAdapter(str(tmp_path), options={"journal": "off"})
+
+
+def test_ttl_refresh_works_without_update_returning(tmp_path, clock, monkeypatch):
+    from rndi.cache.adapters.sqlite import adapter
+
+    monkeypatch.setattr(adapter, "_HAS_RETURNING", False)  # as on SQLite < 3.35
+    cache = SQLiteCacheAdapter(str(tmp_path), clock=clock)
+    cache.put("k", "v", ttl=60)
+    clock.advance(50)
+    assert cache.get("k", ttl=60) == "v"
+    clock.advance(50)
+    assert cache.get("k") == "v"
+    clock.advance(11)
+    assert cache.get("k", ttl=60) is None

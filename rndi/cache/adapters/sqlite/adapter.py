@@ -19,6 +19,9 @@ from rndi.cache.exceptions import CacheConfigurationError
 
 _SELECT = "SELECT value FROM cache WHERE key = ? AND expire_at > ?"
 _TOUCH = "UPDATE cache SET expire_at = ? WHERE key = ? AND expire_at > ? RETURNING value"
+_TOUCH_ONLY = "UPDATE cache SET expire_at = ? WHERE key = ? AND expire_at > ?"
+# UPDATE ... RETURNING (one statement) needs SQLite 3.35; older libraries touch, then read.
+_HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 _UPSERT = (
     "INSERT INTO cache (key, value, expire_at) VALUES (?, ?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at"
@@ -78,8 +81,11 @@ class SQLiteCacheAdapter(StoredCache):
         now = self.clock()
         if ttl is None:
             row = self._run(_SELECT, (key, now), fetch=True)
-        else:
+        elif _HAS_RETURNING:
             row = self._run(_TOUCH, (now + ttl, key, now), fetch=True)
+        else:
+            self._run(_TOUCH_ONLY, (now + ttl, key, now))
+            row = self._run(_SELECT, (key, now), fetch=True)
         if row is None or row is MISS:
             return MISS
         value = decode(key, row[0])
