@@ -50,15 +50,25 @@ def _plan(target: Callable[..., Any]) -> _Plan:
 
 
 @lru_cache(maxsize=1024)
-def _provide_methods(provider_type: type) -> Tuple[Tuple[str, Callable[..., Any], _Plan], ...]:
+def _provide_methods(
+    provider_type: type,
+) -> Tuple[Tuple[str, Callable[..., Any], _Plan, bool], ...]:
+    """``(name, function, plan, takes_self)`` for each ``provide_<name>`` of a provider type."""
     methods = []
     for attribute in dir(provider_type):
         if not attribute.startswith(_PROVIDE_PREFIX) or attribute == _PROVIDE_PREFIX:
             continue
+        raw = inspect.getattr_static(provider_type, attribute)
         function = getattr(provider_type, attribute)
-        if callable(function):
-            # the plan of the plain function starts with ``self``, which we pass ourselves
-            methods.append((attribute[len(_PROVIDE_PREFIX) :], function, _plan(function)[1:]))
+        if not callable(function):
+            continue
+        name = attribute[len(_PROVIDE_PREFIX) :]
+        if isinstance(raw, (staticmethod, classmethod)):
+            # already complete: a static function, or a class method bound to the class
+            methods.append((name, function, _plan(function), False))
+        else:
+            # a plain method: its plan starts with ``self``, which the container passes
+            methods.append((name, function, _plan(function)[1:], True))
     return tuple(methods)
 
 
@@ -157,9 +167,9 @@ class BaseServiceProvider(ServiceProvider):
             shared.update(instances)
             count = len(instances)
         classes = own.get("_classes")
-        for name, function, plan in _provide_methods(type(self)):
+        for name, function, plan, takes_self in _provide_methods(type(self)):
             if not (instances and name in instances) and not (classes and name in classes):
-                lazy[name] = (_METHOD, (self, function, plan))
+                lazy[name] = (_METHOD, (function, plan, (self,) if takes_self else ()))
                 count += 1
         if classes:
             for name, cls in classes.items():
@@ -271,8 +281,8 @@ class Container(DIContainer):
             if kind == _CLASS:
                 value = self._call(payload, payload, _plan(payload), ())
             else:
-                provider, function, plan = payload
-                value = self._call(function, function, plan, (provider,))
+                function, plan, head = payload
+                value = self._call(function, function, plan, head)
         finally:
             building.pop()
         self._shared[name] = value

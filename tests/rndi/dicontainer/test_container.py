@@ -283,3 +283,20 @@ def test_constructor_errors_propagate_unchanged():
 
     with pytest.raises(RuntimeError, match="vendor down"):
         Container([]).get(Broken)
+
+
+def test_static_and_class_provide_methods_are_called_correctly():
+    class Provider(BaseServiceProvider):
+        base = 10
+
+        @staticmethod
+        def provide_power(multiplier):
+            return 5 * multiplier
+
+        @classmethod
+        def provide_name(cls, power):
+            return f"{cls.base}-{power}"
+
+    car = Container([Provider({"multiplier": {"to_instance": 2},
+                               "engine": {"to_class": Engine}})]).get(Car)
+    assert (car.engine.power, car.name) == (10, "10-10")
