@@ -213,8 +213,42 @@ class Request(BusinessObject):
     def contract(self) -> Dict[str, Any]:
         return self._object("contract") or self._object("asset").get("contract") or {}
 
+    def _subject(self) -> BusinessObject:
+        """The object that holds product and connection: the tier configuration of a
+        tier-config request, the asset otherwise."""
+        return self.tier_configuration() if self.is_tier_config_request() else self.asset()
+
+    def with_product(self, product_id: str, status: str = "published",
+                     name: Optional[str] = None) -> "Request":
+        """Set the product where Connect keeps it: on the asset or tier configuration."""
+        self._subject().with_product(product_id, status, name)
+        return self
+
+    def with_connection(self, connection_id: str, connection_type: str = "test",
+                        provider: Optional[Dict[str, Any]] = None,
+                        vendor: Optional[Dict[str, Any]] = None,
+                        hub: Optional[Dict[str, Any]] = None) -> "Request":
+        """Set the connection on the asset or tier configuration."""
+        self._subject().with_connection(connection_id, connection_type, provider, vendor, hub)
+        return self
+
     def tier_customer(self, key: Optional[str] = None, default: Any = None) -> Any:
         return self.asset().tier_customer(key, default)
+
+    def with_tier_customer(self, customer: Union[str, Dict[str, Any], None] = None) -> "Request":
+        """Set the asset's customer tier (a placeholder account when not given)."""
+        self.asset().with_tier_customer(customer)
+        return self
+
+    def with_items(self, items: List[Dict[str, Any]]) -> "Request":
+        """Set the asset's items."""
+        self.asset().with_items(items)
+        return self
+
+    def with_item(self, item_id: str, **members: Any) -> "Request":
+        """Add or replace one of the asset's items (see ``Asset.with_item``)."""
+        self.asset().with_item(item_id, **members)
+        return self
 
     def items(self) -> List[Dict[str, Any]]:
         return self.asset().items()

@@ -163,3 +163,33 @@ def test_helpers():
 ])
 def test_request_model_decides_adjustments_by_the_object_key(request_data, model):
     assert request_model(request_data) == model
+
+
+def test_request_builders_put_members_where_connect_keeps_them():
+    asset_request = (Request().with_type("purchase").with_product("PRD-1")
+                     .with_connection("CT-1", "production").with_tier_customer("TA-9")
+                     .with_item("ITEM-1", quantity=3))
+    raw = asset_request.raw()
+    assert raw["asset"]["product"] == {"id": "PRD-1", "status": "published"}
+    assert raw["asset"]["connection"] == {"id": "CT-1", "type": "production"}
+    assert "product" not in raw and "connection" not in raw
+    assert asset_request.product()["id"] == "PRD-1"
+    assert asset_request.tier_customer("id") == "TA-9"
+    assert asset_request.item("ITEM-1", "quantity") == "3"
+    asset_request.with_items([])
+    assert asset_request.items() == []
+
+    tier_request = Request().with_type("setup").with_tier_configuration(
+        TierConfiguration().with_id("TC-1")).with_product("PRD-2")
+    assert tier_request.raw()["configuration"]["product"]["id"] == "PRD-2"
+    assert tier_request.product()["id"] == "PRD-2"
+
+
+def test_request_configuration_params_come_from_its_asset_or_tier_configuration(
+        asset_purchase, tier_config_setup):
+    request = Request(asset_purchase)
+    request.asset().with_configuration_param("offline_mode_list", ["AS-1"])
+    assert request.configuration_param("offline_mode_list", "structured_value") == ["AS-1"]
+    tier = Request(tier_config_setup)
+    tier.tier_configuration().with_configuration_param("region", "EU")
+    assert tier.configuration_param("region", "value") == "EU"
