@@ -44,7 +44,7 @@ class Saga(ABC):
     }
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
-        given = providers or {}
+        given = {} if providers is None else providers
         if not isinstance(given, dict) and not isinstance(given, Mapping):
             raise TypeError(f"{type(self).__name__}(providers=...) takes a dict of key -> "
                             f"service provider instance, got {providers!r}.")

@@ -312,6 +312,8 @@ def test_saga_rejects_non_dict_requests_and_providers():
         make().resolve("PR-1")
     with pytest.raises(TypeError, match="service provider"):
         ExampleSaga(["not", "a", "dict"])
+    with pytest.raises(TypeError, match="service provider"):
+        ExampleSaga([])
 
 
 def test_class_level_providers_are_the_documented_ones():
