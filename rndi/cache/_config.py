@@ -61,6 +61,14 @@ def flag(config: Mapping[str, Any], key: str, default: bool) -> bool:
     raise CacheConfigurationError(key, value, "true or false")
 
 
+DEFAULT_DIRECTORY = "/tmp/cache"  # noqa: S108 - the published default; created owner-only
+
+
+def directory(config: Mapping[str, Any]) -> str:
+    """``CACHE_DIR`` (``/tmp/cache``): where the file-backed adapters keep their data."""
+    return text(config, "CACHE_DIR", DEFAULT_DIRECTORY) or DEFAULT_DIRECTORY
+
+
 def ttl(config: Mapping[str, Any]) -> int:
     """``CACHE_TTL`` in whole seconds (900 by default)."""
     return int(number(config, "CACHE_TTL", 900, integer=True))

@@ -54,7 +54,7 @@ class PurchaseOfflineProvider(OfflineServiceProvider):
     def provide_criteria(self) -> List[Rule]:
         return [composited_match_offline_asset_and_marketplace_parameter]
 
-    def provide_on_match(  # type: ignore[override]  # takes what it needs, by name
+    def provide_on_match(  # takes what it needs, by name
         self, activation_template: str, client: Any, logger: Any
     ) -> DefaultOnMatchTransaction:
         return DefaultOnMatchTransaction(activation_template, client, logger)
@@ -81,9 +81,9 @@ class CreateSubscription(BackgroundTransaction, WithAssetFacade):
             created = self.vendor.find_or_create_customer(
                 customer["id"], f"{contact.get('first_name')} {contact.get('last_name')}",
                 contact.get("email", ""))
-            return created["id"]  # type: ignore[no-any-return]
+            return str(created["id"])
 
-        return self.cache.get(f"vendor-customer:{customer['id']}",  # type: ignore[no-any-return]
+        return self.cache.get(f"vendor-customer:{customer['id']}",
                               lambda: (create(), CUSTOMER_TTL))
 
     def execute(self, request: dict) -> BackgroundResponse:

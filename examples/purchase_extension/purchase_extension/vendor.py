@@ -47,7 +47,7 @@ class VendorClient:
             message = answer.json().get("message", answer.text) if answer.content else ""
             raise VendorError(f"Vendor API refused {method} {path}: {message}",
                               answer.status_code)
-        return answer.json()  # type: ignore[no-any-return]
+        return answer.json()
 
     def find_or_create_customer(self, external_id: str, name: str, email: str) -> Dict[str, Any]:
         """The vendor customer for a Connect tier account (created on first use)."""

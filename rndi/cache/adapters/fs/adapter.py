@@ -122,6 +122,6 @@ class FileSystemCacheAdapter(StoredCache):
 def provide_fs_cache_adapter(config: Mapping[str, Any]) -> Cache:
     """Build from ``CACHE_DIR`` (``/tmp/cache``) and ``CACHE_TTL`` (900)."""
     return FileSystemCacheAdapter(
-        directory_path=_config.text(config, "CACHE_DIR", "/tmp/cache") or "/tmp/cache",  # noqa: S108 - the published default
+        directory_path=_config.directory(config),
         ttl=_config.ttl(config),
     )

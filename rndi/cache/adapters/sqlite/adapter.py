@@ -120,7 +120,7 @@ def provide_sqlite_cache_adapter(config: Mapping[str, Any]) -> Cache:
     if os.path.basename(name) != name or name in (".", ".."):
         raise CacheConfigurationError("CACHE_SQLITE_NAME", name, "a plain file name")
     return SQLiteCacheAdapter(
-        directory_path=_config.text(config, "CACHE_DIR", "/tmp/cache") or "/tmp/cache",  # noqa: S108 - the published default
+        directory_path=_config.directory(config),
         ttl=_config.ttl(config),
         name=name,
         options={
