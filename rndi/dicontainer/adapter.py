@@ -158,7 +158,7 @@ class BaseServiceProvider(ServiceProvider):
         container's dicts instead of building its own.
         """
         own = self.__dict__
-        if not own.get("_registered", False):
+        if "_registered" not in own:
             own["_registered"] = True
             self.register()
         count = 0
