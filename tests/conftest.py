@@ -4,7 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from rndi.connect.testing import ConnectAPI
+
 FIXTURES = Path(__file__).parent / "fixtures"
+PR = "PR-8790-0160-2196-001"   # the id of fixtures/asset_purchase.json
+TCR = "TCR-000-000-000-001"    # the id of fixtures/tier_config_setup.json
 
 
 def load(name):
@@ -21,3 +25,10 @@ def asset_purchase():
 def tier_config_setup():
     """A real-shaped tier-config setup request (a fresh copy per test)."""
     return copy.deepcopy(load("tier_config_setup"))
+
+
+@pytest.fixture
+def api(asset_purchase, tier_config_setup):
+    """The Connect API stand-in serving both fixture requests."""
+    with ConnectAPI([asset_purchase, tier_config_setup]) as api:
+        yield api

@@ -4,16 +4,7 @@ import pytest
 from connect.client import ClientError
 
 from rndi.connect.api_facades import ConnectOpenAPIFacade
-from rndi.connect.testing import ConnectAPI
-
-PR = "PR-8790-0160-2196-001"
-TCR = "TCR-000-000-000-001"
-
-
-@pytest.fixture
-def api(asset_purchase, tier_config_setup):
-    with ConnectAPI([asset_purchase, tier_config_setup]) as api:
-        yield api
+from tests.conftest import PR, TCR
 
 
 @pytest.fixture

@@ -7,15 +7,7 @@ import requests
 from connect.client import ClientError
 
 from rndi.connect.testing import ConnectAPI, FakeHTTPService, HTTPError
-
-PR = "PR-8790-0160-2196-001"
-TCR = "TCR-000-000-000-001"
-
-
-@pytest.fixture
-def api(asset_purchase, tier_config_setup):
-    with ConnectAPI([asset_purchase, tier_config_setup]) as api:
-        yield api
+from tests.conftest import PR, TCR
 
 
 def test_serves_seeded_requests_through_a_real_client(api):
