@@ -48,7 +48,10 @@ def test_crafted_jsonpickle_file_comes_back_as_plain_data(tmp_path, monkeypatch,
     assert calls == []
 
 
-@pytest.mark.parametrize("content", ["{not json", '["a list"]', '{"key": "k"}'])
+@pytest.mark.parametrize("content", [
+    "{not json", '["a list"]', '{"key": "k"}',
+    '{"key": "k", "value": 1, "expire_at": "tomorrow"}',
+])
 def test_corrupt_file_is_a_logged_miss(tmp_path, caplog, content):
     cache = FileSystemCacheAdapter(str(tmp_path))
     cache.put("k", "v")

@@ -57,7 +57,10 @@ class FileSystemCacheAdapter(StoredCache):
         except FileNotFoundError:
             return None
         entry = decode(file_name, raw)
-        if not isinstance(entry, dict) or not {"key", "value", "expire_at"} <= entry.keys():
+        # validated once here, so readers below can trust key, value and a numeric expiry
+        if (not isinstance(entry, dict) or not {"key", "value", "expire_at"} <= entry.keys()
+                or isinstance(entry["expire_at"], bool)
+                or not isinstance(entry["expire_at"], (int, float))):
             if entry is not MISS:
                 logger.warning("Cache file %r is not a cache entry; ignoring it.", file_name)
             return None
@@ -74,7 +77,7 @@ class FileSystemCacheAdapter(StoredCache):
         if entry is None:
             return MISS
         now = self.clock()
-        if not isinstance(entry["expire_at"], (int, float)) or entry["expire_at"] <= now:
+        if entry["expire_at"] <= now:
             self.delete(key)
             return MISS
         if ttl is not None:
@@ -97,8 +100,8 @@ class FileSystemCacheAdapter(StoredCache):
     def has(self, key: str) -> bool:
         check_key(key)
         entry = self._read(key)
-        return entry is not None and entry["value"] is not None and isinstance(
-            entry["expire_at"], (int, float)) and entry["expire_at"] > self.clock()
+        return (entry is not None and entry["value"] is not None
+                and entry["expire_at"] > self.clock())
 
     def delete(self, key: str) -> None:
         check_key(key)
@@ -112,8 +115,7 @@ class FileSystemCacheAdapter(StoredCache):
                 continue
             if expired_only:
                 entry = self.get_file_contents(name)
-                if entry is not None and isinstance(entry["expire_at"], (int, float)) and (
-                        entry["expire_at"] > now):
+                if entry is not None and entry["expire_at"] > now:
                     continue
             with contextlib.suppress(FileNotFoundError):  # another process got there first
                 os.unlink(os.path.join(self.directory_path, name))
