@@ -23,6 +23,10 @@ DEFAULT_PREFIX = "rndi:cache:"
 _GLOB = re.compile(r"([*?\[\]\\])")
 
 
+def _is_redis_url(url: str) -> bool:
+    return urlsplit(url).scheme in ("redis", "rediss")
+
+
 def _server_url(host: str, port: int, database: int, username: Optional[str],
                 password: Optional[str]) -> str:
     credentials = ""
@@ -62,7 +66,7 @@ class RedisCacheAdapter(StoredCache):
                              "deletes every key under it.")
         if url is None:
             url = _server_url(host, port, database, username, password)
-        elif urlsplit(url).scheme not in ("redis", "rediss"):
+        elif not _is_redis_url(url):
             raise ValueError(f"The Redis URL must start with redis:// or rediss://, got "
                              f"{_safe(url)!r}.")
         self.prefix = prefix
@@ -130,7 +134,7 @@ def provide_redis_cache_adapter(config: Mapping[str, Any]) -> Cache:
     ``CACHE_REDIS_PASSWORD``, plus ``CACHE_REDIS_ENCODING`` (utf-8), ``CACHE_REDIS_PREFIX``
     (``rndi:cache:``), ``CACHE_REDIS_TIMEOUT`` (5.0 s) and ``CACHE_TTL`` (900)."""
     url = _config.text(config, "CACHE_REDIS_URL", None)
-    if url is not None and urlsplit(url).scheme not in ("redis", "rediss"):
+    if url is not None and not _is_redis_url(url):
         raise CacheConfigurationError("CACHE_REDIS_URL", _safe(url),
                                       "a redis:// or rediss:// URL")
     return RedisCacheAdapter(
