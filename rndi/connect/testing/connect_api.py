@@ -45,6 +45,11 @@ def _update_params(params: List[Dict[str, Any]], updates: Any) -> None:
                 target[key] = update[key]
 
 
+def _object_body(call: RecordedCall) -> Dict[str, Any]:
+    """The JSON object a call sent; anything else counts as an empty one."""
+    return call.body if isinstance(call.body, dict) else {}
+
+
 def _rql_values(query: str, operator: str, field: str) -> Optional[List[str]]:
     if operator == "eq":
         match = re.search(rf"eq\({field},([^)]*)\)", query)
@@ -177,7 +182,7 @@ class ConnectAPI(FakeHTTPService):
 
     def _update_asset_request(self, call: RecordedCall, object_id: str) -> Answer:
         request = self._find(self.asset_requests, object_id)
-        body = call.body if isinstance(call.body, dict) else {}
+        body = _object_body(call)
         if "params" in body.get("asset", {}):
             _update_params(request["asset"].setdefault("params", []), body["asset"]["params"])
         if "note" in body:
@@ -186,19 +191,18 @@ class ConnectAPI(FakeHTTPService):
 
     def _update_tier_config_request(self, call: RecordedCall, object_id: str) -> Answer:
         request = self._find(self.tier_config_requests, object_id)
-        body = call.body if isinstance(call.body, dict) else {}
+        body = _object_body(call)
         if "params" in body:
             _update_params(request.setdefault("params", []), body["params"])
         return 200, request, {}
 
-    def _transition(self, request: Dict[str, Any], action: str, body: Any,
+    def _transition(self, request: Dict[str, Any], action: str, body: Dict[str, Any],
                     template_given: bool) -> Answer:
         allowed = {"approve": {"pending", "inquiring"}, "fail": {"pending", "inquiring"},
                    "inquire": {"pending"}, "pend": {"inquiring", "draft"}}[action]
         if request.get("status") not in allowed:
             raise HTTPError(400, {"error_code": _WRONG_STATUS, "errors": [
                 f"Request {request['id']} is {request.get('status')}: cannot {action} it."]})
-        body = body if isinstance(body, dict) else {}
         if action == "approve" and not template_given:
             raise HTTPError(400, {"error_code": "VAL_001",
                                   "errors": ["An approval needs an activation template."]})
@@ -213,14 +217,14 @@ class ConnectAPI(FakeHTTPService):
     def _transition_asset_request(self, call: RecordedCall, object_id: str,
                                   action: str) -> Answer:
         request = self._find(self.asset_requests, object_id)
-        body = call.body if isinstance(call.body, dict) else {}
+        body = _object_body(call)
         given = bool(body.get("template_id") or body.get("activation_tile"))
         return self._transition(request, action, body, given)
 
     def _transition_tier_config_request(self, call: RecordedCall, object_id: str,
                                         action: str) -> Answer:
         request = self._find(self.tier_config_requests, object_id)
-        body = call.body if isinstance(call.body, dict) else {}
+        body = _object_body(call)
         template = body.get("template")
         given = isinstance(template, dict) and bool(template.get("id"))
         return self._transition(request, action, body, given)
