@@ -21,31 +21,31 @@ from purchase_extension.vendor import FakeVendorAPI  # noqa: E402
 from rndi.connect.testing import ConnectAPI  # noqa: E402
 
 FIXTURE = HERE / "fixtures" / "asset_purchase.json"
-SAGA_LOGGER = "rndi.connect.devops_fulfillment_framework.application"
 
 
 class TransactionRecorder(logging.Handler):
-    """Notes which transaction the saga selected for each delivery."""
+    """Notes the transaction the saga ran for each delivery: the saga logs its name and
+    outcome at INFO through the extension's logger, bound to the request."""
 
     def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
+        super().__init__(logging.INFO)
         self.names: list = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.names.append(getattr(record, "transaction", "?"))
+        if hasattr(record, "transaction"):
+            self.names.append(record.transaction)
 
 
 def run(max_deliveries: int = 10, out=sys.stdout) -> str:
     """Deliver the request until it leaves ``pending``; return its final status."""
     recorder = TransactionRecorder()
-    saga_logger = logging.getLogger(SAGA_LOGGER)
-    saga_logger.addHandler(recorder)
-    saga_logger.setLevel(logging.DEBUG)
-    saga_logger.propagate = False  # the recorder reports the selection; no debug noise
     extension_logger = logging.getLogger("purchase-extension")
+    extension_logger.addHandler(recorder)
+    level = extension_logger.level
+    extension_logger.setLevel(logging.INFO)  # the saga's line per delivery is at INFO
     with tempfile.TemporaryDirectory() as cache_dir, ConnectAPI([FIXTURE]) as connect, \
             FakeVendorAPI(provisioning_polls=1) as vendor:
-        request_id = connect.asset_requests and next(iter(connect.asset_requests))
+        request_id = next(iter(connect.asset_requests))
         config = {
             "ACTIVATION_TEMPLATE": "TL-662-440-096",
             "VENDOR_API_URL": vendor.url,
@@ -60,20 +60,24 @@ def run(max_deliveries: int = 10, out=sys.stdout) -> str:
             request = client.requests[request_id].get()  # what Connect delivers
             if request["status"] != "pending":
                 break
+            print(f"\ndelivery {delivery}:", file=out, flush=True)  # before its log lines
             connect_before, vendor_before = len(connect.calls), len(vendor.calls)
+            ran_before = len(recorder.names)
             extension = PurchaseExtension(client, extension_logger, config)
             response = extension.handle_purchase_request(request)
-            chosen = recorder.names[-1] if recorder.names else "(none: middleware answered)"
-            print(f"\ndelivery {delivery}: transaction {chosen!r} -> {response.status}"
-                  + (f" ({response.output})" if response.output else ""), file=out)
             for line, call in zip(connect.api_calls()[connect_before:],
                                   connect.calls[connect_before:], strict=True):
                 body = f" {json.dumps(call.body)}" if call.body is not None else ""
                 print(f"    connect: {line}{body}", file=out)
             for call in vendor.calls[vendor_before:]:
                 print(f"    vendor:  {call.method} {call.path}", file=out)
+            ran = recorder.names[ran_before:]
+            chosen = repr(ran[-1]) if ran else "(none: a middleware answered)"
+            print(f"    result:  transaction {chosen} -> {response.status}"
+                  + (f" ({response.output})" if response.output else ""), file=out)
         final = connect.request(request_id)
-    saga_logger.removeHandler(recorder)
+    extension_logger.removeHandler(recorder)
+    extension_logger.setLevel(level)
     subscription = next((p.get("value") for p in final["asset"]["params"]
                          if p["id"] == "CAT_SUBSCRIPTION_ID"), None)
     print(f"\n{request_id} is {final['status']} (CAT_SUBSCRIPTION_ID={subscription})",

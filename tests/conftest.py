@@ -6,7 +6,8 @@ import pytest
 
 from rndi.connect.testing import ConnectAPI
 
-FIXTURES = Path(__file__).parent / "fixtures"
+# one copy of the sample requests, shared with the demo
+FIXTURES = Path(__file__).resolve().parents[1] / "examples" / "fixtures"
 PR = "PR-8790-0160-2196-001"   # the id of fixtures/asset_purchase.json
 TCR = "TCR-000-000-000-001"    # the id of fixtures/tier_config_setup.json
 

@@ -63,8 +63,8 @@ class StoredCache(Cache):
         """The live value of ``key`` or ``MISS``; with ``ttl``, refresh its expiry."""
 
     @abstractmethod
-    def _store(self, key: str, encoded: str, expire_at: float) -> None:
-        """Write (insert or replace) one entry."""
+    def _store(self, key: str, encoded: str, ttl: float) -> None:
+        """Write (insert or replace) one entry that lives ``ttl`` seconds from now."""
 
     def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
         check_key(key)
@@ -81,5 +81,5 @@ class StoredCache(Cache):
         check_key(key)
         check_ttl(key, ttl)
         encoded = _codec.dumps(key, value)
-        self._store(key, encoded, self.clock() + (self.ttl if ttl is None else ttl))
+        self._store(key, encoded, self.ttl if ttl is None else ttl)
         return value

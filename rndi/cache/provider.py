@@ -1,17 +1,22 @@
-"""Choosing the cache adapter from configuration."""
+"""Choosing the cache adapter from configuration: the one place that knows every driver."""
 
 import logging
 from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 from rndi.cache.adapters.fs.adapter import provide_fs_cache_adapter
 from rndi.cache.adapters.null.adapter import NullCacheAdapter, provide_null_cache_adapter
+from rndi.cache.adapters.redis import redis_driver
+from rndi.cache.adapters.sqlite.adapter import provide_sqlite_cache_adapter
 from rndi.cache.contracts import Cache
 
 CacheDriver = Callable[[Mapping[str, Any]], Cache]
 
+# redis-py is imported by the redis driver itself, only when a configuration picks it
 BUILTIN_DRIVERS: Dict[str, CacheDriver] = {
     "none": provide_null_cache_adapter,
     "file": provide_fs_cache_adapter,
+    "sqlite": provide_sqlite_cache_adapter,
+    "redis": redis_driver,
 }
 
 
@@ -25,7 +30,9 @@ def provide_cache(
     Args:
         config: the extension configuration.
         logger: where a failing or unknown driver is reported.
-        drivers: extra drivers, ``name -> fn(config) -> Cache``, next to ``none`` and ``file``.
+        drivers: extra drivers, ``name -> fn(config) -> Cache``, next to the built-in
+            ``none``, ``file``, ``sqlite`` and ``redis``; a name given here replaces the
+            built-in driver of that name.
 
     Returns:
         The driver's adapter; the null adapter (after logging an error naming the driver
@@ -35,7 +42,9 @@ def provide_cache(
     if not isinstance(config, dict) and not isinstance(config, Mapping):
         raise TypeError(f"provide_cache() expects the configuration mapping, got {config!r}.")
     name = str(config.get("CACHE_DRIVER") or "none").strip().lower()
-    driver = (drivers or BUILTIN_DRIVERS).get(name) or BUILTIN_DRIVERS.get(name)
+    driver = drivers.get(name) if drivers else None
+    if driver is None:
+        driver = BUILTIN_DRIVERS.get(name)
     if driver is None:
         available = {**BUILTIN_DRIVERS, **(drivers or {})}
         logger.error(
@@ -46,6 +55,7 @@ def provide_cache(
     try:
         return driver(config)
     except Exception as e:
+        # messages end with a period of their own; the log line adds its own sentence
         logger.error("Cache driver %r failed to start: %s: %s. Using the null cache.",
-                     name, type(e).__name__, e)
+                     name, type(e).__name__, str(e).rstrip("."))
         return NullCacheAdapter()

@@ -53,7 +53,7 @@ class RedisServer:
         except OSError:
             return False
 
-    def start(self, timeout: float = 10.0) -> "RedisServer":
+    def start(self, timeout: float = 60.0) -> "RedisServer":
         self.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
             self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout

@@ -197,6 +197,20 @@ def _raise_duplicate(providers: Sequence[BaseServiceProvider]) -> None:
                 owners[name] = index
 
 
+def _not_a_provider(index: int, given: Any) -> InvalidBinding:
+    if isinstance(given, type):
+        return InvalidBinding(
+            f"providers[{index}]", given.__name__,
+            f"got the class {given.__name__} itself; a container takes provider instances: "
+            f"pass {given.__name__}()",
+        )
+    return InvalidBinding(
+        f"providers[{index}]", type(given).__name__,
+        f"got a {type(given).__name__}; a container takes BaseServiceProvider instances: "
+        "subclass BaseServiceProvider",
+    )
+
+
 class Container(DIContainer):
     """Builds classes, injecting each constructor parameter by its name.
 
@@ -223,12 +237,7 @@ class Container(DIContainer):
             # getattr rather than isinstance: an ABC instance check costs more than the rest
             contribute = getattr(provider, "_contribute", None)
             if contribute is None or isinstance(provider, type):
-                raise InvalidBinding(
-                    f"providers[{index}]",
-                    type(provider).__name__,
-                    "a container takes BaseServiceProvider instances; "
-                    "instantiate the provider class or subclass BaseServiceProvider",
-                )
+                raise _not_a_provider(index, provider)
             count += contribute(shared, lazy)
         # A provider's own bindings never overlap, so fewer names than bindings means two
         # providers share a name; find which only then, off the hot path.
@@ -249,6 +258,18 @@ class Container(DIContainer):
         if not isinstance(cls, type):
             raise InvalidClassType(cls)
         return self._call(cls, cls, _plan(cls), ())
+
+    def bound(self, name: str, default: Any = None) -> Any:
+        """The value bound to ``name`` (built, once, when it is lazy), else ``default``.
+
+        Raises:
+            CircularDependency: building the binding needs itself.
+        """
+        if name in self._shared:
+            return self._shared[name]
+        if name in self._lazy:
+            return self._make(name)
+        return default
 
     def _call(self, owner: Any, target: Callable[..., Any], plan: _Plan, head: tuple) -> Any:
         shared = self._shared

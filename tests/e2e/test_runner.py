@@ -17,7 +17,7 @@ from rndi.connect.testing import ConnectAPI
 from rndi.connect.testing.eaas import FakeEaaS
 from rndi.connect.testing.runner import ExtensionRunner
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "asset_purchase.json"
+FIXTURE = Path(__file__).resolve().parents[2] / "examples" / "fixtures" / "asset_purchase.json"
 EVENT = "asset_purchase_request_processing"
 TEMPLATE = "TL-E2E-000-001"
 
@@ -134,11 +134,13 @@ def test_a_runner_past_its_deadline_is_ended_with_its_workers(installed_extensio
     context, bundle = tls
     with ConnectAPI(ssl_context=context) as connect, FakeEaaS({}) as eaas:
         runner = ExtensionRunner(eaas, connect, bundle, python_path=[str(installed_extension)],
-                                 deadline=10)
+                                 deadline=240)
         runner.start()
         try:
-            eaas.wait_ready(timeout=10)  # workers are up, and nobody says shutdown
-            runner.process.wait(30)
+            eaas.wait_ready(timeout=120)  # workers are up, and nobody says shutdown
+            assert len(runner.live_processes()) >= 3  # the master and both workers
+            runner.end_in(0.5)  # counted from readiness, so start-up time cannot race it
+            runner.process.wait(120)
             assert runner.timed_out is True
             assert runner.process.returncode == -9
             assert runner.live_processes() == []

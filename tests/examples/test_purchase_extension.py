@@ -114,6 +114,13 @@ def test_demo_prints_every_delivery_and_ends_approved():
     out = io.StringIO()
     assert demo.run(out=out) == "approved"
     text = out.getvalue()
-    assert "delivery 1: transaction 'Create subscription' -> reschedule" in text
-    assert "delivery 3: transaction 'Approve request' -> success" in text
-    assert '/approve {"template_id": "TL-662-440-096"}' in text
+    blocks = text.split("\ndelivery ")[1:]
+    assert [block.split(":", 1)[0] for block in blocks] == ["1", "2", "3"]
+    assert "result:  transaction 'Create subscription' -> reschedule" in blocks[0]
+    # the vendor call of a delivery is printed in that delivery's block, not the next one
+    assert "vendor:  POST /subscriptions" in blocks[0]
+    assert "vendor:  POST /subscriptions" not in blocks[1]
+    assert "result:  transaction 'Approve request' -> success" in blocks[2]
+    assert '/approve {"template_id": "TL-662-440-096"}' in blocks[2]
+    # the vendor numbers each kind of record on its own
+    assert "CAT_SUBSCRIPTION_ID=SUB-0001" in text

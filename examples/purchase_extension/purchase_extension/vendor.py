@@ -84,7 +84,9 @@ class FakeVendorAPI(FakeHTTPService):
         self.reject_reason = reject_reason
         self.customers: Dict[str, Dict[str, Any]] = {}
         self.subscriptions: Dict[str, Dict[str, Any]] = {}
-        self._ids = itertools.count(1)
+        # numbered like a real vendor: each kind of record has its own sequence
+        self._customer_ids = itertools.count(1)
+        self._subscription_ids = itertools.count(1)
         self.route("POST", "/customers", self._customer)
         self.route("POST", "/subscriptions", self._order)
         self.route("GET", r"/subscriptions/(?P<subscription_id>[^/]+)", self._status)
@@ -92,13 +94,13 @@ class FakeVendorAPI(FakeHTTPService):
     def _customer(self, call: RecordedCall) -> Answer:
         external_id = call.body["external_id"]
         if external_id not in self.customers:
-            self.customers[external_id] = {"id": f"CUS-{next(self._ids):04d}", **call.body}
+            self.customers[external_id] = {"id": f"CUS-{next(self._customer_ids):04d}", **call.body}
         return 200, self.customers[external_id], {}
 
     def _order(self, call: RecordedCall) -> Answer:
         if self.reject_reason:
             raise HTTPError(422, {"message": self.reject_reason})
-        subscription = {"id": f"SUB-{next(self._ids):04d}", "status": "provisioning",
+        subscription = {"id": f"SUB-{next(self._subscription_ids):04d}", "status": "provisioning",
                         "polls": 0, **call.body}
         self.subscriptions[subscription["id"]] = subscription
         return 201, subscription, {}

@@ -19,11 +19,23 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import (
 )
 from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
+from rndi.connect.devops_logger_adapter.adapter import bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider, Container
 
 ProviderSpec = Union[BaseServiceProvider, type]
 
 _logger = logging.getLogger(__name__)
+
+
+def _describe(response: Any) -> str:
+    status = getattr(response, "status", response)
+    countdown = getattr(response, "countdown", None)
+    output = getattr(response, "output", None)
+    if status == "reschedule" and countdown:
+        return f"reschedule (countdown {countdown} s)"
+    if output:
+        return f"{status} ({output})"
+    return str(status)
 
 
 class Saga(ABC):
@@ -80,9 +92,12 @@ class Saga(ABC):
     def transactions(self, request: dict) -> List[Any]:
         """The candidate transactions for ``request``, in the order they are tried."""
 
-    @abstractmethod
     def middlewares(self, request: dict) -> List[Any]:
-        """The middlewares around the selected transaction, outermost first."""
+        """The middlewares around the selected transaction, outermost first.
+
+        Optional: a saga without middleware need not define it (none by default).
+        """
+        return []
 
     def _candidates(self, request: dict) -> Iterator[Any]:
         # Built one at a time, as select() asks: transactions after the selected one are
@@ -93,10 +108,21 @@ class Saga(ABC):
 
     def _run_selected(self, request: dict) -> BackgroundResponse:
         self.selected = selected = select(self._candidates(request), request)
-        if _logger.isEnabledFor(logging.DEBUG):
-            _logger.debug("Request %s: running transaction %s.", request.get("id"),
-                          selected.name(), extra={"transaction": selected.name()})
-        return prepare(selected)(request)
+        response = prepare(selected)(request)
+        logger = self._operator_logger()
+        if logger.isEnabledFor(logging.INFO):
+            name = selected.name()
+            status = getattr(response, "status", None)
+            # bound here, only when the line is written: binding costs more than the check
+            bind_logger(logger, request).info(
+                "Transaction %r answered %s.", name, _describe(response),
+                extra={"transaction": name, "outcome": status})
+        return response
+
+    def _operator_logger(self) -> Any:
+        """The logger the extension was made with (the runner's), else this module's."""
+        logger = self._container.bound("logger")
+        return logger if isinstance(logger, (logging.Logger, logging.LoggerAdapter)) else _logger
 
     def resolve(self, request: dict) -> BackgroundResponse:
         """Run the first transaction that applies to ``request`` inside the middlewares.

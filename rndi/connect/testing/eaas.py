@@ -2,8 +2,8 @@
 
 It speaks the message sequence ``connect-extension-runner`` expects: a setup response
 to each worker (background and interactive), background tasks one at a time with their
-results captured, then shutdown. Needs the ``websockets`` package (a dependency of
-``connect-extension-runner``)::
+results captured, then shutdown. Needs the ``testing`` extra
+(``pip install "rndi-connect-devops-fulfillment-framework[testing]"``)::
 
     with FakeEaaS({"ACTIVATION_TEMPLATE": "TL-1"}) as eaas:
         ...  # start the runner with SERVER_ADDRESS=eaas.address
@@ -16,14 +16,25 @@ import asyncio
 import contextlib
 import json
 import threading
+import time
 import uuid
-from concurrent.futures import Future
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from concurrent.futures import Future, as_completed
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.exceptions import ConnectionClosed
+try:
+    from websockets.exceptions import ConnectionClosed
+except ImportError as e:  # pragma: no cover - exercised in a subprocess without websockets
+    raise ImportError(
+        "rndi.connect.testing.eaas needs the websockets package: pip install "
+        '"rndi-connect-devops-fulfillment-framework[testing]"') from e
 
 DEFAULT_EVENTS = ("asset_purchase_request_processing",)
+
+
+def _now() -> float:
+    return time.monotonic()
 
 
 def event_definition(event_type: str) -> Dict[str, str]:
@@ -55,6 +66,8 @@ class FakeEaaS:
         self.setup_requests: Dict[str, Dict[str, Any]] = {}
         self.messages: List[Tuple[str, Dict[str, Any]]] = []
         self._connections: Dict[str, Any] = {}
+        # runner type -> the worker's (host, port): how a test tells which process is which
+        self.peers: Dict[str, Tuple[str, int]] = {}
         self._ready: Dict[str, threading.Event] = {
             "background": threading.Event(), "interactive": threading.Event()}
         self._pending: Dict[str, Future] = {}
@@ -108,7 +121,8 @@ class FakeEaaS:
 
         self._thread = threading.Thread(target=serve, name="fake-eaas", daemon=True)
         self._thread.start()
-        started.wait(10)
+        if not started.wait(60):
+            raise TimeoutError("The fake EaaS server did not start listening within 60 s.")
         if failure:
             raise failure[0]
         return self
@@ -122,10 +136,10 @@ class FakeEaaS:
             self._server.close()
             await self._server.wait_closed()
 
-        asyncio.run_coroutine_threadsafe(close(), loop).result(10)
+        asyncio.run_coroutine_threadsafe(close(), loop).result(60)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.join(60)
         loop.close()
         self._loop = None
 
@@ -141,6 +155,7 @@ class FakeEaaS:
         query = parse_qs(urlsplit(connection.request.path).query)
         runner_type = query.get("runner_type", ["unknown"])[0]
         self._connections[runner_type] = connection
+        self.peers[runner_type] = tuple(connection.remote_address[:2])
         with contextlib.suppress(ConnectionClosed):  # a killed worker just goes away
             await self._converse(runner_type, connection)
 
@@ -166,9 +181,22 @@ class FakeEaaS:
                 raise TimeoutError(f"The runner's {runner_type} worker did not connect "
                                    f"within {timeout} s.")
 
-    def deliver(self, event_type: str, object_id: str, timeout: float = 60.0) -> Dict[str, Any]:
-        """Send one background task and return the output the runner reports
-        (``result``, ``countdown``, ``message`` …)."""
+    @property
+    def in_flight(self) -> int:
+        """How many tasks were sent and have no result yet."""
+        return len(self._pending)
+
+    def send(self, event_type: str, object_id: str, timeout: float = 60.0) -> Future:
+        """Send one background task without waiting for its result.
+
+        Returns:
+            A future of the output the runner reports (``result``, ``countdown``,
+            ``message`` …); its ``task_id`` attribute names the task.
+
+        Raises:
+            RuntimeError: the server is not started or no background worker is connected.
+            TimeoutError: the task could not be written within ``timeout`` seconds.
+        """
         if self._loop is None:
             raise RuntimeError("FakeEaaS is not started.")
         connection = self._connections.get("background")
@@ -176,6 +204,7 @@ class FakeEaaS:
             raise RuntimeError("No background worker is connected: call wait_ready() first.")
         task_id = f"TQ-{uuid.uuid4().hex[:12]}"
         result: Future = Future()
+        result.task_id = task_id  # type: ignore[attr-defined]
         self._pending[task_id] = result
         message = {"version": 2, "message_type": "task", "data": {
             "model_type": "task",
@@ -185,14 +214,46 @@ class FakeEaaS:
                         "connect_correlation_id": None},
             "input": {"event_type": event_type, "object_id": object_id, "data": {}},
         }}
-        asyncio.run_coroutine_threadsafe(connection.send(json.dumps(message)),
-                                         self._loop).result(10)
+        sending = asyncio.run_coroutine_threadsafe(connection.send(json.dumps(message)),
+                                                   self._loop)
         try:
-            return result.result(timeout)
-        except TimeoutError:
+            sending.result(timeout)
+        except FutureTimeout:
+            sending.cancel()
             self._pending.pop(task_id, None)
-            raise TimeoutError(f"No result for task {task_id} ({event_type} {object_id}) "
+            raise TimeoutError(f"Could not send task {task_id} ({event_type} {object_id}) "
                                f"within {timeout} s.") from None
+        return result
+
+    def deliver(self, event_type: str, object_id: str, timeout: float = 60.0) -> Dict[str, Any]:
+        """Send one background task and return the output the runner reports
+        (``result``, ``countdown``, ``message`` …), waiting at most ``timeout`` seconds
+        in all."""
+        return next(self.deliver_many(event_type, [object_id], timeout))[1]
+
+    def deliver_many(self, event_type: str, object_ids: Iterable[str],
+                     timeout: float = 60.0) -> Iterator[Tuple[str, Dict[str, Any]]]:
+        """Send one task per object id at once, then yield ``(object_id, output)`` as each
+        result arrives: many tasks in flight, no thread per task.
+
+        Raises:
+            TimeoutError: not every result arrived within ``timeout`` seconds of the call
+                (the message says how many are still in flight).
+        """
+        deadline = _now() + timeout
+        sent: Dict[Future, str] = {}
+        for object_id in object_ids:
+            sent[self.send(event_type, object_id, max(deadline - _now(), 0.001))] = object_id
+        try:
+            for future in as_completed(sent, timeout=max(deadline - _now(), 0.0)):
+                yield sent[future], future.result()
+        except FutureTimeout:
+            waiting = [f"{f.task_id} ({sent[f]})" for f in sent if not f.done()]  # type: ignore[attr-defined]
+            for future in sent:
+                if not future.done():
+                    self._pending.pop(future.task_id, None)  # type: ignore[attr-defined]
+            raise TimeoutError(f"{len(waiting)} of {len(sent)} {event_type} tasks got no "
+                               f"result within {timeout} s: {', '.join(waiting)}.") from None
 
     def shutdown(self) -> None:
         """Tell every connected worker to shut down."""
@@ -205,4 +266,4 @@ class FakeEaaS:
                 with contextlib.suppress(Exception):  # a worker already gone needs none
                     await connection.send(message)
 
-        asyncio.run_coroutine_threadsafe(send_all(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(send_all(), self._loop).result(60)

@@ -29,8 +29,64 @@ def cextrun_path() -> str:
     sibling = Path(sys.executable).with_name("cextrun")
     found = str(sibling) if sibling.exists() else shutil.which("cextrun")
     if not found:
-        raise FileNotFoundError("cextrun not found: pip install connect-extension-runner")
+        raise FileNotFoundError(
+            "cextrun not found: pip install \"rndi-connect-devops-fulfillment-framework[testing]\" "
+            "(connect-extension-runner runs on Python 3.10 to 3.12)")
     return found
+
+
+def _socket_owners(pids: Iterable[int]) -> Dict[str, int]:
+    """Socket inode -> the pid holding it, over the given processes."""
+    owners: Dict[str, int] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.scandir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd.path)
+                    if target.startswith("socket:["):
+                        owners.setdefault(target[8:-1], pid)
+    return owners
+
+
+def _local_ports_of_sockets(server_port: int) -> Dict[int, str]:
+    """Local port -> socket inode, for the TCP connections to ``server_port``."""
+    ports: Dict[int, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            next(lines)  # the header
+            for line in lines:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if int(remote.rsplit(":", 1)[1], 16) == server_port:
+                    ports[int(local.rsplit(":", 1)[1], 16)] = inode
+    return ports
+
+
+def _helper_role(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        command = b""
+    return "resource_tracker" if b"resource_tracker" in command else f"process-{pid}"
+
+
+def process_usage(pid: int) -> Dict[str, float]:
+    """What a process used so far (Linux): ``cpu_seconds`` (user + system),
+    ``rss_bytes`` and ``peak_rss_bytes``.
+
+    Raises:
+        ProcessLookupError: no such process.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        raise ProcessLookupError(f"No process {pid}.") from None
+    ticks = os.sysconf("SC_CLK_TCK")
+    memory = {line.split(":")[0]: int(line.split()[1]) * 1024
+              for line in status.splitlines() if line.startswith(("VmRSS:", "VmHWM:"))}
+    return {"cpu_seconds": (int(stat[11]) + int(stat[12])) / ticks,
+            "rss_bytes": memory.get("VmRSS", 0), "peak_rss_bytes": memory.get("VmHWM", 0)}
 
 
 class ExtensionRunner:
@@ -44,17 +100,21 @@ class ExtensionRunner:
             extension distribution is installed, when it is not in this environment).
         deadline: seconds after which the runner is ended, whatever it is doing.
         environment: extra variables for the runner (``BACKGROUND_TASK_MAX_EXECUTION_TIME``…).
+        command: the command line to start instead of ``cextrun --unsecure --no-validate
+            --no-rich-logging`` (another runner build, or a stand-in in tests).
     """
 
     def __init__(self, eaas: FakeEaaS, connect: ConnectAPI, ca_bundle: str,
                  python_path: Iterable[str] = (), deadline: float = 120.0,
-                 environment: Optional[Dict[str, str]] = None) -> None:
+                 environment: Optional[Dict[str, str]] = None,
+                 command: Optional[List[str]] = None) -> None:
         self.eaas = eaas
         self.connect = connect
         self.ca_bundle = ca_bundle
         self.python_path = list(python_path)
         self.deadline = deadline
         self.extra_environment = dict(environment or {})
+        self.command = list(command) if command else None
         self.process: Optional[subprocess.Popen] = None
         self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by close()
         self._timer: Optional[threading.Timer] = None
@@ -79,14 +139,26 @@ class ExtensionRunner:
         return env
 
     def start(self) -> "ExtensionRunner":
+        command = self.command or [cextrun_path(), "--unsecure", "--no-validate",
+                                   "--no-rich-logging"]
         self.process = subprocess.Popen(  # noqa: S603 - the runner we installed
-            [cextrun_path(), "--unsecure", "--no-validate", "--no-rich-logging"],
+            command,
             env=self.environment(), stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
-        self._timer = threading.Timer(self.deadline, self._expire)
+        self.end_in(self.deadline)
+        return self
+
+    def end_in(self, seconds: float) -> None:
+        """Replace the deadline: end the runner ``seconds`` from now, whatever it is doing.
+
+        A test that must prove the deadline starts counting once the runner is ready,
+        so a slow start-up cannot eat into it.
+        """
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
         self._timer.start()
-        return self
 
     def _expire(self) -> None:
         self.timed_out = True
@@ -142,6 +214,28 @@ class ExtensionRunner:
             if group == self.process.pid and state != "Z":
                 alive.append(int(entry.name))
         return alive
+
+    def processes(self) -> Dict[str, int]:
+        """The runner's live processes by role (Linux): ``master`` (the process started),
+        ``background`` and ``interactive`` (the workers, told apart by their websocket
+        connection to the EaaS server), ``resource_tracker`` (multiprocessing's helper);
+        any other is ``process-<pid>``."""
+        if self.process is None:
+            return {}
+        by_socket = _socket_owners(self.live_processes())
+        ports = _local_ports_of_sockets(self.eaas.port)
+        roles: Dict[str, int] = {}
+        for runner_type, (_, port) in self.eaas.peers.items():
+            inode = ports.get(port)
+            if inode is not None and inode in by_socket:
+                roles[runner_type] = by_socket[inode]
+        named = set(roles.values())
+        for pid in self.live_processes():
+            if pid == self.process.pid:
+                roles["master"] = pid
+            elif pid not in named:
+                roles[_helper_role(pid)] = pid
+        return roles
 
     def close(self) -> None:
         """Stop the runner if needed and release its log."""

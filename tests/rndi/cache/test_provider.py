@@ -5,7 +5,7 @@ import pytest
 from rndi.cache import provide_cache
 from rndi.cache.adapters.fs.adapter import FileSystemCacheAdapter
 from rndi.cache.adapters.null.adapter import NullCacheAdapter
-from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter, provide_sqlite_cache_adapter
+from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 
 LOGGER = logging.getLogger("test.cache.provider")
 
@@ -19,17 +19,32 @@ def test_file_driver_is_built_in(tmp_path):
     assert isinstance(cache, FileSystemCacheAdapter)
 
 
-def test_extra_drivers_are_chosen_by_name_case_insensitively(tmp_path):
-    cache = provide_cache({"CACHE_DRIVER": " SQLite ", "CACHE_DIR": str(tmp_path)}, LOGGER,
-                          {"sqlite": provide_sqlite_cache_adapter})
+def test_sqlite_driver_is_built_in_and_named_case_insensitively(tmp_path):
+    cache = provide_cache({"CACHE_DRIVER": " SQLite ", "CACHE_DIR": str(tmp_path)}, LOGGER)
     assert isinstance(cache, SQLiteCacheAdapter)
+    assert cache.path == str(tmp_path / "cache.sqlite")
+
+
+def test_an_extra_driver_is_added_and_one_of_the_same_name_replaces_the_built_in(tmp_path):
+    built = []
+
+    def memory(config):
+        built.append(config["CACHE_DRIVER"])
+        return NullCacheAdapter()
+
+    assert isinstance(provide_cache({"CACHE_DRIVER": "memory"}, LOGGER, {"memory": memory}),
+                      NullCacheAdapter)
+    assert isinstance(provide_cache({"CACHE_DRIVER": "sqlite", "CACHE_DIR": str(tmp_path)},
+                                    LOGGER, {"sqlite": memory}), NullCacheAdapter)
+    assert built == ["memory", "sqlite"]
+    assert not (tmp_path / "cache.sqlite").exists()
 
 
 def test_unknown_driver_logs_and_falls_back_to_null(caplog):
     with caplog.at_level(logging.ERROR):
         cache = provide_cache({"CACHE_DRIVER": "memcached"}, LOGGER)
     assert isinstance(cache, NullCacheAdapter)
-    assert "'memcached'" in caplog.text and "file, none" in caplog.text
+    assert "'memcached'" in caplog.text and "file, none, redis, sqlite" in caplog.text
 
 
 def test_failing_driver_logs_driver_and_cause_and_falls_back(caplog, tmp_path):

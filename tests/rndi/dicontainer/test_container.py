@@ -254,9 +254,33 @@ def test_binds_must_be_a_mapping():
         BaseServiceProvider([("x", 1)])
 
 
-def test_container_rejects_non_providers():
-    with pytest.raises(InvalidBinding, match="BaseServiceProvider instances"):
-        Container([BaseServiceProvider])
+def test_container_rejects_a_provider_class_naming_it():
+    class VendorProvider(BaseServiceProvider):
+        pass
+
+    with pytest.raises(InvalidBinding) as error:
+        Container([BaseServiceProvider(), VendorProvider])
+    message = str(error.value)
+    assert message.startswith("providers[1] binds 'VendorProvider' wrongly")
+    assert "pass VendorProvider()" in message and "ABCMeta" not in message
+
+
+def test_container_rejects_what_is_not_a_provider():
+    with pytest.raises(InvalidBinding, match=r"got a dict; .* subclass BaseServiceProvider"):
+        Container([{"power": 150}])
+
+
+def test_bound_returns_a_binding_by_name_building_it_once():
+    class Provider(BaseServiceProvider):
+        def provide_engine(self, power):
+            return {"power": power}
+
+    container = Container([Provider({"power": {"to_instance": 150}})])
+    engine = container.bound("engine")
+    assert engine == {"power": 150}
+    assert container.bound("engine") is engine
+    assert container.bound("power") == 150
+    assert container.bound("wheels", "none bound") == "none bound"
 
 
 def test_provider_without_super_init_still_binds():

@@ -81,10 +81,11 @@ class FileSystemCacheAdapter(StoredCache):
             self.delete(key)
             return MISS
         if ttl is not None:
-            self._store(key, _codec.dumps(key, entry["value"]), now + ttl)
+            self._store(key, _codec.dumps(key, entry["value"]), ttl)
         return entry["value"]
 
-    def _store(self, key: str, encoded: str, expire_at: float) -> None:
+    def _store(self, key: str, encoded: str, ttl: float) -> None:
+        expire_at = self.clock() + ttl
         document = (
             f'{{"key":{_codec.dumps(key, key)},"expire_at":{expire_at!r},"value":{encoded}}}'
         )

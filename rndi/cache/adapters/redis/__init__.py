@@ -1,16 +1,24 @@
-"""The Redis driver (``adapter.py``); it needs the ``redis`` extra, so nothing here imports
-redis-py."""
+"""The Redis driver (``adapter.py``). It needs the ``redis`` extra, so this package's
+``__init__`` does not import redis-py: :func:`redis_driver` imports it on first use."""
 
 from typing import Any, Mapping
 
 from rndi.cache.contracts import Cache
 
-INSTALL_HINT = "install rndi-connect-devops-fulfillment-framework[redis]"
+INSTALL_HINT = 'pip install "rndi-connect-devops-fulfillment-framework[redis]"'
 
 
-def missing_redis_driver(config: Mapping[str, Any]) -> Cache:
-    """Stands in for the redis driver when redis-py is absent: explains what to install."""
-    raise ImportError(f"the redis cache driver needs redis-py: {INSTALL_HINT}")
+def redis_driver(config: Mapping[str, Any]) -> Cache:
+    """The ``redis`` cache driver, imported only when a configuration chooses it.
+
+    Raises:
+        ImportError: redis-py is not installed; the message says what to install.
+    """
+    try:
+        from rndi.cache.adapters.redis.adapter import provide_redis_cache_adapter
+    except ImportError as e:
+        raise ImportError(f"the redis cache driver needs redis-py: {INSTALL_HINT}") from e
+    return provide_redis_cache_adapter(config)
 
 
-__all__ = ["INSTALL_HINT", "missing_redis_driver"]
+__all__ = ["INSTALL_HINT", "redis_driver"]

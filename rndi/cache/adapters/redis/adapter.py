@@ -6,6 +6,7 @@ so ``flush(expired_only=True)`` has nothing to do. A server that cannot be reach
 each operation into a logged miss: an extension must not fail because its cache did.
 """
 
+import math
 import re
 from typing import Any, Mapping, Optional
 from urllib.parse import quote, urlsplit
@@ -33,6 +34,11 @@ def _server_url(host: str, port: int, database: int, username: Optional[str],
     if username or password:
         credentials = f"{quote(username or '', safe='')}:{quote(password or '', safe='')}@"
     return f"redis://{credentials}{host}:{port}/{database}"
+
+
+def _milliseconds(ttl: float) -> int:
+    """Redis counts expiry in whole milliseconds, and refuses 0: round a short ttl up."""
+    return max(math.ceil(ttl * 1000), 1)
 
 
 def _safe(url: str) -> str:
@@ -88,7 +94,7 @@ class RedisCacheAdapter(StoredCache):
         if ttl is None:
             raw = self._run("get", key, lambda: self._client.get(name))
         else:
-            raw = self._run("get", key, lambda: self._client.getex(name, px=int(ttl * 1000)))
+            raw = self._run("get", key, lambda: self._client.getex(name, px=_milliseconds(ttl)))
         if raw is None or raw is MISS:
             return MISS
         value = decode(key, raw)
@@ -96,8 +102,8 @@ class RedisCacheAdapter(StoredCache):
             self.delete(key)
         return value
 
-    def _store(self, key: str, encoded: str, expire_at: float) -> None:
-        milliseconds = max(int((expire_at - self.clock()) * 1000), 1)
+    def _store(self, key: str, encoded: str, ttl: float) -> None:
+        milliseconds = _milliseconds(ttl)
         self._run("put", key, lambda: self._client.set(self.prefix + key, encoded,
                                                        px=milliseconds))
 

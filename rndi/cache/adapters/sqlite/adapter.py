@@ -93,8 +93,8 @@ class SQLiteCacheAdapter(StoredCache):
             self.delete(key)
         return value
 
-    def _store(self, key: str, encoded: str, expire_at: float) -> None:
-        self._run(_UPSERT, (key, encoded, expire_at))
+    def _store(self, key: str, encoded: str, ttl: float) -> None:
+        self._run(_UPSERT, (key, encoded, self.clock() + ttl))
 
     def has(self, key: str) -> bool:
         check_key(key)

@@ -318,3 +318,63 @@ def test_saga_rejects_non_dict_requests_and_providers():
 
 def test_class_level_providers_are_the_documented_ones():
     assert Saga.providers == {"cache": CacheServiceProvider, "offline": OfflineServiceProvider}
+
+
+class NoMiddlewareSaga(Saga):
+    """Defines no middlewares(): none is the default."""
+
+    providers = {**Saga.providers,
+                 "journal": BaseServiceProvider({"journal": {"to_instance": Journal()}})}
+
+    def transactions(self, request):
+        return [First, Second]
+
+
+def test_a_saga_without_middlewares_runs_its_transaction():
+    saga = NoMiddlewareSaga.make({}, CLIENT, LOGGER)
+    assert saga.middlewares({"step": 1}) == []
+    assert saga.resolve({"id": "PR-1", "step": 2}).status == "success"
+    assert type(saga.selected) is Second
+
+
+def test_the_selected_transaction_and_its_outcome_are_logged_at_info_bound_to_the_request(
+        caplog):
+    request = {"id": "PR-1", "type": "purchase", "status": "pending", "step": 1,
+               "explode": True}
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        NoMiddlewareSaga.make({}, CLIENT, LOGGER).resolve(request)
+    (record,) = [r for r in caplog.records if hasattr(r, "transaction")]
+    assert record.name == LOGGER.name and record.levelno == logging.INFO
+    assert record.getMessage() == ("PR-1 - Transaction 'First' answered fail "
+                                   "(compensated vendor down).")
+    assert (record.transaction, record.outcome, record.request_id) == ("First", "fail", "PR-1")
+
+
+def test_a_reschedule_is_logged_with_its_countdown(caplog):
+    class Later(First):
+        def execute(self, request):
+            return BackgroundResponse.reschedule(120)
+
+    class LaterSaga(NoMiddlewareSaga):
+        def transactions(self, request):
+            return [Later]
+
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        LaterSaga.make({}, CLIENT, LOGGER, {"id": "PR-2", "step": 1}).resolve({"step": 1})
+    assert "PR-2 - Transaction 'Later' answered reschedule (countdown 120 s)." in caplog.text
+
+
+def test_without_a_bound_logger_the_line_goes_to_the_framework_logger(caplog):
+    saga = NoMiddlewareSaga({"journal": BaseServiceProvider(
+        {"journal": {"to_instance": Journal()}})})
+    with caplog.at_level(logging.INFO):
+        saga.resolve({"id": "PR-3", "step": 2})
+    (record,) = [r for r in caplog.records if hasattr(r, "transaction")]
+    assert record.name == "rndi.connect.devops_fulfillment_framework.application"
+    assert record.getMessage() == "PR-3 - Transaction 'Second' answered success."
+
+
+def test_nothing_is_bound_for_the_line_when_info_is_off(caplog):
+    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
+        NoMiddlewareSaga.make({}, CLIENT, LOGGER).resolve({"id": "PR-4", "step": 2})
+    assert not [r for r in caplog.records if hasattr(r, "transaction")]

@@ -1,0 +1,165 @@
+"""The EaaS server and the runner driver, with a stand-in runner (``fake_runner.py``): the
+same conversation and process tree as ``cextrun``, on every Python."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rndi.connect.testing import ConnectAPI
+from rndi.connect.testing.eaas import FakeEaaS
+from rndi.connect.testing.runner import ExtensionRunner, cextrun_path, process_usage
+
+FAKE_RUNNER = str(Path(__file__).with_name("fake_runner.py"))
+EVENT = "asset_purchase_request_processing"
+
+
+@pytest.fixture
+def start_runner():
+    """Start the stand-in runner in ``mode`` against a fresh EaaS server and Connect API."""
+    started = []
+
+    def start(mode="master", deadline=240, environment=None):
+        connect = ConnectAPI().start()
+        eaas = FakeEaaS({"ACTIVATION_TEMPLATE": "TL-1"}).start()
+        runner = ExtensionRunner(eaas, connect, ca_bundle="", deadline=deadline,
+                                 environment=environment,
+                                 command=[sys.executable, FAKE_RUNNER, mode]).start()
+        started.append((connect, eaas, runner))
+        return eaas, runner
+
+    yield start
+    for connect, eaas, runner in started:
+        runner.close()
+        eaas.stop()
+        connect.stop()
+
+
+def test_fifty_tasks_in_flight_come_back_each_with_its_own_result(start_runner):
+    eaas, runner = start_runner()
+    eaas.wait_ready(timeout=120)
+    ids = [f"PR-0000-0000-0000-{n:03d}" for n in range(50)]
+    results = dict(eaas.deliver_many(EVENT, ids, timeout=120))
+    assert sorted(results) == ids
+    assert all(output == {"result": "success", "message": object_id}
+               for object_id, output in results.items())
+    assert eaas.in_flight == 0
+    assert runner.stop() == 0
+    assert runner.live_processes() == []
+
+
+def test_deliver_returns_the_output_of_one_task(start_runner):
+    eaas, _ = start_runner()
+    eaas.wait_ready(timeout=120)
+    assert eaas.deliver(EVENT, "PR-1", timeout=120) == {"result": "success", "message": "PR-1"}
+    assert {"background", "interactive"} <= set(eaas.setup_requests)
+
+
+def test_processes_are_named_by_role_and_their_usage_can_be_read(start_runner):
+    eaas, runner = start_runner()
+    eaas.wait_ready(timeout=120)
+    roles = runner.processes()
+    assert {"master", "background", "interactive"} <= set(roles)
+    assert roles["master"] == runner.process.pid
+    assert len({roles["master"], roles["background"], roles["interactive"]}) == 3
+    assert sorted(roles.values()) == sorted(runner.live_processes())
+    usage = process_usage(roles["background"])
+    assert usage["rss_bytes"] > 0 and usage["peak_rss_bytes"] >= usage["rss_bytes"]
+    assert usage["cpu_seconds"] > 0  # it imported Python and websockets
+
+
+def test_usage_of_a_process_that_is_gone_says_so():
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    with pytest.raises(ProcessLookupError, match=str(process.pid)):
+        process_usage(process.pid)
+
+
+def test_a_runner_stuck_at_start_is_ended_at_its_deadline(start_runner):
+    _, runner = start_runner(mode="hang", deadline=0.5)
+    runner.process.wait(120)
+    assert runner.timed_out is True
+    assert runner.process.returncode == -9
+    assert runner.live_processes() == []
+
+
+def test_end_in_replaces_the_deadline_counting_from_now(start_runner):
+    eaas, runner = start_runner(deadline=240)
+    eaas.wait_ready(timeout=120)
+    runner.end_in(0.1)
+    runner.process.wait(120)
+    assert runner.timed_out is True
+    assert runner.live_processes() == []
+
+
+def test_a_task_without_result_times_out_naming_it(start_runner, monkeypatch):
+    eaas, _ = start_runner()
+    eaas.wait_ready(timeout=120)
+    # a background worker that never answers: drop the server's side of the answers
+    monkeypatch.setattr(eaas, "_pending", _Forgetful())
+    with pytest.raises(TimeoutError, match=r"1 of 1 asset_purchase_request_processing .*PR-9"):
+        eaas.deliver(EVENT, "PR-9", timeout=0.2)
+
+
+class _Forgetful(dict):
+    """A pending-task table that loses every task, as if no result ever came back."""
+
+    def __setitem__(self, key, value):
+        pass
+
+
+def test_sending_needs_a_started_server_and_a_connected_worker():
+    eaas = FakeEaaS({})
+    with pytest.raises(RuntimeError, match="not started"):
+        eaas.send(EVENT, "PR-1")
+    with eaas, pytest.raises(RuntimeError, match="call wait_ready"):
+        eaas.send(EVENT, "PR-1")
+
+
+def test_waiting_for_workers_that_never_come_says_which(start_runner):
+    with FakeEaaS({}) as eaas, pytest.raises(TimeoutError, match="background worker"):
+        eaas.wait_ready(timeout=0.01)
+
+
+def test_without_cextrun_the_error_names_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"\[testing\]"):
+        cextrun_path()
+
+
+def test_the_runner_environment_points_at_the_fakes_without_proxies(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("PYTHONPATH", "/already/there")
+    with ConnectAPI() as connect, FakeEaaS({}) as eaas:
+        runner = ExtensionRunner(eaas, connect, "/ca.pem", python_path=["/site"],
+                                 environment={"BACKGROUND_TASK_MAX_EXECUTION_TIME": "60"})
+        env = runner.environment()
+        runner.close()
+        assert env["SERVER_ADDRESS"] == eaas.address
+        assert env["API_ADDRESS"] == f"127.0.0.1:{connect.port}"
+    assert "HTTPS_PROXY" not in env
+    assert env["SSL_CERT_FILE"] == env["REQUESTS_CA_BUNDLE"] == "/ca.pem"
+    assert env["PYTHONPATH"] == os.pathsep.join(["/site", "/already/there"])
+    assert env["BACKGROUND_TASK_MAX_EXECUTION_TIME"] == "60"
+
+
+WITHOUT_WEBSOCKETS = textwrap.dedent("""
+    import sys
+    sys.modules["websockets"] = None  # as if the testing extra were not installed
+    import rndi.connect.testing  # the HTTP stand-ins need nothing extra
+    assert rndi.connect.testing.ConnectAPI and rndi.connect.testing.FakeHTTPService
+    try:
+        import rndi.connect.testing.eaas
+    except ImportError as e:
+        print(e)
+""")
+
+
+def test_the_eaas_server_without_its_extra_says_which_extra_to_install():
+    out = subprocess.run([sys.executable, "-c", WITHOUT_WEBSOCKETS], capture_output=True,
+                         text=True, check=True).stdout
+    assert 'pip install "rndi-connect-devops-fulfillment-framework[testing]"' in out
