@@ -12,6 +12,18 @@ from urllib.parse import unquote, urlsplit
 Answer = Tuple[int, Any, Dict[str, str]]
 Handler = Callable[..., Answer]
 
+# No test sends more; a bigger or unreadable body is answered, not read into memory.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class _BadCall(Exception):
+    """A call the server answers with an error before routing it."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
 
 @dataclass
 class RecordedCall:
@@ -71,6 +83,9 @@ class FakeHTTPService:
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Answers go out in one write with Nagle off: otherwise each answer on a
+            # kept-alive connection waits for the client's delayed ACK (~40 ms).
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output clean; every call is in service.calls
@@ -108,25 +123,19 @@ class FakeHTTPService:
     def _dispatch(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         path = re.sub(r"/{2,}", "/", unquote(parts.path))  # clients can send //
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
         try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
+            body = _read_body(handler)
+        except _BadCall as e:
+            handler.close_connection = True  # where this body ends is unknown
+            _respond(handler, e.status, {"error_code": f"HTTP_{e.status}",
+                                         "errors": [e.message]}, {})
+            return
         call = RecordedCall(handler.command, path, unquote(parts.query), body,
                             dict(handler.headers.items()))
         with self._lock:
             self.calls.append(call)
             status, payload, headers = self._answer(call)
-        data = b"" if payload is None else json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        _respond(handler, status, payload, headers)
 
     def _answer(self, call: RecordedCall) -> Answer:
         allowed = False
@@ -144,3 +153,42 @@ class FakeHTTPService:
         if allowed:
             return 405, {"error_code": "HTTP_405", "errors": [f"{call.method} not allowed"]}, {}
         return 404, {"error_code": "HTTP_404", "errors": [f"No route for {call.path}"]}, {}
+
+
+def _read_body(handler: BaseHTTPRequestHandler) -> Any:
+    """The call's body: decoded JSON, else text; ``None`` when there is none."""
+    declared = handler.headers.get("Content-Length")
+    try:
+        length = int(declared or 0)
+    except ValueError:
+        raise _BadCall(400, f"Content-Length must be a number, got {declared!r}") from None
+    if length < 0:
+        raise _BadCall(400, f"Content-Length must not be negative, got {length}")
+    if length > MAX_BODY_BYTES:
+        raise _BadCall(413, f"The body is {length} bytes; this server takes at most "
+                            f"{MAX_BODY_BYTES}")
+    raw = handler.rfile.read(length) if length else b""
+    if len(raw) < length:
+        raise _BadCall(400, f"The body ended after {len(raw)} of {length} bytes")
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise _BadCall(400, "The JSON body is nested too deeply") from None
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def _respond(handler: BaseHTTPRequestHandler, status: int, payload: Any,
+             headers: Dict[str, str]) -> None:
+    """Status line, headers and body in a single write."""
+    data = b"" if payload is None else json.dumps(payload).encode()
+    reason = handler.responses.get(status, ("",))[0]
+    lines = [f"{handler.protocol_version} {status} {reason}",
+             "Content-Type: application/json", f"Content-Length: {len(data)}",
+             *(f"{name}: {value}" for name, value in headers.items())]
+    if handler.close_connection:
+        lines.append("Connection: close")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    handler.wfile.write(head + data)
