@@ -19,12 +19,17 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import (
 )
 from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
-from rndi.connect.devops_logger_adapter.adapter import bind_logger
+from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider, Container
 
 ProviderSpec = Union[BaseServiceProvider, type]
 
 _logger = logging.getLogger(__name__)
+
+
+def _bound_to(logger: Any, request: dict) -> bool:
+    return (isinstance(logger, ExtensionLoggerAdapter)
+            and (logger.extra or {}).get("request_id") == request.get("id"))
 
 
 def _describe(response: Any) -> str:
@@ -113,8 +118,9 @@ class Saga(ABC):
         if logger.isEnabledFor(logging.INFO):
             name = selected.name()
             status = getattr(response, "status", None)
-            # bound here, only when the line is written: binding costs more than the check
-            bind_logger(logger, request).info(
+            if not _bound_to(logger, request):  # make(..., request) bound it already
+                logger = bind_logger(logger, request)
+            logger.info(
                 "Transaction %r answered %s.", name, _describe(response),
                 extra={"transaction": name, "outcome": status})
         return response
