@@ -3,6 +3,7 @@
 from rndi.dicontainer.adapter import BaseServiceProvider, Container
 from rndi.dicontainer.contracts import DIContainer, ServiceProvider
 from rndi.dicontainer.exceptions import (
+    BindingFailure,
     CircularDependency,
     ContainerError,
     DependencyBuildingFailure,
@@ -13,6 +14,7 @@ from rndi.dicontainer.exceptions import (
 
 __all__ = [
     "BaseServiceProvider",
+    "BindingFailure",
     "CircularDependency",
     "Container",
     "ContainerError",

@@ -12,7 +12,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from rndi.dicontainer.contracts import DIContainer, ServiceProvider
 from rndi.dicontainer.exceptions import (
+    BindingFailure,
     CircularDependency,
+    ContainerError,
     DependencyBuildingFailure,
     DuplicateBinding,
     InvalidBinding,
@@ -279,7 +281,7 @@ class Container(DIContainer):
             if name in shared:
                 value = shared[name]
             elif name in self._lazy:
-                value = self._make(name)
+                value = self._make(name, owner)
             elif has_default:
                 if positional_only:  # later positional arguments need this slot filled
                     args.append(default)
@@ -292,7 +294,7 @@ class Container(DIContainer):
                 kwargs[name] = value
         return target(*args, **kwargs)
 
-    def _make(self, name: str) -> Any:
+    def _make(self, name: str, owner: Any = None) -> Any:
         building = self._building
         if name in building:
             raise CircularDependency([*building[building.index(name) :], name])
@@ -304,6 +306,10 @@ class Container(DIContainer):
             else:
                 function, plan, head = payload
                 value = self._call(function, function, plan, head)
+        except ContainerError:
+            raise  # already names what failed, innermost first
+        except Exception as e:
+            raise BindingFailure(name, owner if owner is not None else name, e) from e
         finally:
             building.pop()
         self._shared[name] = value

@@ -60,6 +60,21 @@ class CircularDependency(ContainerError):
         )
 
 
+class BindingFailure(ContainerError):
+    """Building a lazy binding (a ``provide_*`` method or a ``to_class`` class) raised.
+
+    The error it raised is the ``__cause__``.
+    """
+
+    def __init__(self, name: str, owner: Any, error: BaseException) -> None:
+        self.name = name
+        self.owner = owner
+        super().__init__(
+            f"Building '{name}' for {_describe(owner)} failed: {type(error).__name__}: "
+            f"{error}. Fix the provider of '{name}' (its provide_{name} method or bound "
+            "class), or what it needs.")
+
+
 class InvalidBinding(ContainerError, TypeError):
     """A provider declared a binding the container cannot use."""
 

@@ -1,6 +1,7 @@
 """The Connect DevOps fulfillment framework: sagas of transactions with injection."""
 
 from rndi.connect.devops_fulfillment_framework.application import Saga
+from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse, SagaError
 from rndi.connect.devops_fulfillment_framework.providers import (
     CacheServiceProvider,
     ConfigurationServiceProvider,
@@ -12,6 +13,8 @@ __all__ = [
     "CacheServiceProvider",
     "ConfigurationServiceProvider",
     "ConnectServiceProvider",
+    "InvalidResponse",
     "OfflineServiceProvider",
     "Saga",
+    "SagaError",
 ]

@@ -3,6 +3,7 @@
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from types import FunctionType, MethodType
 from typing import Any, Dict, Iterator, List, Optional, Union
 
 from connect.eaas.core.responses import BackgroundResponse
@@ -11,8 +12,10 @@ from rndi.connect.business_transaction_middleware.middleware import (
     Middleware,
     make_middleware_callstack,
 )
-from rndi.connect.business_transactions.adapters import prepare, select
+from rndi.connect.business_transactions.adapters import select
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.business_transactions.exceptions import InvalidTransaction
+from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
@@ -25,6 +28,39 @@ from rndi.dicontainer.adapter import BaseServiceProvider, Container
 ProviderSpec = Union[BaseServiceProvider, type]
 
 _logger = logging.getLogger(__name__)
+
+
+def _run(transaction: BackgroundTransaction, request: dict) -> BackgroundResponse:
+    """``prepare(transaction)(request)``, refusing an answer the runner cannot send."""
+    try:
+        response = transaction.execute(request)
+    except Exception as e:
+        response = transaction.compensate(request, e)
+        if not isinstance(response, BackgroundResponse):
+            raise InvalidResponse(_name_of(transaction), "compensate", response) from e
+        return response
+    if not isinstance(response, BackgroundResponse):
+        raise InvalidResponse(_name_of(transaction), "execute", response)
+    return response
+
+
+def _checked(middleware: Any) -> Middleware:
+    """The middleware, its answer checked: a bad one names the middleware at fault."""
+
+    def run(request: dict, next_: Any) -> BackgroundResponse:
+        response = middleware(request, next_)
+        if not isinstance(response, BackgroundResponse):
+            raise InvalidResponse(_name_of(middleware), "__call__", response)
+        return response
+
+    return run
+
+
+def _name_of(part: Any) -> str:
+    """A function or class by its own name, anything else by its class's."""
+    if isinstance(part, (type, FunctionType, MethodType)):
+        return part.__qualname__
+    return type(part).__qualname__
 
 
 def _bound_to(logger: Any, request: dict) -> bool:
@@ -109,11 +145,19 @@ class Saga(ABC):
         # never built, so their dependencies cannot fail this request.
         get = self._container.get
         for entry in self.transactions(request) or ():
-            yield get(entry) if isinstance(entry, type) else entry
+            if isinstance(entry, type):
+                if not issubclass(entry, BackgroundTransaction):
+                    raise InvalidTransaction(
+                        f"{type(self).__name__}.transactions() lists {entry.__qualname__}, "
+                        "which is not a BackgroundTransaction subclass; list transaction "
+                        "classes, instances or (name, predicate, execution) tuples.")
+                yield get(entry)
+            else:
+                yield entry
 
     def _run_selected(self, request: dict) -> BackgroundResponse:
         self.selected = selected = select(self._candidates(request), request)
-        response = prepare(selected)(request)
+        response = _run(selected, request)
         logger = self._operator_logger()
         if logger.isEnabledFor(logging.INFO):
             name = selected.name()
@@ -139,13 +183,16 @@ class Saga(ABC):
         Raises:
             TransactionNotSelected: no transaction applies.
             InvalidTransaction: an entry of ``transactions()`` is not a transaction.
+            InvalidResponse: a transaction or middleware answered with something that is
+                not a ``BackgroundResponse`` (when ``compensate`` did, the error that
+                ``execute`` raised is its ``__cause__``).
         """
         if not isinstance(request, dict):
             raise TypeError(f"{type(self).__name__}.resolve() takes the request dict, "
                             f"got {request!r}.")
         get = self._container.get
         middlewares: List[Middleware] = [
-            get(entry) if isinstance(entry, type) else entry
+            _checked(get(entry) if isinstance(entry, type) else entry)
             for entry in (self.middlewares(request) or ())
             if entry
         ]

@@ -1,10 +1,29 @@
 """Binds the extension configuration: ``config`` and each key lower-cased."""
 
+import logging
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Set
 
 from rndi.dicontainer.adapter import BaseServiceProvider
+
+# Names the framework binds itself: a configuration key of the same name must not take
+# them over (an operator could break every event without touching code).
+RESERVED_NAMES = frozenset({"config", "client", "logger", "request", "cache", "criteria",
+                            "on_match"})
+
+_logger = logging.getLogger(__name__)
+_warned: Set[str] = set()  # each problem is logged once per process, not once per event
+_warned_guard = threading.Lock()
+
+
+def _warn_once(problem: str, message: str, *args: Any) -> None:
+    with _warned_guard:
+        if problem in _warned:
+            return
+        _warned.add(problem)
+    _logger.warning(message, *args)
 
 
 @lru_cache(maxsize=4096)
@@ -19,7 +38,10 @@ class ConfigurationServiceProvider(BaseServiceProvider):
 
     ``ACTIVATION_TEMPLATE`` becomes the injectable ``activation_template``. String
     values are stripped; other values are bound as they are. Keys that cannot be a
-    parameter name (``my-key``) are reachable through ``config`` only.
+    parameter name (``my-key``), and keys naming what the framework binds itself
+    (``CLIENT``, ``LOGGER``, ``CACHE`` … see ``RESERVED_NAMES``; logged once), are
+    reachable through ``config`` only. Two keys that bind one name
+    (``ACTIVATION_TEMPLATE`` and ``activation_template``): the first wins, logged once.
 
     Raises:
         TypeError: ``config`` is not a mapping.
@@ -36,8 +58,21 @@ class ConfigurationServiceProvider(BaseServiceProvider):
 
     def register(self) -> None:
         bound: Dict[str, Any] = self._own("_instances")
+        source: Dict[str, str] = {}
         for key, value in self.config.items():
             name = _binding_name(key) if isinstance(key, str) else None
-            if name:
-                bound[name] = value.strip() if isinstance(value, str) else value
-        bound["config"] = self.config  # the mapping itself, even if a key is named CONFIG
+            if not name:
+                continue
+            if name in RESERVED_NAMES:
+                _warn_once(f"reserved:{key}", "Configuration key %r is not injected as %r: "
+                           "the framework binds that name itself. Read it through "
+                           "config[%r], or rename the key.", key, name, key)
+                continue
+            if name in source:
+                _warn_once(f"twice:{source[name]}:{key}", "Configuration keys %r and %r "
+                           "both bind %r; %r is injected. Keep one of them.",
+                           source[name], key, name, source[name])
+                continue
+            source[name] = key
+            bound[name] = value.strip() if isinstance(value, str) else value
+        bound["config"] = self.config

@@ -1,0 +1,144 @@
+"""A saga always answers with a BackgroundResponse or raises an error naming the part at
+fault; configuration keys cannot take over the framework's own bindings."""
+
+import logging
+
+import pytest
+from connect.eaas.core.responses import BackgroundResponse
+
+from rndi.connect.business_transactions import BackgroundTransaction, InvalidTransaction
+from rndi.connect.devops_fulfillment_framework import (
+    ConfigurationServiceProvider,
+    InvalidResponse,
+    Saga,
+)
+from rndi.connect.devops_fulfillment_framework.providers import configuration
+from rndi.dicontainer import BaseServiceProvider, BindingFailure, Container
+
+LOGGER = logging.getLogger("tests.saga.failures")
+
+
+class Answers(BackgroundTransaction):
+    """Executes into ``request['answer']``; raises first when ``request['explode']``."""
+
+    def should_execute(self, request):
+        return True
+
+    def execute(self, request):
+        if request.get("explode"):
+            raise RuntimeError("vendor down")
+        return request["answer"]
+
+    def compensate(self, request, e):
+        return request["compensation"]
+
+
+class OneSaga(Saga):
+    def transactions(self, request):
+        return [Answers]
+
+
+@pytest.mark.parametrize(("answer", "got"), [(None, "None"), ("done", "a str")])
+def test_execute_answering_with_a_non_response_names_the_transaction(answer, got):
+    with pytest.raises(InvalidResponse) as error:
+        OneSaga.make({}, None, LOGGER).resolve({"answer": answer})
+    assert str(error.value).startswith(f"Answers.execute() returned {got}; it must return "
+                                       "a BackgroundResponse")
+    assert (error.value.source, error.value.stage, error.value.returned) == (
+        "Answers", "execute", answer)
+
+
+def test_compensate_answering_none_keeps_the_original_error_as_its_cause():
+    with pytest.raises(InvalidResponse, match=r"Answers\.compensate\(\) returned None") as error:
+        OneSaga.make({}, None, LOGGER).resolve({"explode": True, "compensation": None})
+    assert isinstance(error.value.__cause__, RuntimeError)
+    assert str(error.value.__cause__) == "vendor down"
+
+
+def test_a_returned_value_is_never_printed():
+    with pytest.raises(InvalidResponse) as error:
+        OneSaga.make({}, None, LOGGER).resolve({"answer": {"api_key": "sk-S3cretPW"}})
+    assert "S3cretPW" not in str(error.value) and "a dict" in str(error.value)
+
+
+def test_a_middleware_answering_none_is_named():
+    class Forgetful:
+        def __call__(self, request, next_):
+            next_(request)  # forgot the return
+
+    def swallow(request, next_):
+        return "skip"
+
+    chosen = []
+
+    class WithMiddleware(OneSaga):
+        def middlewares(self, request):
+            return chosen
+
+    chosen[:] = [Forgetful]
+    with pytest.raises(InvalidResponse, match=r"\.Forgetful\.__call__\(\) returned None"):
+        WithMiddleware.make({}, None, LOGGER).resolve({"answer": BackgroundResponse.done()})
+    chosen[:] = [swallow]
+    with pytest.raises(InvalidResponse, match=r"swallow\.__call__\(\) returned a str"):
+        WithMiddleware.make({}, None, LOGGER).resolve({"answer": BackgroundResponse.done()})
+
+
+def test_a_class_that_is_not_a_transaction_is_invalid_not_skipped():
+    class Listed(Saga):
+        def transactions(self, request):
+            return [dict, Answers]
+
+    with pytest.raises(InvalidTransaction, match=r"Listed.transactions\(\) lists dict"):
+        Listed.make({}, None, LOGGER).resolve({"answer": BackgroundResponse.done()})
+
+
+def test_a_failing_provide_method_names_the_binding_and_the_class_it_was_for():
+    class VendorProvider(BaseServiceProvider):
+        def provide_vendor(self, config):
+            raise ConnectionError("vendor.example.com unreachable")
+
+    class NeedsVendor:
+        def __init__(self, vendor):
+            self.vendor = vendor
+
+    container = Container([VendorProvider(), BaseServiceProvider({"config": {"to_instance": {}}})])
+    with pytest.raises(BindingFailure) as error:
+        container.get(NeedsVendor)
+    message = str(error.value)
+    assert message.startswith("Building 'vendor' for ")
+    assert "NeedsVendor failed: ConnectionError: vendor.example.com unreachable" in message
+    assert isinstance(error.value.__cause__, ConnectionError)
+    assert error.value.name == "vendor" and error.value.owner is NeedsVendor
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    monkeypatch.setattr(configuration, "_warned", set())
+
+
+@pytest.mark.parametrize("key", ["CLIENT", "LOGGER", "CACHE", "REQUEST", "CRITERIA",
+                                 "ON_MATCH", "CONFIG"])
+def test_a_config_key_named_like_a_framework_binding_cannot_break_the_saga(
+        key, caplog, fresh_warnings):
+    config = {key: "operator value", "ACTIVATION_TEMPLATE": "TL-1"}
+    request = {"id": "PR-1", "answer": BackgroundResponse.done()}
+    with caplog.at_level(logging.WARNING):
+        saga = OneSaga.make(config, "the client", LOGGER, request)
+        assert saga.resolve(request).status == "success"
+        OneSaga.make(config, "the client", LOGGER, request)  # a second event: no new line
+    container = saga.container
+    assert container.bound("client") == "the client"
+    assert container.bound("config") is config  # the key stays readable there
+    assert container.bound("config")[key] == "operator value"
+    assert container.bound("activation_template") == "TL-1"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and f"Configuration key '{key}' is not injected" in warnings[0]
+
+
+def test_two_keys_binding_one_name_warn_and_the_first_wins(caplog, fresh_warnings):
+    config = {"ACTIVATION_TEMPLATE": "TL-UPPER", "activation_template": "TL-lower"}
+    with caplog.at_level(logging.WARNING):
+        container = Container([ConfigurationServiceProvider(config)])
+    assert container.bound("activation_template") == "TL-UPPER"
+    assert ("Configuration keys 'ACTIVATION_TEMPLATE' and 'activation_template' both bind "
+            "'activation_template'; 'ACTIVATION_TEMPLATE' is injected") in caplog.text
