@@ -40,7 +40,8 @@ def provide_cache(
         fulfillment must not die because its cache did.
     """
     if not isinstance(config, dict) and not isinstance(config, Mapping):
-        raise TypeError(f"provide_cache() expects the configuration mapping, got {config!r}.")
+        raise TypeError("provide_cache() expects the configuration mapping, got a "
+                        f"{type(config).__name__}.")
     name = str(config.get("CACHE_DRIVER") or "none").strip().lower()
     driver = drivers.get(name) if drivers else None
     if driver is None:

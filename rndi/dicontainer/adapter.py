@@ -105,7 +105,8 @@ class BaseServiceProvider(ServiceProvider):
             if not isinstance(binds, dict) and not isinstance(binds, Mapping):
                 raise TypeError(
                     f"{type(self).__name__}(binds=...) expects a dict of "
-                    f"name -> {{'to_instance': value}} or {{'to_class': cls}}, got {binds!r}"
+                    f"name -> {{'to_instance': value}} or {{'to_class': cls}}, "
+                    f"got a {type(binds).__name__}"
                 )
             for keyword, binding in binds.items():
                 self._bind(keyword, binding)
@@ -127,7 +128,7 @@ class BaseServiceProvider(ServiceProvider):
             raise InvalidBinding(
                 type(self).__name__,
                 keyword,
-                f"'to_class' needs a class, got {concrete!r}; "
+                f"'to_class' needs a class, got a {type(concrete).__name__}; "
                 "use bind_instance for ready-made values",
             )
         self._own("_instances").pop(keyword, None)
@@ -150,7 +151,8 @@ class BaseServiceProvider(ServiceProvider):
         raise InvalidBinding(
             type(self).__name__,
             str(keyword),
-            f"expected {{'to_instance': value}} or {{'to_class': cls}}, got {binding!r}",
+            f"expected {{'to_instance': value}} or {{'to_class': cls}}, "
+            f"got a {type(binding).__name__}",
         )
 
     def _contribute(self, shared: Dict[str, Any], lazy: Dict[str, _Lazy]) -> int:

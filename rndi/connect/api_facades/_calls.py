@@ -10,7 +10,7 @@ def object_id(obj: Union[str, dict], what: str) -> str:
     identifier = obj.get("id") if isinstance(obj, dict) else obj
     if not isinstance(identifier, str) or not identifier:
         raise ValueError(f"Expected a {what} dict with an 'id' or a {what} id string, "
-                         f"got {obj!r}.")
+                         f"got a {type(obj).__name__}.")
     return identifier
 
 

@@ -100,7 +100,7 @@ class Saga(ABC):
         given = {} if providers is None else providers
         if not isinstance(given, dict) and not isinstance(given, Mapping):
             raise TypeError(f"{type(self).__name__}(providers=...) takes a dict of key -> "
-                            f"service provider instance, got {providers!r}.")
+                            f"service provider instance, got a {type(providers).__name__}.")
         # instantiate only the class-level providers that are not replaced
         chosen: Dict[str, BaseServiceProvider] = {
             key: provider() if isinstance(provider, type) else provider
@@ -189,7 +189,7 @@ class Saga(ABC):
         """
         if not isinstance(request, dict):
             raise TypeError(f"{type(self).__name__}.resolve() takes the request dict, "
-                            f"got {request!r}.")
+                            f"got a {type(request).__name__}.")
         get = self._container.get
         middlewares: List[Middleware] = [
             _checked(get(entry) if isinstance(entry, type) else entry)

@@ -1,13 +1,15 @@
 """A logger bound to the request it is about, and masking of secrets before logging."""
 
 import logging
-from typing import Any, Dict, Iterable, MutableMapping, Optional, Tuple, Union
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, Iterable, MutableMapping, Set, Tuple, Union
 
 from rndi.connect.business_objects.helpers import request_model
 
 AnyLogger = Union[logging.Logger, logging.LoggerAdapter]
 
 MASK = "*" * 9
+_PARAM_VALUES = frozenset({"value", "structured_value"})
 DEFAULT_SECRET_KEYS = frozenset({
     "api_key", "apikey", "authorization", "password", "passwd", "secret", "client_secret",
     "token", "access_token", "refresh_token", "private_key",
@@ -57,7 +59,8 @@ def bind_logger(logger: AnyLogger, request: Dict[str, Any]) -> logging.LoggerAda
         TypeError: ``logger`` is not a logger or ``request`` is not a dict.
     """
     if not isinstance(request, dict):
-        raise TypeError(f"bind_logger() needs the request dict, got {request!r}.")
+        raise TypeError(f"bind_logger() needs the request dict, got a "
+                        f"{type(request).__name__}.")
     extra: Dict[str, Any] = {}
     base: Any = logger
     # Plain adapters only carry fields: unwrap them and keep their fields, because their
@@ -71,23 +74,57 @@ def bind_logger(logger: AnyLogger, request: Dict[str, Any]) -> logging.LoggerAda
     return ExtensionLoggerAdapter(base, extra)
 
 
-def mask_dictionary(data: Any, to_mask: Optional[Iterable[str]] = None) -> Any:
+def _normal(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def _secret_matcher(to_mask: Union[str, Iterable[str], None]) -> Callable[[Any], bool]:
+    names = DEFAULT_SECRET_KEYS if to_mask is None else (
+        [to_mask] if isinstance(to_mask, str) else list(to_mask))
+    suffixes = tuple(_normal(name) for name in names if isinstance(name, str) and name)
+
+    def is_secret(key: Any) -> bool:
+        # CACHE_REDIS_PASSWORD and X-Api-Key end with a secret name once normalised
+        return isinstance(key, str) and bool(suffixes) and _normal(key).endswith(suffixes)
+
+    return is_secret
+
+
+def mask_dictionary(data: Any, to_mask: Union[str, Iterable[str], None] = None) -> Any:
     """A deep copy of ``data`` with the values of secret keys replaced by ``*********``.
 
+    A key is secret when, lower-cased and without ``_`` and ``-``, it ends with one of
+    the names (``CACHE_REDIS_PASSWORD`` and ``X-Api-Key`` match ``password`` and
+    ``api_key``). Connect parameters (``{"id": "password", "value": ...}``) are masked by
+    their ``id``: their ``value`` and ``structured_value``. The mask has a fixed width,
+    so it does not tell the secret's length.
+
     Args:
-        data: a dict (lists and nested dicts are walked).
-        to_mask: key names to mask, compared case-insensitively; common secret names
+        data: any mapping, list, tuple (named tuples too) or value; nested ones are
+            walked; a structure that contains itself is cut at the repetition.
+        to_mask: the secret names (one name or several); common secret names
             (api_key, password, token, authorization …) when not given.
     """
-    keys = {key.lower() for key in (DEFAULT_SECRET_KEYS if to_mask is None else to_mask)}
+    is_secret = _secret_matcher(to_mask)
+    on_path: Set[int] = set()
 
     def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: (MASK if isinstance(k, str) and k.lower() in keys else walk(v))
-                    for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(walk(item) for item in value)
-        return value
+        if not isinstance(value, (Mapping, list, tuple)):
+            return value
+        if id(value) in on_path:
+            return "<cycle>"
+        on_path.add(id(value))
+        try:
+            if isinstance(value, Mapping):
+                secret_param = is_secret(value.get("id"))
+                return {k: (MASK if is_secret(k) or (secret_param and k in _PARAM_VALUES)
+                            else walk(v)) for k, v in value.items()}
+            items = [walk(item) for item in value]
+            if isinstance(value, tuple) and hasattr(value, "_fields"):
+                return type(value)(*items)
+            return type(value)(items) if isinstance(value, tuple) else items
+        finally:
+            on_path.discard(id(value))
 
     return walk(data)
 

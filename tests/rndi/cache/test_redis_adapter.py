@@ -226,3 +226,24 @@ def test_without_the_redis_extra_the_driver_explains_and_falls_back_to_null():
                          text=True, check=True).stdout
     assert 'pip install "rndi-connect-devops-fulfillment-framework[redis]"' in out
     assert out.strip().endswith(NullCacheAdapter.__name__)
+
+
+@pytest.mark.parametrize("url", [
+    "user:S3cretPW@redis:6379/0",               # no scheme
+    "redis://user:S3c#retPW@redis:6379/0",      # '#' in the password
+    "redis://user:S3c/ret@PW@redis:6379/0",     # '/' and '@' in the password
+    "redis://:S3cretPW@:6379/0",                # empty host
+    "memcached://admin:S3cretPW@cache:11211",   # wrong scheme
+])
+def test_a_redis_url_of_any_shape_never_shows_its_password(url, caplog):
+    with caplog.at_level(logging.ERROR):
+        cache = provide_cache({"CACHE_DRIVER": "redis", "CACHE_REDIS_URL": url},
+                              logging.getLogger("t"))
+        if "@:" in url:  # an empty host is redis-py's default host: accepted
+            assert "S3c" not in RedisCacheAdapter(url=url).server
+        else:
+            with pytest.raises(ValueError, match="Redis URL") as error:
+                RedisCacheAdapter(url=url)
+            assert "S3c" not in str(error.value) and error.value.__cause__ is None
+    assert "S3c" not in caplog.text
+    assert "S3c" not in getattr(cache, "server", "")  # refused, or kept without credentials

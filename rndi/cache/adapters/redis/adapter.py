@@ -42,9 +42,23 @@ def _milliseconds(ttl: float) -> int:
 
 
 def _safe(url: str) -> str:
-    """The URL without credentials, for log lines."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
+    """The URL without credentials, for log lines and errors, whatever its shape.
+
+    Everything up to the last ``@`` goes first, so a password holding ``#``, ``/`` or
+    ``@``, or a URL without a scheme, cannot leak through a lenient parse.
+    """
+    head, at, tail = url.rpartition("@")
+    if at:
+        scheme, sep, _ = head.partition("://")
+        url = f"{scheme}://{tail}" if sep else tail
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    if not parts.scheme or not parts.hostname:
+        return url
+    return f"{parts.scheme}://{parts.hostname}:{port or 6379}{parts.path}"
 
 
 class RedisCacheAdapter(StoredCache):
@@ -77,9 +91,16 @@ class RedisCacheAdapter(StoredCache):
                              f"{_safe(url)!r}.")
         self.prefix = prefix
         self.server = _safe(url)
-        self._client = redis.Redis(connection_pool=_pool.pool(
-            url, encoding=encoding, decode_responses=True,
-            socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout))
+        try:
+            pool = _pool.pool(url, encoding=encoding, decode_responses=True,
+                              socket_timeout=socket_timeout,
+                              socket_connect_timeout=socket_timeout)
+        except (ValueError, TypeError) as e:
+            # redis-py's message quotes parts of the URL, password included: not chained
+            raise ValueError(f"The Redis URL {self.server!r} cannot be used ({type(e).__name__}"
+                             "); expected redis[s]://[[user]:password@]host[:port][/db], "
+                             "with special characters of the password %-encoded.") from None
+        self._client = redis.Redis(connection_pool=pool)
 
     def _run(self, operation: str, key: str, call: Any) -> Any:
         try:

@@ -51,7 +51,7 @@ class ConfigurationServiceProvider(BaseServiceProvider):
         if not isinstance(config, dict) and not isinstance(config, Mapping):
             raise TypeError(
                 f"ConfigurationServiceProvider needs the extension configuration (a dict "
-                f"such as self.config), got {config!r}."
+                f"such as self.config), got a {type(config).__name__}."
             )
         super().__init__()
         self.config = config

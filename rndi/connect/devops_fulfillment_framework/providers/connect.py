@@ -16,7 +16,7 @@ class ConnectServiceProvider(BaseServiceProvider):
     def __init__(self, client: Any, logger: Any, request: Optional[dict] = None) -> None:
         if request is not None and not isinstance(request, dict):
             raise TypeError(f"ConnectServiceProvider: request must be the request dict or "
-                            f"None, got {request!r}.")
+                            f"None, got a {type(request).__name__}.")
         super().__init__()
         self.client = client
         self.logger = logger
