@@ -42,3 +42,9 @@ def test_null_cache_checks_arguments(null_cache):
 
 def test_provider_builds_a_null_cache():
     assert isinstance(provide_null_cache_adapter({}), NullCacheAdapter)
+
+
+def test_the_published_name_of_the_null_provider_is_kept():
+    from rndi.cache.adapters.null.adapter import provide_none_cache_adapter
+
+    assert isinstance(provide_none_cache_adapter({}), NullCacheAdapter)

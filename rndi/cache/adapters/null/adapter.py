@@ -33,3 +33,7 @@ class NullCacheAdapter(Cache):
 def provide_null_cache_adapter(config: Optional[Mapping[str, Any]] = None) -> Cache:
     """The null cache; it has no settings."""
     return NullCacheAdapter()
+
+
+# the published name of the null driver's provider
+provide_none_cache_adapter = provide_null_cache_adapter
