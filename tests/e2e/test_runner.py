@@ -143,6 +143,7 @@ def test_a_runner_past_its_deadline_is_ended_with_its_workers(installed_extensio
             runner.process.wait(120)
             assert runner.timed_out is True
             assert runner.process.returncode == -9
+            assert runner.wait_ended(120) is True  # the workers die just after the master
             assert runner.live_processes() == []
         finally:
             runner.close()

@@ -190,9 +190,7 @@ class ExtensionRunner:
         # workers that outlived their master would still be in the group
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while self.live_processes() and time.monotonic() < deadline:
-            time.sleep(0.05)  # SIGKILL is delivered asynchronously
+        self.wait_ended(60)
         if self._timer is not None:
             self._timer.cancel()
         return int(self.process.returncode)
@@ -214,6 +212,20 @@ class ExtensionRunner:
             if group == self.process.pid and state != "Z":
                 alive.append(int(entry.name))
         return alive
+
+    def wait_ended(self, timeout: float = 60.0) -> bool:
+        """Wait until no process of the runner's group is alive (a SIGKILL is delivered
+        asynchronously: the master can be gone while its workers still die).
+
+        Returns:
+            Whether the group ended within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while self.live_processes():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def processes(self) -> Dict[str, int]:
         """The runner's live processes by role (Linux): ``master`` (the process started),

@@ -83,6 +83,7 @@ def test_a_runner_stuck_at_start_is_ended_at_its_deadline(start_runner):
     runner.process.wait(120)
     assert runner.timed_out is True
     assert runner.process.returncode == -9
+    assert runner.wait_ended(120) is True
     assert runner.live_processes() == []
 
 
@@ -92,6 +93,7 @@ def test_end_in_replaces_the_deadline_counting_from_now(start_runner):
     runner.end_in(0.1)
     runner.process.wait(120)
     assert runner.timed_out is True
+    assert runner.wait_ended(120) is True
     assert runner.live_processes() == []
 
 
