@@ -68,15 +68,12 @@ def _bound_to(logger: Any, request: dict) -> bool:
             and (logger.extra or {}).get("request_id") == request.get("id"))
 
 
-def _describe(response: Any) -> str:
-    status = getattr(response, "status", response)
-    countdown = getattr(response, "countdown", None)
-    output = getattr(response, "output", None)
-    if status == "reschedule" and countdown:
-        return f"reschedule (countdown {countdown} s)"
-    if output:
-        return f"{status} ({output})"
-    return str(status)
+def _describe(response: BackgroundResponse) -> str:
+    if response.status == "reschedule" and response.countdown:
+        return f"reschedule (countdown {response.countdown} s)"
+    if response.output:
+        return f"{response.status} ({response.output})"
+    return str(response.status)
 
 
 class Saga(ABC):
@@ -161,12 +158,11 @@ class Saga(ABC):
         logger = self._operator_logger()
         if logger.isEnabledFor(logging.INFO):
             name = selected.name()
-            status = getattr(response, "status", None)
             if not _bound_to(logger, request):  # make(..., request) bound it already
                 logger = bind_logger(logger, request)
             logger.info(
                 "Transaction %r answered %s.", name, _describe(response),
-                extra={"transaction": name, "outcome": status})
+                extra={"transaction": name, "outcome": response.status})
         return response
 
     def _operator_logger(self) -> Any:

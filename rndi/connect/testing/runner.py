@@ -234,7 +234,8 @@ class ExtensionRunner:
         any other is ``process-<pid>``."""
         if self.process is None:
             return {}
-        by_socket = _socket_owners(self.live_processes())
+        alive = self.live_processes()
+        by_socket = _socket_owners(alive)
         ports = _local_ports_of_sockets(self.eaas.port)
         roles: Dict[str, int] = {}
         for runner_type, (_, port) in self.eaas.peers.items():
@@ -242,7 +243,7 @@ class ExtensionRunner:
             if inode is not None and inode in by_socket:
                 roles[runner_type] = by_socket[inode]
         named = set(roles.values())
-        for pid in self.live_processes():
+        for pid in alive:
             if pid == self.process.pid:
                 roles["master"] = pid
             elif pid not in named:
