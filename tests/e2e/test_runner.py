@@ -79,7 +79,7 @@ def test_purchase_is_rescheduled_until_it_is_approved(stack):
     assert results == ["reschedule", "reschedule", "success"], runner.output
     final = connect.request(request["id"])
     assert final["status"] == "approved"
-    subscription = Request(final).asset_param("CAT_SUBSCRIPTION_ID", "value")
+    subscription = Request(final).asset().param("CAT_SUBSCRIPTION_ID", "value")
     assert subscription in vendor.subscriptions
     (update,) = connect.calls_to("PUT", f"requests/{request['id']}")
     assert update.body == {"asset": {"params": [

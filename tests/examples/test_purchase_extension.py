@@ -50,7 +50,7 @@ def test_purchase_goes_from_pending_to_approved_over_three_deliveries(
     final = connect.request(request_id)
     assert final["status"] == "approved"
     (subscription_id,) = vendor.subscriptions
-    assert Request(final).asset_param("CAT_SUBSCRIPTION_ID", "value") == subscription_id
+    assert Request(final).asset().param("CAT_SUBSCRIPTION_ID", "value") == subscription_id
     (update,) = connect.calls_to("PUT", f"requests/{request_id}")
     assert update.body == {"asset": {"params": [
         {"id": "CAT_SUBSCRIPTION_ID", "value": subscription_id}]}}

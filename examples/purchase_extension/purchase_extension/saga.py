@@ -38,7 +38,9 @@ CUSTOMER_TTL = 24 * 3600  # vendor customer ids never change; keep them a day
 
 
 def subscription_id(request: dict) -> Optional[str]:
-    return Request(request).asset_param(SUBSCRIPTION_PARAM, "value") or None
+    """The vendor subscription recorded on the asset (the product defines the parameter,
+    so every request's asset carries it, empty until the order is placed)."""
+    return Request(request).asset().param(SUBSCRIPTION_PARAM, "value") or None
 
 
 class VendorServiceProvider(BaseServiceProvider):
@@ -74,7 +76,7 @@ class CreateSubscription(BackgroundTransaction, WithAssetFacade):
         return subscription_id(request) is None
 
     def _customer_id(self, request: Request) -> str:
-        customer = request.tier_customer()
+        customer = request.asset().tier_customer()
         contact = customer.get("contact_info", {}).get("contact", {})
 
         def create() -> str:
@@ -88,19 +90,20 @@ class CreateSubscription(BackgroundTransaction, WithAssetFacade):
 
     def execute(self, request: dict) -> BackgroundResponse:
         purchase = Request(request)
-        items = [{"mpn": item["mpn"], "quantity": item["quantity"]} for item in purchase.items()]
+        asset = purchase.asset()
+        items = [{"mpn": item["mpn"], "quantity": item["quantity"]} for item in asset.items()]
         subscription = self.vendor.create_subscription(
-            self._customer_id(purchase), purchase.asset().id() or "", items)
-        self.update_asset_request_parameters(
-            request, [{"id": SUBSCRIPTION_PARAM, "value": subscription["id"]}])
-        self.logger.info("Ordered vendor subscription %s.", subscription["id"])
+            self._customer_id(purchase), asset.id() or "", items)
+        updated = self.update_asset_request_parameters(
+            purchase, [{"id": SUBSCRIPTION_PARAM, "value": subscription["id"]}])
+        self.logger.info("Ordered vendor subscription %s.", subscription_id(updated.raw()))
         return BackgroundResponse.reschedule()
 
     def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
         if isinstance(e, VendorError) and e.permanent:
             reason = f"The vendor refused the order: {e}"
             self.logger.error(reason)
-            self.fail_asset_request(request, reason)
+            self.fail_asset_request(Request(request), reason)
             return BackgroundResponse.fail(reason)
         self.logger.warning("Ordering the subscription failed, will retry: %s", e)
         return BackgroundResponse.reschedule()
@@ -143,8 +146,9 @@ class ApproveRequest(BackgroundTransaction, WithAssetFacade):
         return sid is not None and self.vendor.subscription(sid)["status"] == "active"
 
     def execute(self, request: dict) -> BackgroundResponse:
-        self.approve_asset_request(request, self.activation_template)
-        self.logger.info("Approved with template %s.", self.activation_template)
+        approved = self.approve_asset_request(Request(request), self.activation_template)
+        self.logger.info("Request %s %s with template %s.", approved.id(), approved.status(),
+                         self.activation_template)
         return BackgroundResponse.done()
 
     def compensate(self, request: dict, e: Exception) -> BackgroundResponse:

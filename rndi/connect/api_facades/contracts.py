@@ -2,8 +2,11 @@
 
 from typing import Any, Callable
 
-# Called with the error a Connect call raised (``connect.client.ClientError`` for an HTTP
-# error answer); its result is returned instead of raising.
-OnError = Callable[[Exception], Any]
-# Called with the decoded answer of a successful call; its result is returned instead.
-OnSuccess = Callable[[Any], Any]
+from connect.client import ClientError
+
+from rndi.connect.business_objects.adapters import Request
+
+# Called with the ClientError a Connect call raised; its result is returned instead.
+OnError = Callable[[ClientError], Any]
+# Called with the updated Request after a successful call; its result is returned instead.
+OnSuccess = Callable[[Request], Any]

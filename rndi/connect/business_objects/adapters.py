@@ -1,162 +1,248 @@
 """Readers and fluent builders over Connect requests, assets and tier configurations."""
 
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Union
 
-from rndi.connect.business_objects._base import BusinessObject, pick, random_id, set_param
-from rndi.connect.business_objects.exceptions import MissingItemError
-from rndi.connect.business_objects.helpers import find_by_id
-from rndi.connect.business_objects.helpers import request_model as _request_model
+from rndi.connect.business_objects.contracts import (
+    AssetBuilder,
+    AssetSource,
+    RequestBuilder,
+    RequestSource,
+    TierConfigurationBuilder,
+    TierConfigurationSource,
+)
+from rndi.connect.business_objects.exceptions import MissingItemError, MissingItemParameterError
+from rndi.connect.business_objects.helpers import find_by_id, make_tier, merge, request_model
+from rndi.connect.business_objects.mixin import (
+    HasConfiguration,
+    HasConnection,
+    HasContract,
+    HasEvents,
+    HasMarketplace,
+    HasParameters,
+    HasProduct,
+    HasReadWriteOperations,
+    list_member,
+    param_fields,
+    upsert_param,
+)
 
-TIERS = ("customer", "tier1", "tier2")
+Account = Union[str, Dict[str, Any]]
+RANDOM = "random"
 
 
-def _unwrap(obj: Union[BusinessObject, Dict[str, Any]]) -> Dict[str, Any]:
-    return obj.raw() if isinstance(obj, BusinessObject) else obj
+def _account(current: Any, account: Account, tier_type: str) -> Dict[str, Any]:
+    """The account a tier builder sets: ``"random"`` is a placeholder account, another
+    string an account with that id alone (replacing the old one), a dict is merged in."""
+    if isinstance(account, str):
+        return make_tier(tier_type) if account == RANDOM else {"id": account}
+    if not isinstance(account, dict):
+        raise ValueError(f"An account is an id, 'random' or a dict, got {type(account).__name__}.")
+    return merge(current if isinstance(current, dict) else {}, account)
 
 
-class Asset(BusinessObject):
+def _iso(value: Optional[str]) -> Optional[datetime]:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+class Asset(HasConfiguration, HasConnection, HasContract, HasMarketplace, HasParameters,
+            HasProduct, HasReadWriteOperations, AssetSource, AssetBuilder):
     """An asset (subscription): params, items, tiers, product, connection, marketplace."""
+
+    def id(self) -> Optional[str]:
+        return self._data.get("id")
+
+    def with_id(self, asset_id: str) -> "Asset":
+        return self._scalar("id", asset_id)
+
+    def status(self) -> Optional[str]:
+        return self._data.get("status")
+
+    def with_status(self, asset_status: str) -> "Asset":
+        return self._scalar("status", asset_status)
 
     def external_id(self) -> Optional[str]:
         return self._data.get("external_id")
 
-    def with_external_id(self, external_id: str) -> "Asset":
-        return self.with_member("external_id", external_id)
+    def with_external_id(self, asset_external_id: str) -> "Asset":
+        return self._scalar("external_id", asset_external_id)
 
     def external_uid(self) -> Optional[str]:
         return self._data.get("external_uid")
 
-    def with_external_uid(self, external_uid: str) -> "Asset":
-        return self.with_member("external_uid", external_uid)
+    def with_external_uid(self, asset_external_uid: str) -> "Asset":
+        return self._scalar("external_uid", asset_external_uid)
 
     # tiers -------------------------------------------------------------------------------
 
-    def tiers(self) -> Dict[str, Any]:
-        return self._object("tiers")
-
     def tier(self, tier_name: str, key: Optional[str] = None, default: Any = None) -> Any:
-        """A tier account (``customer``, ``tier1``, ``tier2``), or one of its members."""
-        tier = self.tiers().get(tier_name)
-        if not isinstance(tier, dict) or not tier:
-            return default if key is not None else {}
-        return tier if key is None else tier.get(key, default)
+        """A tier account (``customer``, ``tier1``, ``tier2``; ``None`` when absent), or its
+        field ``key``."""
+        tiers = self._data.get("tiers")
+        tier = tiers.get(tier_name) if isinstance(tiers, dict) else None
+        if tier is None or key is None:
+            return tier
+        return tier.get(key, default) if isinstance(tier, dict) else default
+
+    def with_tier(self, tier_name: str, tier: Account) -> "Asset":
+        """Set a tier: ``"random"`` for a placeholder account, an id for an account with
+        that id alone, or a dict merged into the current account."""
+        data = self._writable()
+        if not isinstance(data.get("tiers"), dict):
+            data["tiers"] = {}
+        tier_type = "customer" if tier_name == "customer" else "reseller"
+        data["tiers"][tier_name] = _account(data["tiers"].get(tier_name), tier, tier_type)
+        return self
 
     def tier_customer(self, key: Optional[str] = None, default: Any = None) -> Any:
         return self.tier("customer", key, default)
 
+    def with_tier_customer(self, customer: Account) -> "Asset":
+        return self.with_tier("customer", customer)
+
     def tier_tier1(self, key: Optional[str] = None, default: Any = None) -> Any:
         return self.tier("tier1", key, default)
+
+    def with_tier_tier1(self, tier1: Account) -> "Asset":
+        return self.with_tier("tier1", tier1)
 
     def tier_tier2(self, key: Optional[str] = None, default: Any = None) -> Any:
         return self.tier("tier2", key, default)
 
-    def with_tier(self, tier_name: str, tier: Union[str, Dict[str, Any]]) -> "Asset":
-        """Set a tier from an account dict, or from an id alone."""
-        if tier_name not in TIERS:
-            raise ValueError(f"Unknown tier {tier_name!r}; expected one of {TIERS}.")
-        account = {"id": tier} if isinstance(tier, str) else tier
-        self._data.setdefault("tiers", {})[tier_name] = account
-        return self
-
-    def with_tier_customer(self, customer: Union[str, Dict[str, Any], None] = None) -> "Asset":
-        """Set the customer tier; with no argument, a placeholder account with a random id."""
-        return self.with_tier("customer", customer or {"id": random_id("TA"),
-                                                       "type": "customer"})
-
-    def with_tier_tier1(self, tier1: Union[str, Dict[str, Any], None] = None) -> "Asset":
-        return self.with_tier("tier1", tier1 or {"id": random_id("TA"), "type": "reseller"})
-
-    def with_tier_tier2(self, tier2: Union[str, Dict[str, Any], None] = None) -> "Asset":
-        return self.with_tier("tier2", tier2 or {"id": random_id("TA"), "type": "reseller"})
+    def with_tier_tier2(self, tier2: Account) -> "Asset":
+        return self.with_tier("tier2", tier2)
 
     # items -------------------------------------------------------------------------------
 
     def items(self) -> List[Dict[str, Any]]:
-        items = self._data.get("items")
-        return items if isinstance(items, list) else []
+        return list_member(self._data, "items")
 
     def item(self, item_id: str, key: Optional[str] = None, default: Any = None) -> Any:
-        """An item found by ``id`` (or ``global_id``/``mpn``), or one of its members."""
-        found = find_by_id(self.items(), item_id) or next(
-            (i for i in self.items() if item_id in (i.get("global_id"), i.get("mpn"))), None)
-        return pick(found, key, default)
+        """An item, or its field ``key``.
+
+        Raises:
+            MissingItemError: the asset has no item ``item_id``.
+        """
+        item = find_by_id(self.items(), item_id)
+        if item is None:
+            raise MissingItemError(f"{self!r} has no item {item_id!r}.", item_id)
+        return item if key is None else item.get(key, default)
 
     def with_items(self, items: List[Dict[str, Any]]) -> "Asset":
-        return self.with_member("items", items)
+        """Apply ``with_item(**i)`` for each ``i`` (``{"item_id": ..., "item_mpn": ...}``)."""
+        for item in items:
+            self.with_item(**item)
+        return self
 
-    def with_item(self, item_id: str, mpn: Optional[str] = None, quantity: Any = "1",
-                  old_quantity: Any = "0", item_type: str = "Reservation",
-                  period: str = "Monthly", **members: Any) -> "Asset":
-        """Add or replace an item."""
-        item = {"id": item_id, "global_id": item_id, "mpn": mpn or item_id,
-                "quantity": str(quantity), "old_quantity": str(old_quantity),
-                "item_type": item_type, "period": period, **members}
-        items = [i for i in self.items() if i.get("id") != item_id]
-        items.append(item)
-        return self.with_items(items)
-
-    def _require_item(self, item_id: str) -> Dict[str, Any]:
-        found = self.item(item_id)
-        if found is None:
-            raise MissingItemError(f"{self!r} has no item {item_id!r}.", item_id)
-        return found
+    def with_item(self, item_id: str, item_mpn: str, quantity: str = "1",
+                  old_quantity: Optional[str] = None, item_type: Optional[str] = None,
+                  period: Optional[str] = None, unit: Optional[str] = None,
+                  display_name: Optional[str] = None, global_id: Optional[str] = None,
+                  params: Optional[List[Dict[str, Any]]] = None) -> "Asset":
+        """Add an item or update it. Its parameters become ``params`` (none if not given)."""
+        data = self._writable()
+        items = self.items()
+        data["items"] = items
+        item = find_by_id(items, item_id)
+        if item is None:
+            item = {"id": item_id}
+            items.append(item)
+        given: Dict[str, Any] = {
+            "global_id": global_id, "display_name": display_name, "mpn": item_mpn,
+            "quantity": quantity, "old_quantity": old_quantity, "params": [],
+            "item_type": item_type, "period": period, "type": unit}
+        item.update({k: v for k, v in given.items() if v is not None})
+        return self.with_item_params(item_id, params or [])
 
     def item_params(self, item_id: str) -> List[Dict[str, Any]]:
-        item = self.item(item_id) or {}
-        params = item.get("params")
+        """The item's parameters.
+
+        Raises:
+            MissingItemError: the asset has no item ``item_id``.
+        """
+        params = self.item(item_id, "params", [])
         return params if isinstance(params, list) else []
 
     def item_param(self, item_id: str, param_id: str, key: Optional[str] = None,
                    default: Any = None) -> Any:
-        return pick(find_by_id(self.item_params(item_id), param_id), key, default)
-
-    def with_item_param(self, item_id: str, param_id: str, value: Any = None,
-                        value_error: Any = None, value_type: str = "text",
-                        create: bool = True) -> "Asset":
-        """Set an item parameter.
+        """An item's parameter, or its field ``key``.
 
         Raises:
-            MissingItemError: the asset has no such item.
-            MissingParameterError: the parameter is absent and ``create`` is false.
+            MissingItemError: no such item, or no such parameter on it (then the error is
+                also a ``MissingParameterError``).
         """
-        params = self._require_item(item_id).setdefault("params", [])
-        set_param(params, param_id, value, value_error, value_type, create,
-                  f"item {item_id!r} of {self!r}")
+        param = find_by_id(self.item_params(item_id), param_id)
+        if param is None:
+            raise MissingItemParameterError(
+                f"Item {item_id!r} of {self!r} has no parameter {param_id!r}.", item_id,
+                param_id)
+        return param if key is None else param.get(key, default)
+
+    def with_item_params(self, item_id: str, params: List[Dict[str, Any]]) -> "Asset":
+        for param in params:
+            self.with_item_param(item_id=item_id, **param)
+        return self
+
+    def with_item_param(self, item_id: str, param_id: str, value: Any = None,
+                        value_type: Optional[str] = None, title: Optional[str] = None,
+                        description: Optional[str] = None, scope: Optional[str] = None,
+                        phase: Optional[str] = None) -> "Asset":
+        """Set an item parameter (a new one has scope ``item``, phase ``configuration``).
+
+        Raises:
+            MissingItemError: the asset has no item ``item_id``.
+        """
+        item = self.item(item_id)
+        params = list_member(item, "params")
+        item["params"] = params
+        given, full = param_fields(param_id, value, None, value_type, title, description,
+                                   scope, phase)
+        full["scope"] = scope or "item"
+        full["phase"] = phase or "configuration"
+        upsert_param(params, param_id, given, full)
         return self
 
 
-class TierConfiguration(BusinessObject):
+class TierConfiguration(HasConfiguration, HasConnection, HasMarketplace, HasParameters,
+                        HasProduct, HasReadWriteOperations, TierConfigurationSource,
+                        TierConfigurationBuilder):
     """A tier configuration: its account, tier level, product, params."""
 
-    def account(self) -> Dict[str, Any]:
-        return self._object("account")
+    def id(self) -> Optional[str]:
+        return self._data.get("id")
 
-    def with_account(self, account: Union[str, Dict[str, Any], None] = None) -> "TierConfiguration":
-        """Set the tier account; with no argument, a placeholder with a random id."""
-        if account is None:
-            account = {"id": random_id("TA"), "type": "reseller"}
-        return self.with_member("account", {"id": account} if isinstance(account, str)
-                                else account)
+    def with_id(self, tier_configuration_id: str) -> "TierConfiguration":
+        return self._scalar("id", tier_configuration_id)
+
+    def status(self) -> Optional[str]:
+        return self._data.get("status")
+
+    def with_status(self, tier_configuration_status: str) -> "TierConfiguration":
+        return self._scalar("status", tier_configuration_status)
+
+    def account(self, key: Optional[str] = None, default: Any = None) -> Any:
+        return self._read("account", key, default)
+
+    def with_account(self, account: Account = RANDOM) -> "TierConfiguration":
+        """Set the tier account: ``"random"`` (the default) for a placeholder account, an
+        id for an account with that id alone, or a dict merged into the current one."""
+        return self._scalar("account", _account(self._data.get("account"), account,
+                                                "reseller"))
 
     def tier_level(self) -> Optional[int]:
         return self._data.get("tier_level")
 
     def with_tier_level(self, level: int) -> "TierConfiguration":
-        return self.with_member("tier_level", level)
+        return self._scalar("tier_level", level)
 
 
-class Request(BusinessObject):
+class Request(HasContract, HasEvents, HasMarketplace, HasParameters, HasReadWriteOperations,
+              RequestSource, RequestBuilder):
     """A fulfillment request: an asset request or a tier-config request."""
-
-    def type(self) -> Optional[str]:
-        return self._data.get("type")
-
-    def with_type(self, request_type: str) -> "Request":
-        return self.with_member("type", request_type)
 
     def request_model(self) -> str:
         """``'asset'``, ``'tier-config'`` or ``'undefined'``."""
-        return _request_model(self._data)
+        return request_model(self._data)
 
     def is_asset_request(self) -> bool:
         return self.request_model() == "asset"
@@ -164,110 +250,69 @@ class Request(BusinessObject):
     def is_tier_config_request(self) -> bool:
         return self.request_model() == "tier-config"
 
-    def reason(self) -> Optional[str]:
-        return self._data.get("reason")
+    def id(self) -> Optional[str]:
+        return self._data.get("id")
 
-    def with_reason(self, reason: str) -> "Request":
-        return self.with_member("reason", reason)
+    def with_id(self, request_id: str) -> "Request":
+        return self._scalar("id", request_id)
+
+    def type(self) -> Optional[str]:
+        return self._data.get("type")
+
+    def with_type(self, request_type: str) -> "Request":
+        return self._scalar("type", request_type)
+
+    def status(self) -> Optional[str]:
+        return self._data.get("status")
+
+    def with_status(self, request_status: str) -> "Request":
+        return self._scalar("status", request_status)
+
+    def created(self) -> Optional[datetime]:
+        return _iso(self._data.get("created"))
+
+    def with_created(self, created: datetime) -> "Request":
+        return self._scalar("created", created.isoformat())
+
+    def updated(self) -> Optional[datetime]:
+        return _iso(self._data.get("updated"))
+
+    def with_updated(self, updated: datetime) -> "Request":
+        return self._scalar("updated", updated.isoformat())
 
     def note(self) -> Optional[str]:
         return self._data.get("note")
 
     def with_note(self, note: str) -> "Request":
-        return self.with_member("note", note)
+        return self._scalar("note", note)
 
-    def assignee(self) -> Any:
-        return self._data.get("assignee")
+    def reason(self) -> Optional[str]:
+        return self._data.get("reason")
 
-    def with_assignee(self, assignee: Any) -> "Request":
-        return self.with_member("assignee", assignee)
+    def with_reason(self, reason: str) -> "Request":
+        return self._scalar("reason", reason)
+
+    def assignee(self, key: Optional[str] = None, default: Any = None) -> Any:
+        return self._read("assignee", key, default)
+
+    def with_assignee(self, assignee_id: str, assignee_name: str,
+                      assignee_email: str) -> "Request":
+        return self._merge_member("assignee", {"id": assignee_id, "name": assignee_name,
+                                               "email": assignee_email})
 
     def asset(self) -> Asset:
-        """The request's asset, as a live view: builders on it change this request."""
-        return Asset(self._data.setdefault("asset", {}))
+        """The request's asset, as a live view (builders on it change this request)."""
+        return Asset.member_of(self._data, "asset")
 
     def with_asset(self, asset: Union[Asset, Dict[str, Any]]) -> "Request":
-        return self.with_member("asset", _unwrap(asset))
+        return self._scalar("asset", asset.raw() if isinstance(asset, Asset) else asset)
 
     def tier_configuration(self) -> TierConfiguration:
         """The request's tier configuration, as a live view."""
-        return TierConfiguration(self._data.setdefault("configuration", {}))
+        return TierConfiguration.member_of(self._data, "configuration")
 
     def with_tier_configuration(
             self, configuration: Union[TierConfiguration, Dict[str, Any]]) -> "Request":
-        return self.with_member("configuration", _unwrap(configuration))
-
-    def marketplace(self) -> Dict[str, Any]:
-        """The request's marketplace, else its asset's or tier configuration's."""
-        return (self._object("marketplace") or self._object("asset").get("marketplace")
-                or self._object("configuration").get("marketplace") or {})
-
-    def product(self) -> Dict[str, Any]:
-        return (self._object("asset").get("product")
-                or self._object("configuration").get("product") or {})
-
-    def connection(self) -> Dict[str, Any]:
-        return (self._object("asset").get("connection")
-                or self._object("configuration").get("connection") or {})
-
-    def contract(self) -> Dict[str, Any]:
-        return self._object("contract") or self._object("asset").get("contract") or {}
-
-    def _subject(self) -> BusinessObject:
-        """The object that holds product and connection: the tier configuration of a
-        tier-config request, the asset otherwise."""
-        return self.tier_configuration() if self.is_tier_config_request() else self.asset()
-
-    def with_product(self, product_id: str, status: str = "published",
-                     name: Optional[str] = None) -> "Request":
-        """Set the product where Connect keeps it: on the asset or tier configuration."""
-        self._subject().with_product(product_id, status, name)
-        return self
-
-    def with_connection(self, connection_id: str, connection_type: str = "test",
-                        provider: Optional[Dict[str, Any]] = None,
-                        vendor: Optional[Dict[str, Any]] = None,
-                        hub: Optional[Dict[str, Any]] = None) -> "Request":
-        """Set the connection on the asset or tier configuration."""
-        self._subject().with_connection(connection_id, connection_type, provider, vendor, hub)
-        return self
-
-    def tier_customer(self, key: Optional[str] = None, default: Any = None) -> Any:
-        return self.asset().tier_customer(key, default)
-
-    def with_tier_customer(self, customer: Union[str, Dict[str, Any], None] = None) -> "Request":
-        """Set the asset's customer tier (a placeholder account when not given)."""
-        self.asset().with_tier_customer(customer)
-        return self
-
-    def with_items(self, items: List[Dict[str, Any]]) -> "Request":
-        """Set the asset's items."""
-        self.asset().with_items(items)
-        return self
-
-    def with_item(self, item_id: str, **members: Any) -> "Request":
-        """Add or replace one of the asset's items (see ``Asset.with_item``)."""
-        self.asset().with_item(item_id, **members)
-        return self
-
-    def items(self) -> List[Dict[str, Any]]:
-        return self.asset().items()
-
-    def item(self, item_id: str, key: Optional[str] = None, default: Any = None) -> Any:
-        return self.asset().item(item_id, key, default)
-
-    def item_params(self, item_id: str) -> List[Dict[str, Any]]:
-        return self.asset().item_params(item_id)
-
-    def configuration_params(self) -> List[Dict[str, Any]]:
-        owner = self.asset() if self.is_asset_request() else self.tier_configuration()
-        return owner.configuration_params()
-
-    def asset_param(self, param_id: str, key: Optional[str] = None, default: Any = None) -> Any:
-        """A parameter of the request's asset (where asset requests keep theirs)."""
-        return self.asset().param(param_id, key, default)
-
-    def with_asset_param(self, param_id: str, value: Any = None, value_error: Any = None,
-                         value_type: str = "text", create: bool = True) -> "Request":
-        self.asset().with_param(param_id, value, value_error, value_type, create)
-        return self
+        raw = configuration.raw() if isinstance(configuration, TierConfiguration) \
+            else configuration
+        return self._scalar("configuration", raw)

@@ -1,30 +1,41 @@
-"""Operations on assets and asset requests (``assets/{id}``, ``requests/{id}``)."""
+"""Operations on assets and asset requests (``assets/{id}``, ``requests/{id}``).
 
-from typing import Any, Dict, List, Optional, Union
+Each operation takes the request as a ``Request`` or its dict, and answers with the
+``Request`` as Connect now has it (new status, reason or asset parameters), through the
+optional ``on_success``; a ``ClientError`` goes to the optional ``on_error``.
+"""
 
-from rndi.connect.api_facades._calls import object_id, post_action, put
+from typing import Any, Dict, List, Optional
+
+from rndi.connect.api_facades._calls import (
+    RequestLike,
+    as_request,
+    call,
+    change_status,
+    object_id,
+    without_none,
+)
+from rndi.connect.api_facades.assets.contracts import AssetManagementService
 from rndi.connect.api_facades.contracts import OnError, OnSuccess
+from rndi.connect.business_objects.adapters import Asset, Request
 
 
-class WithAssetFacade:
+class WithAssetFacade(AssetManagementService):
     """Asset request operations over ``self.client`` (a ``connect.client.ConnectClient``)."""
 
     client: Any
 
-    def _request(self, request: Union[dict, str]) -> Any:
-        return self.client.requests[object_id(request, "request")]
-
-    def find_asset(self, asset_id: str) -> Dict[str, Any]:
+    def find_asset(self, asset_id: str) -> Asset:
         """``GET assets/{id}``."""
-        return self.client.assets[object_id(asset_id, "asset")].get()
+        return Asset(self.client.assets[object_id(asset_id, "asset")].get())
 
-    def find_asset_request(self, request_id: str) -> Dict[str, Any]:
+    def find_asset_request(self, request_id: str) -> Request:
         """``GET requests/{id}``."""
-        return self._request(request_id).get()
+        return Request(self.client.requests[object_id(request_id, "request")].get())
 
     def approve_asset_request(
         self,
-        request: Union[dict, str],
+        request: RequestLike,
         template_id: Optional[str],
         activation_tile: Optional[str] = None,
         effective_date: Optional[str] = None,
@@ -38,44 +49,68 @@ class WithAssetFacade:
         """
         if not template_id and not activation_tile:
             raise ValueError("Approving a request needs a template_id or an activation_tile.")
-        payload: Dict[str, Any] = {}
-        if template_id:
-            payload["template_id"] = template_id
-        if activation_tile:
-            payload["activation_tile"] = activation_tile
-        if effective_date:
-            payload["effective_date"] = effective_date
-        return post_action(self._request(request), "approve", payload, on_error, on_success)
+        payload = without_none(
+            {
+                "template_id": template_id,
+                "activation_tile": activation_tile,
+                "effective_date": effective_date,
+            }
+        )
+        return self._change_asset_request_status(request, "approve", payload, on_error, on_success)
 
     def fail_asset_request(
         self,
-        request: Union[dict, str],
+        request: RequestLike,
         reason: str,
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST requests/{id}/fail`` with the reason shown to the customer."""
-        return post_action(self._request(request), "fail", {"reason": reason},
-                           on_error, on_success)
+        request = as_request(request).with_reason(reason)
+        return self._change_asset_request_status(
+            request, "fail", {"reason": reason}, on_error, on_success
+        )
 
     def inquire_asset_request(
         self,
-        request: Union[dict, str],
+        request: RequestLike,
         template_id: str,
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST requests/{id}/inquire`` with the inquiring template."""
-        return post_action(self._request(request), "inquire", {"template_id": template_id},
-                           on_error, on_success)
+        return self._change_asset_request_status(
+            request, "inquire", {"template_id": template_id}, on_error, on_success
+        )
 
     def update_asset_request_parameters(
         self,
-        request: Union[dict, str],
+        request: RequestLike,
         parameters: List[Dict[str, Any]],
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
-        """``PUT requests/{id}`` with ``{"asset": {"params": parameters}}``."""
-        return put(self._request(request), {"asset": {"params": parameters}},
-                   on_error, on_success)
+        """``PUT requests/{id}`` with ``{"asset": {"params": parameters}}``; the request
+        takes the asset Connect answers with."""
+        request = as_request(request)
+        resource = self.client.requests[request.id()]
+
+        def update() -> Request:
+            answer = resource.update(payload={"asset": {"params": parameters}})
+            # an answer without the asset (a partial one) leaves the request's asset as is
+            return request.with_asset(answer["asset"]) if "asset" in answer else request
+
+        return call(update, on_error, on_success)
+
+    def _change_asset_request_status(
+        self,
+        request: RequestLike,
+        action: str,
+        payload: Dict[str, Any],
+        on_error: Optional[OnError],
+        on_success: Optional[OnSuccess],
+    ) -> Any:
+        request = as_request(request)
+        return change_status(
+            self.client.requests[request.id()], request, action, payload, on_error, on_success
+        )

@@ -1,72 +1,118 @@
 """Operations on tier configurations and their requests.
 
-Paths as ``connect-openapi-client`` builds them: ``tier/configs/{id}`` and
-``tier/config-requests/{id}`` (the published facade read requests from ``tier/configs``).
+Paths as Connect serves them: ``tier/configs/{id}`` and ``tier/config-requests/{id}``
+(the published facade read them from ``tiers/{id}`` and ``requests/{id}``). Each operation
+takes the request as a ``Request`` or its dict and answers with the ``Request`` as Connect
+now has it, through the optional ``on_success``; a ``ClientError`` goes to ``on_error``.
 """
 
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional
 
-from rndi.connect.api_facades._calls import object_id, post_action, put
+from rndi.connect.api_facades._calls import (
+    RequestLike,
+    as_request,
+    call,
+    change_status,
+    object_id,
+    without_none,
+)
 from rndi.connect.api_facades.contracts import OnError, OnSuccess
+from rndi.connect.api_facades.tier_configurations.contracts import (
+    TierConfigurationManagementService,
+)
+from rndi.connect.business_objects.adapters import Request, TierConfiguration
 
 
-class WithTierConfigurationFacade:
+class WithTierConfigurationFacade(TierConfigurationManagementService):
     """Tier-config request operations over ``self.client``."""
 
     client: Any
 
-    def _tier_config_request(self, request: Union[dict, str]) -> Any:
-        return self.client("tier").config_requests[object_id(request, "tier config request")]
+    def _config_requests(self) -> Any:
+        return self.client.ns("tier").config_requests
 
-    def find_tier_configuration(self, tier_configuration_id: str) -> Dict[str, Any]:
+    def find_tier_configuration(self, tier_id: str) -> TierConfiguration:
         """``GET tier/configs/{id}``."""
-        identifier = object_id(tier_configuration_id, "tier configuration")
-        return self.client("tier").configs[identifier].get()
+        identifier = object_id(tier_id, "tier configuration")
+        return TierConfiguration(self.client.ns("tier").configs[identifier].get())
 
-    def find_tier_configuration_request(self, request_id: str) -> Dict[str, Any]:
+    def find_tier_configuration_request(self, request_id: str) -> Request:
         """``GET tier/config-requests/{id}``."""
-        return self._tier_config_request(request_id).get()
+        identifier = object_id(request_id, "tier config request")
+        return Request(self._config_requests()[identifier].get())
 
     def approve_tier_configuration_request(
         self,
-        request: Union[dict, str],
+        request: RequestLike,
         template_id: str,
+        effective_date: Optional[str] = None,
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST tier/config-requests/{id}/approve`` with the activation template."""
-        return post_action(self._tier_config_request(request), "approve",
-                           {"template": {"id": template_id}}, on_error, on_success)
+        template = without_none({"id": template_id, "effective_date": effective_date})
+        return self._change_tier_config_request_status(
+            request, "approve", {"template": template}, on_error, on_success
+        )
 
     def fail_tier_configuration_request(
         self,
-        request: Union[dict, str],
+        request: RequestLike,
         reason: str,
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST tier/config-requests/{id}/fail`` with the reason."""
-        return post_action(self._tier_config_request(request), "fail", {"reason": reason},
-                           on_error, on_success)
+        request = as_request(request).with_reason(reason)
+        return self._change_tier_config_request_status(
+            request, "fail", {"reason": reason}, on_error, on_success
+        )
 
     def inquire_tier_configuration_request(
         self,
-        request: Union[dict, str],
-        template_id: str,
+        request: RequestLike,
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
+        *,
+        template_id: Optional[str] = None,
     ) -> Any:
-        """``POST tier/config-requests/{id}/inquire`` with the inquiring template."""
-        return post_action(self._tier_config_request(request), "inquire",
-                           {"template": {"id": template_id}}, on_error, on_success)
+        """``POST tier/config-requests/{id}/inquire``, with an inquiring template if given."""
+        payload = {"template": {"id": template_id}} if template_id else {}
+        return self._change_tier_config_request_status(
+            request, "inquire", payload, on_error, on_success
+        )
 
     def update_tier_configuration_request_parameters(
         self,
-        request: Union[dict, str],
+        request: RequestLike,
         parameters: List[Dict[str, Any]],
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
-        """``PUT tier/config-requests/{id}`` with ``{"params": parameters}``."""
-        return put(self._tier_config_request(request), {"params": parameters},
-                   on_error, on_success)
+        """``PUT tier/config-requests/{id}`` with ``{"params": parameters}``; the request
+        takes the params and tier configuration Connect answers with."""
+        request = as_request(request)
+        resource = self._config_requests()[request.id()]
+
+        def update() -> Request:
+            answer = resource.update(payload={"params": parameters})
+            # the members the answer has replace the request's (a partial answer keeps them)
+            for member in ("params", "configuration"):
+                if member in answer:
+                    request.with_member(member, answer[member])
+            return request
+
+        return call(update, on_error, on_success)
+
+    def _change_tier_config_request_status(
+        self,
+        request: RequestLike,
+        action: str,
+        payload: Dict[str, Any],
+        on_error: Optional[OnError],
+        on_success: Optional[OnSuccess],
+    ) -> Any:
+        request = as_request(request)
+        return change_status(
+            self._config_requests()[request.id()], request, action, payload, on_error, on_success
+        )

@@ -50,8 +50,9 @@ def run(api, request):
 
 
 def test_offline_cancel_is_approved_with_the_template_and_no_transaction_runs(asset_purchase):
-    request = Request(asset_purchase).with_type("cancel").with_asset_param(
-        "offline_mode", asset_purchase["asset"]["id"]).raw()
+    request = Request(asset_purchase).with_type("cancel")
+    request.asset().with_param("offline_mode", asset_purchase["asset"]["id"])
+    request = request.raw()
     with ConnectAPI([request]) as api:
         response = run(api, request)
         assert response.status == "success"
@@ -69,8 +70,9 @@ def test_normal_request_runs_its_transaction(asset_purchase):
 
 
 def test_offline_approval_failure_reschedules_and_logs(asset_purchase, caplog):
-    request = Request(asset_purchase).with_type("cancel").with_status("approved").with_asset_param(
-        "offline_mode", asset_purchase["asset"]["id"]).raw()
+    request = Request(asset_purchase).with_type("cancel").with_status("approved")
+    request.asset().with_param("offline_mode", asset_purchase["asset"]["id"])
+    request = request.raw()
     with ConnectAPI([request]) as api, caplog.at_level(logging.ERROR, logger="offline"):
         assert run(api, request).status == "reschedule"
     assert "Offline approval" in caplog.text and "REQ_003" in caplog.text

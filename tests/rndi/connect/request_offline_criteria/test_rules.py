@@ -36,11 +36,17 @@ def test_request_type_does_not_match_other_types(asset_purchase, request_type):
     assert match_request_type(Request(asset_purchase).with_type(request_type).raw()) is False
 
 
+def listing(request, listed):
+    """The request, its asset's ``offline_mode`` parameter set to ``listed``."""
+    Request(request).asset().with_param("offline_mode", listed)
+    return request
+
+
 @pytest.mark.parametrize("listed", [
     ASSET_ID, f"AS-0000-0000-0000, {ASSET_ID}", f"AS-1;{ASSET_ID}\nAS-2", [ASSET_ID],
 ])
 def test_asset_parameter_lists_the_asset(asset_purchase, listed):
-    request = Request(asset_purchase).with_asset_param("offline_mode", listed).raw()
+    request = listing(asset_purchase, listed)
     assert match_offline_asset_parameter(request) is True
     assert composited_match_offline_asset_and_marketplace_parameter(request) is True
 
@@ -51,9 +57,9 @@ def test_request_level_parameter_lists_the_asset(asset_purchase):
 
 
 def test_asset_parameter_listing_other_assets_does_not_match(asset_purchase):
-    request = Request(asset_purchase).with_asset_param("offline_mode", "AS-1,AS-2").raw()
+    request = listing(asset_purchase, "AS-1,AS-2")
     assert match_offline_asset_parameter(request) is False
-    request = Request(asset_purchase).with_asset_param("offline_mode", "").raw()
+    request = listing(asset_purchase, "")
     assert match_offline_asset_parameter(request) is False
 
 
