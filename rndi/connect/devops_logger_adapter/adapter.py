@@ -17,19 +17,25 @@ DEFAULT_SECRET_KEYS = frozenset({
 
 
 class ExtensionLoggerAdapter(logging.LoggerAdapter):
-    """Prefixes every message with the bound ``request_id`` and merges ``extra``.
-
-    The bound fields land on every record (``record.request_id`` …) and a call's own
-    ``extra`` adds to them instead of replacing them.
+    """Prefixes every message with the bound ``request_id`` (``PR-1 message``) and puts the
+    bound fields on every record (``record.request_id`` …), together with a call's own
+    ``extra`` (the bound fields win a clash; the caller's dict is not changed).
     """
 
     def process(
         self, msg: Any, kwargs: MutableMapping[str, Any]
     ) -> Tuple[Any, MutableMapping[str, Any]]:
         bound = dict(self.extra or {})
-        kwargs["extra"] = {**bound, **(kwargs.get("extra") or {})}
+        kwargs["extra"] = {**(kwargs.get("extra") or {}), **bound}
         request_id = bound.get("request_id")
-        return (f"{request_id} - {msg}" if request_id else msg), kwargs
+        return (f"{request_id} {msg}" if request_id else msg), kwargs
+
+
+def _member(request: Dict[str, Any], *path: str) -> Any:
+    value: Any = request
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def _request_fields(request: Dict[str, Any]) -> Dict[str, Any]:
@@ -39,16 +45,19 @@ def _request_fields(request: Dict[str, Any]) -> Dict[str, Any]:
         "request_status": request.get("status"),
     }
     model = request_model(request)
-    if model == "asset" and isinstance(request.get("asset"), dict):
-        fields["asset_id"] = request["asset"].get("id")
-    elif model == "tier-config" and isinstance(request.get("configuration"), dict):
-        fields["tier_config_id"] = request["configuration"].get("id")
+    if model == "asset":
+        fields["tier_id"] = _member(request, "asset", "tiers", "customer", "id")
+        fields["asset_id"] = _member(request, "asset", "id")
+    elif model == "tier-config":
+        fields["tier_id"] = _member(request, "configuration", "account", "id")
+        fields["tier_config_id"] = _member(request, "configuration", "id")
     return {key: value for key, value in fields.items() if value is not None}
 
 
 def bind_logger(logger: AnyLogger, request: Dict[str, Any]) -> logging.LoggerAdapter:
-    """A logger adapter whose records carry the request's id, type, status and its asset or
-    tier-config id, and whose messages start with the request id.
+    """A logger adapter whose records carry the request's id, type, status, its customer
+    (or tier account) id and its asset or tier-config id, and whose messages start with
+    the request id.
 
     Args:
         logger: a ``Logger`` or a ``LoggerAdapter`` (its ``extra``, whatever it holds, is
@@ -69,7 +78,9 @@ def bind_logger(logger: AnyLogger, request: Dict[str, Any]) -> logging.LoggerAda
     while type(base) in (logging.LoggerAdapter, ExtensionLoggerAdapter):
         extra = {**dict(base.extra or {}), **extra}
         base = base.logger
-    if not isinstance(base, (logging.Logger, logging.LoggerAdapter)):
+    # an adapter over a logger-like object (a test double) is bound too; a bare
+    # logger-like object is left as it is
+    if base is logger and not isinstance(base, (logging.Logger, logging.LoggerAdapter)):
         return logger  # type: ignore[return-value]
     extra.update(_request_fields(request))
     return ExtensionLoggerAdapter(base, extra)

@@ -5,6 +5,7 @@ from typing import Any, Callable, List, Optional
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.connect.api_facades.assets.mixins import WithAssetFacade
+from rndi.connect.business_objects.adapters import Request
 from rndi.connect.business_transactions.contracts import (
     BackgroundTransaction,
     FnBackgroundExecution,
@@ -52,7 +53,9 @@ class OfflineCriteria(OfflineChecker):
 class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
     """Approves an offline request with the activation template, touching no vendor.
 
-    Usable as ``on_match`` (it is callable with the request) or as a transaction.
+    Usable as ``on_match`` (it is callable with the request; an error of the approval
+    raises out of it, to the saga) or as a transaction (its ``compensate`` logs the error
+    and reschedules).
     """
 
     def __init__(self, activation_tpl: str, client: Any, logger: Any) -> None:
@@ -70,9 +73,9 @@ class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
         return True
 
     def execute(self, request: dict) -> BackgroundResponse:
-        self.logger.info("Request %s is in offline mode: approving it with template %s "
-                         "without calling the vendor.", request.get("id"), self.activation_tpl)
-        self.approve_asset_request(request, self.activation_tpl)
+        offline = Request(request)
+        self.logger.info(f"The subscription {offline.asset().id()} is in offline mode.")
+        self.approve_asset_request(offline, self.activation_tpl)
         return BackgroundResponse.done()
 
     def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
@@ -80,7 +83,4 @@ class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
         return BackgroundResponse.reschedule()
 
     def __call__(self, request: dict) -> BackgroundResponse:
-        try:
-            return self.execute(request)
-        except Exception as e:
-            return self.compensate(request, e)
+        return self.execute(request)

@@ -266,7 +266,7 @@ def test_logger_is_bound_to_the_request_when_given(caplog):
     assert isinstance(logger, ExtensionLoggerAdapter)
     with caplog.at_level(logging.INFO, logger="tests.saga"):
         logger.info("hello")
-    assert caplog.records[0].getMessage() == "PR-7 - hello"
+    assert caplog.records[0].getMessage() == "PR-7 hello"
     assert caplog.records[0].asset_id == "AS-7"
     assert make().container.get(Logs).logger is LOGGER
 
@@ -345,7 +345,7 @@ def test_the_selected_transaction_and_its_outcome_are_logged_at_info_bound_to_th
         NoMiddlewareSaga.make({}, CLIENT, LOGGER).resolve(request)
     (record,) = [r for r in caplog.records if hasattr(r, "transaction")]
     assert record.name == LOGGER.name and record.levelno == logging.INFO
-    assert record.getMessage() == ("PR-1 - Transaction 'First' answered fail "
+    assert record.getMessage() == ("PR-1 Transaction 'First' answered fail "
                                    "(compensated vendor down).")
     assert (record.transaction, record.outcome, record.request_id) == ("First", "fail", "PR-1")
 
@@ -361,7 +361,7 @@ def test_a_reschedule_is_logged_with_its_countdown(caplog):
 
     with caplog.at_level(logging.INFO, logger=LOGGER.name):
         LaterSaga.make({}, CLIENT, LOGGER, {"id": "PR-2", "step": 1}).resolve({"step": 1})
-    assert "PR-2 - Transaction 'Later' answered reschedule (countdown 120 s)." in caplog.text
+    assert "PR-2 Transaction 'Later' answered reschedule (countdown 120 s)." in caplog.text
 
 
 def test_without_a_bound_logger_the_line_goes_to_the_framework_logger(caplog):
@@ -371,7 +371,7 @@ def test_without_a_bound_logger_the_line_goes_to_the_framework_logger(caplog):
         saga.resolve({"id": "PR-3", "step": 2})
     (record,) = [r for r in caplog.records if hasattr(r, "transaction")]
     assert record.name == "rndi.connect.devops_fulfillment_framework.application"
-    assert record.getMessage() == "PR-3 - Transaction 'Second' answered success."
+    assert record.getMessage() == "PR-3 Transaction 'Second' answered success."
 
 
 def test_nothing_is_bound_for_the_line_when_info_is_off(caplog):

@@ -17,15 +17,26 @@ def test_bound_logger_prefixes_the_request_id_and_sets_fields(asset_purchase, ca
     with caplog.at_level(logging.INFO, logger=LOGGER.name):
         logger.info("Ordering %s seats.", 10)
     (record,) = caplog.records
-    assert record.getMessage() == "PR-8790-0160-2196-001 - Ordering 10 seats."
+    assert record.getMessage() == "PR-8790-0160-2196-001 Ordering 10 seats."
     assert (record.request_id, record.request_type, record.request_status, record.asset_id) == (
         "PR-8790-0160-2196-001", "purchase", "pending", "AS-8790-0160-2196")
+    assert record.tier_id == "TA-1188-9782-5267"  # the customer
+
+
+def test_bound_fields_win_over_a_call_extra_that_is_left_unchanged(asset_purchase, caplog):
+    call_extra = {"request_id": "spoofed", "step": "create"}
+    with caplog.at_level(logging.INFO, logger=LOGGER.name):
+        bind_logger(LOGGER, asset_purchase).info("x", extra=call_extra)
+    (record,) = caplog.records
+    assert (record.request_id, record.step) == ("PR-8790-0160-2196-001", "create")
+    assert call_extra == {"request_id": "spoofed", "step": "create"}
 
 
 def test_tier_config_requests_carry_the_tier_config_id(tier_config_setup, caplog):
     with caplog.at_level(logging.INFO, logger=LOGGER.name):
         bind_logger(LOGGER, tier_config_setup).info("x")
     assert caplog.records[0].tier_config_id == "TC-000-000-001"
+    assert caplog.records[0].tier_id == tier_config_setup["configuration"]["account"]["id"]
     assert not hasattr(caplog.records[0], "asset_id")
 
 
@@ -44,14 +55,14 @@ def test_an_adapter_with_no_extra_works(asset_purchase, caplog):
     logger = bind_logger(logging.LoggerAdapter(LOGGER, None), asset_purchase)
     with caplog.at_level(logging.INFO, logger=LOGGER.name):
         logger.info("ok")
-    assert caplog.records[0].getMessage().endswith(" - ok")
+    assert caplog.records[0].getMessage() == "PR-8790-0160-2196-001 ok"
 
 
 def test_rebinding_replaces_the_request(asset_purchase, tier_config_setup, caplog):
     logger = bind_logger(bind_logger(LOGGER, asset_purchase), tier_config_setup)
     with caplog.at_level(logging.INFO, logger=LOGGER.name):
         logger.info("again")
-    assert caplog.records[0].getMessage() == "TCR-000-000-000-001 - again"
+    assert caplog.records[0].getMessage() == "TCR-000-000-000-001 again"
 
 
 def test_a_custom_adapter_is_wrapped_not_unwrapped(asset_purchase, caplog):
@@ -62,7 +73,7 @@ def test_a_custom_adapter_is_wrapped_not_unwrapped(asset_purchase, caplog):
     logger = bind_logger(Shouting(LOGGER, {}), asset_purchase)
     with caplog.at_level(logging.INFO, logger=LOGGER.name):
         logger.info("quiet")
-    assert caplog.records[0].getMessage() == "PR-8790-0160-2196-001 - QUIET"
+    assert caplog.records[0].getMessage() == "PR-8790-0160-2196-001 QUIET"
 
 
 def test_unbound_adapter_leaves_messages_alone(caplog):
@@ -76,6 +87,14 @@ def test_bind_logger_leaves_what_it_cannot_bind_as_it_is(asset_purchase):
     assert bind_logger(double, asset_purchase) is double  # a logger-like test double
     assert bind_logger(LOGGER, "PR-1") is LOGGER          # no request dict to bind
     assert bind_logger(LOGGER, None) is LOGGER
+
+
+def test_an_adapter_over_a_logger_like_object_is_bound(asset_purchase):
+    double = Mock()
+    bound = bind_logger(logging.LoggerAdapter(double, {"task_id": "TQ-1"}), asset_purchase)
+    assert bound.logger is double
+    assert bound.extra["task_id"] == "TQ-1"
+    assert bound.extra["request_id"] == "PR-8790-0160-2196-001"
 
 
 def test_a_saga_made_with_a_mock_logger_still_resolves():
@@ -123,7 +142,7 @@ def test_with_bounded_logger_mixin(asset_purchase, caplog):
     assert transaction.logger is bound
     with caplog.at_level(logging.INFO, logger=LOGGER.name):
         transaction.logger.info("mixin")
-    assert caplog.records[0].getMessage().startswith("PR-8790-0160-2196-001 - ")
+    assert caplog.records[0].getMessage().startswith("PR-8790-0160-2196-001 ")
 
 
 def test_request_model_is_exported(asset_purchase):

@@ -2,6 +2,8 @@
 
 import logging
 
+import pytest
+from connect.client import ClientError
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.connect.business_objects import Request
@@ -24,7 +26,7 @@ class Provision(BackgroundTransaction):
         return BackgroundResponse.reschedule()
 
     def compensate(self, request, e):
-        raise e
+        return BackgroundResponse.fail(f"compensated: {e}")
 
 
 class ApproveOfflineProvider(OfflineServiceProvider):
@@ -69,17 +71,36 @@ def test_normal_request_runs_its_transaction(asset_purchase):
         assert api.calls == []
 
 
-def test_offline_approval_failure_reschedules_and_logs(asset_purchase, caplog):
+def test_offline_approval_failure_raises_out_of_the_saga(asset_purchase, caplog):
     request = Request(asset_purchase).with_type("cancel").with_status("approved")
     request.asset().with_param("offline_mode", asset_purchase["asset"]["id"])
     request = request.raw()
-    with ConnectAPI([request]) as api, caplog.at_level(logging.ERROR, logger="offline"):
-        assert run(api, request).status == "reschedule"
+    # as on_match the error is not swallowed: no transaction ran to compensate it
+    with ConnectAPI([request]) as api, caplog.at_level(logging.INFO, logger="offline"), \
+            pytest.raises(ClientError, match="REQ_003"):
+        run(api, request)
+    assert RAN == []
+    assert f"The subscription {asset_purchase['asset']['id']} is in offline mode." in (
+        caplog.text)
+
+
+def test_default_on_match_as_a_transaction_compensates_by_rescheduling(asset_purchase,
+                                                                       caplog):
+    asset_purchase["status"] = "approved"
+    with ConnectAPI([asset_purchase]) as api, caplog.at_level(logging.ERROR, "offline"):
+        on_match = DefaultOnMatchTransaction(TEMPLATE, api.client(),
+                                             logging.getLogger("offline"))
+        error = None
+        try:
+            on_match(asset_purchase)
+        except Exception as raised:
+            error = raised
+        assert error is not None and "REQ_003" in str(error)
+        assert on_match.compensate(asset_purchase, error).status == "reschedule"
     assert "Offline approval" in caplog.text and "REQ_003" in caplog.text
 
 
 def test_default_on_match_needs_a_template():
-    import pytest
 
     with pytest.raises(ValueError, match="activation template"):
         DefaultOnMatchTransaction("", None, None)
