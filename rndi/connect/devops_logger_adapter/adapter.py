@@ -81,7 +81,7 @@ def bind_logger(logger: AnyLogger, request: Dict[str, Any]) -> logging.LoggerAda
     # an adapter over a logger-like object (a test double) is bound too; a bare
     # logger-like object is left as it is
     if base is logger and not isinstance(base, (logging.Logger, logging.LoggerAdapter)):
-        return logger  # type: ignore[return-value]
+        return logger
     extra.update(_request_fields(request))
     return ExtensionLoggerAdapter(base, extra)
 
