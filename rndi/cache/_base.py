@@ -1,10 +1,10 @@
-"""What every storing adapter shares: argument checks and the read-through ``get``."""
+"""What every storing adapter shares: argument checks, the read-through ``get``, and the
+rule that a storage fault is a logged miss, never an error of the fulfillment."""
 
 import logging
-import math
 import time
 from abc import abstractmethod
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from rndi.cache import _codec
 from rndi.cache.contracts import Cache
@@ -14,19 +14,34 @@ logger = logging.getLogger("rndi.cache")
 # Marks a miss: ``None`` cannot, a stored JSON ``null`` decodes to it.
 MISS: Any = object()
 
+# The longest ttl any store takes (Redis counts milliseconds in a signed 64-bit number,
+# and a cache entry is not meant to outlive a century).
+MAX_TTL = 100 * 365 * 24 * 3600
+
+T = TypeVar("T")
+
 
 def check_key(key: Any) -> None:
     if not isinstance(key, str):
-        raise TypeError(f"Cache keys are strings, got {key!r} ({type(key).__name__}).")
+        raise TypeError(f"Cache keys are strings, got a {type(key).__name__}.")
 
 
 def check_ttl(key: str, ttl: Any) -> None:
     if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
-                            or not 0 < ttl < math.inf):
+                            or not 0 <= ttl <= MAX_TTL):
+        shown = ttl if isinstance(ttl, (int, float)) else f"a {type(ttl).__name__}"
         raise ValueError(
-            f"Cannot cache key {key!r}: ttl must be a positive, finite number of seconds or None, "
-            f"got {ttl!r}."
+            f"Cannot cache key {key!r}: ttl must be a number of seconds from 0 (already "
+            f"expired) to {MAX_TTL} (a century), or None for the default; got {shown!r}."
         )
+
+
+def expiry(now: float, ttl: float) -> float:
+    """When an entry stored ``now`` for ``ttl`` seconds expires. A whole ttl gives a whole
+    second, as the published adapters store it; a fractional one keeps its precision."""
+    if ttl >= 1 and float(ttl).is_integer():
+        return round(now + ttl)
+    return now + ttl
 
 
 def compute_default(key: str, default: Any) -> tuple:
@@ -42,21 +57,28 @@ def compute_default(key: str, default: Any) -> tuple:
 
 
 def decode(key: str, raw: Any) -> Any:
-    """Decode a stored value; a corrupt one is a miss, logged."""
+    """Decode a stored value; one that cannot be decoded (corrupt, not UTF-8, nested too
+    deep) is a miss, logged."""
     try:
         return _codec.loads(raw)
-    except (_codec.DecodeError, TypeError, ValueError):
-        logger.warning("Cache entry %r is corrupt (not JSON); treating it as a miss.", key)
+    except (_codec.DecodeError, TypeError, ValueError, RecursionError):
+        logger.warning("Cache entry %r cannot be decoded; treating it as a miss.", key)
         return MISS
 
 
 class StoredCache(Cache):
-    """A cache that stores JSON text: subclasses implement the storage primitives."""
+    """A cache that stores JSON text. Subclasses implement the storage primitives
+    (``_load``, ``_store``, ``_has``, ``_delete``, ``_flush``), which may raise whatever
+    their store raises: here each fault is logged, once per operation, as a miss."""
 
     def __init__(self, ttl: int = 900, clock: Callable[[], float] = time.time) -> None:
         check_ttl("(default)", ttl)
         self.ttl = ttl
         self.clock = clock
+
+    @abstractmethod
+    def _describe(self) -> str:
+        """The store, for log lines (``file cache /tmp/cache``); never a secret."""
 
     @abstractmethod
     def _load(self, key: str, ttl: Optional[float]) -> Any:
@@ -66,10 +88,31 @@ class StoredCache(Cache):
     def _store(self, key: str, encoded: str, ttl: float) -> None:
         """Write (insert or replace) one entry that lives ``ttl`` seconds from now."""
 
+    @abstractmethod
+    def _has(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def _delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def _flush(self, expired_only: bool) -> None: ...
+
+    def _guard(self, operation: str, key: str, call: Callable[[], T], fallback: T) -> T:
+        """Run one storage primitive; a fault is logged and answered with ``fallback``."""
+        try:
+            return call()
+        except Exception as e:  # any storage fault: the cache must not fail
+            self._fault(operation, key, e)
+            return fallback
+
+    def _fault(self, operation: str, key: str, error: Exception) -> None:
+        logger.error("%s: %s of %r failed (%s: %s); treating it as a miss.",
+                     self._describe(), operation, key, type(error).__name__, error)
+
     def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
         check_key(key)
         check_ttl(key, ttl)
-        value = self._load(key, ttl)
+        value = self._guard("get", key, lambda: self._load(key, ttl), MISS)
         if value is not MISS and value is not None:
             return value
         value, value_ttl = compute_default(key, default)
@@ -81,5 +124,17 @@ class StoredCache(Cache):
         check_key(key)
         check_ttl(key, ttl)
         encoded = _codec.dumps(key, value)
-        self._store(key, encoded, self.ttl if ttl is None else ttl)
+        lifetime = self.ttl if ttl is None else ttl
+        self._guard("put", key, lambda: self._store(key, encoded, lifetime), None)
         return value
+
+    def has(self, key: str) -> bool:
+        check_key(key)
+        return self._guard("has", key, lambda: self._has(key), False)
+
+    def delete(self, key: str) -> None:
+        check_key(key)
+        self._guard("delete", key, lambda: self._delete(key), None)
+
+    def flush(self, expired_only: bool = False) -> None:
+        self._guard("flush", "*", lambda: self._flush(expired_only), None)

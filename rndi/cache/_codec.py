@@ -21,7 +21,13 @@ try:
     DecodeError: Type[Exception] = orjson.JSONDecodeError
 except ImportError:  # pragma: no cover - exercised where the extra is absent
     _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    _dumps = _encoder.encode
+
+    def _dumps(value: Any) -> str:
+        text = _encoder.encode(value)
+        # a lone surrogate encodes here but cannot be written as UTF-8 by any store
+        text.encode("utf-8")
+        return text
+
     loads = json.loads
     DecodeError = json.JSONDecodeError
 
@@ -30,9 +36,12 @@ def dumps(key: str, value: Any) -> str:
     """Encode ``value`` for ``key``.
 
     Raises:
-        UnserializableValue: JSON cannot represent the value.
+        UnserializableValue: JSON cannot represent the value (an object JSON has no type
+            for, NaN, a lone surrogate in a string, nesting too deep to decode again).
     """
     try:
         return _dumps(value)
-    except (TypeError, ValueError, OverflowError) as e:
+    except RecursionError:
+        raise UnserializableValue(key, value, "nested too deeply") from None
+    except (TypeError, ValueError, OverflowError) as e:  # UnicodeEncodeError included
         raise UnserializableValue(key, value, str(e)) from e

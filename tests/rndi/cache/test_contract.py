@@ -5,6 +5,7 @@ whose ``clock`` fixture is the adapters' time source."""
 import pytest
 
 from rndi.cache import UnserializableValue
+from rndi.cache._base import MAX_TTL
 
 
 def test_hit_returns_the_stored_value(cache):
@@ -128,9 +129,24 @@ def test_unserializable_value_names_key_and_type(cache):
 def test_invalid_arguments_are_rejected(cache):
     with pytest.raises(TypeError, match="keys are strings"):
         cache.get(42)
-    with pytest.raises(ValueError, match="ttl must be a positive, finite number"):
-        cache.put("k", 1, ttl=0)
-    with pytest.raises(ValueError, match=r"'k'.*ttl"):
+    with pytest.raises(ValueError, match="ttl must be a number of seconds from 0"):
+        cache.put("k", 1, ttl=-1)
+    with pytest.raises(ValueError, match=r"'k'.*ttl.*got 'a str'"):
         cache.get("k", ttl="soon")
-    with pytest.raises(ValueError, match="finite"):
-        cache.put("k", 1, ttl=float("inf"))
+    for too_long in (float("inf"), 1e300, MAX_TTL + 1):
+        with pytest.raises(ValueError, match="a century"):
+            cache.put("k", 1, ttl=too_long)
+    assert not cache.has("k")
+
+
+def test_ttl_zero_stores_an_already_expired_entry(cache):
+    cache.put("live", "v", 3600)
+    cache.put("dead", "v", 0)
+    assert cache.has("live") and not cache.has("dead")
+    assert cache.get("dead", "default") == "default"
+    # a hit refreshed with ttl 0 is read one last time, then expired
+    assert cache.get("live", ttl=0) == "v"
+    assert not cache.has("live")
+    cache.put("x", "v", 0)
+    cache.flush(expired_only=True)
+    assert cache.get("x") is None

@@ -4,7 +4,11 @@ import stat
 
 import pytest
 
-from rndi.cache.adapters.fs.adapter import FileSystemCacheAdapter, provide_fs_cache_adapter
+from rndi.cache.adapters.fs.adapter import (
+    FileSystemCacheAdapter,
+    get_file_contents,
+    provide_fs_cache_adapter,
+)
 
 
 def entry_files(cache):
@@ -27,12 +31,16 @@ def test_keys_never_escape_the_directory(tmp_path):
 def test_get_file_contents_returns_the_entry(tmp_path, clock):
     cache = FileSystemCacheAdapter(str(tmp_path), ttl=100, clock=clock)
     cache.put("k", {"v": 1})
-    (name,) = entry_files(cache)
-    assert cache.get_file_contents(name) == {"key": "k", "value": {"v": 1},
-                                             "expire_at": clock.now + 100}
-    assert cache.get_file_contents("missing.json") is None
-    with pytest.raises(ValueError, match="file name inside the cache directory"):
-        cache.get_file_contents("../other.json")
+    cache.put("fraction", 1, ttl=2.5)
+    path = cache._get_file_name("k")
+    assert get_file_contents(path) == {"key": "k", "value": {"v": 1},
+                                       "expire_at": round(clock.now + 100)}
+    assert get_file_contents(cache._get_file_name("fraction"))["expire_at"] == clock.now + 2.5
+    with pytest.raises(FileNotFoundError):
+        get_file_contents(str(tmp_path / "missing.json"))
+    (tmp_path / "other.json").write_text('{"a": 1}')
+    with pytest.raises(ValueError, match="not a cache entry"):
+        get_file_contents(str(tmp_path / "other.json"))
 
 
 def test_crafted_jsonpickle_file_comes_back_as_plain_data(tmp_path, monkeypatch, clock):
@@ -63,12 +71,21 @@ def test_corrupt_file_is_a_logged_miss(tmp_path, caplog, content):
     assert cache.get("k") == "fresh"
 
 
-def test_flush_leaves_foreign_files_alone(tmp_path):
-    cache = FileSystemCacheAdapter(str(tmp_path))
-    (tmp_path / "notes.txt").write_text("keep me")
-    cache.put("k", 1)
-    cache.flush()
-    assert os.listdir(tmp_path) == ["notes.txt"]
+@pytest.mark.parametrize("expired_only", [False, True])
+def test_flush_touches_only_the_entries_it_made(tmp_path, clock, expired_only):
+    cache = FileSystemCacheAdapter(str(tmp_path), clock=clock)
+    foreign = {"notes.txt": "keep me", "settings.json": '{"debug": true}',
+               "cache.k.json": '{"expire_at": 0, "value": 1}',
+               f"cache.{'0' * 64}.json.bak": "backup"}
+    for name, content in foreign.items():
+        (tmp_path / name).write_text(content)
+    cache.put("k", 1, ttl=10)
+    clock.advance(11)
+    cache.flush(expired_only=expired_only)
+    assert sorted(entry_files(cache)) == ["cache.k.json", "settings.json"]
+    for name, content in foreign.items():
+        assert (tmp_path / name).read_text() == content
+    assert cache._get_file_name("k") not in [str(p) for p in tmp_path.iterdir()]
 
 
 def test_config_strings_are_coerced(tmp_path):

@@ -1,9 +1,12 @@
+import contextlib
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -82,7 +85,7 @@ def test_corrupt_entry_is_a_logged_miss(make_redis, raw, caplog):
     raw.set("corrupt:k", "{not json")
     with caplog.at_level(logging.WARNING, logger="rndi.cache"):
         assert cache.get("k", "fresh") == "fresh"
-    assert "corrupt" in caplog.text
+    assert "'k' cannot be decoded" in caplog.text
     assert raw.get("corrupt:k") == '"fresh"'
 
 
@@ -131,8 +134,9 @@ def test_a_stopped_server_turns_operations_into_logged_misses_then_recovers(capl
     from rndi.cache.testing import RedisServer
 
     with RedisServer() as server:
+        # retry_after=0: every operation tries the server again
         cache = RedisCacheAdapter("127.0.0.1", port=server.port, prefix="outage:",
-                                  password=None)
+                                  password=None, retry_after=0)
         cache.put("k", "before")
         server.stop()
         with caplog.at_level(logging.ERROR, logger="rndi.cache"):
@@ -247,3 +251,72 @@ def test_a_redis_url_of_any_shape_never_shows_its_password(url, caplog):
             assert "S3c" not in str(error.value) and error.value.__cause__ is None
     assert "S3c" not in caplog.text
     assert "S3c" not in getattr(cache, "server", "")  # refused, or kept without credentials
+
+
+class StalledServer:
+    """A TCP server that accepts connections and never answers: a stalled Redis."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        with contextlib.suppress(OSError):
+            while True:
+                self.accepted.append(self.listener.accept()[0])
+
+    def close(self):
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+def test_after_a_timeout_the_server_is_skipped_and_logged_once(caplog):
+    stalled = StalledServer()
+    try:
+        cache = RedisCacheAdapter("127.0.0.1", port=stalled.port, prefix="stall:",
+                                  socket_timeout=0.5, retry_after=3600)
+        with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+            # the get times out once; the put of the computed value is skipped
+            assert cache.get("k", lambda: "computed") == "computed"
+            assert cache.has("k") is False
+            cache.put("k", "v")
+            cache.delete("k")
+            cache.flush()
+            assert cache.get("k") is None
+        assert len(stalled.accepted) == 1  # one attempt, then no connection at all
+        (record,) = caplog.records
+        assert "TimeoutError" in record.getMessage()
+        assert "skipping the server for 3600 s" in record.getMessage()
+    finally:
+        stalled.close()
+
+
+def test_a_skipped_server_is_tried_again_after_retry_after(caplog):
+    from rndi.cache.testing import RedisServer
+
+    with RedisServer() as server:
+        cache = RedisCacheAdapter("127.0.0.1", port=server.port, prefix="back:",
+                                  retry_after=0.2)
+        server.stop()
+        assert cache.get("k", "miss") == "miss"
+        server.start()
+        deadline = time.monotonic() + 60
+        while cache.get("k") is None and time.monotonic() < deadline:
+            cache.put("k", "back")
+        assert cache.get("k") == "back"
+
+
+def test_scoped_connection_sees_only_this_caches_keys(make_redis, raw):
+    cache = make_redis(prefix="scoped:")
+    cache.put("x", "v", 300)
+    raw.set("x", "not ours")
+    assert cache.connection.get("x") == '"v"'
+    assert 299 <= cache.connection.ttl("x") <= 300
+    assert cache.connection.exists("x", "y") == 1
+    assert cache.connection.expiretime("x") == raw.expiretime("scoped:x")
+    with pytest.raises(AttributeError, match="not a command of one cache's keys"):
+        cache.connection.flushdb()
+    assert raw.get("x") == "not ours"

@@ -1,23 +1,51 @@
 """A cache of one JSON file per key in a directory.
 
-File names are the SHA-256 of the key, so any key is a safe file name and no key can
-escape the directory. Writes go to a temporary file renamed over the entry, so readers in
-other processes never see half a file.
+Entries are ``cache.<sha256 of the key>.json``: any key is a safe file name, no key can
+escape the directory, and ``flush`` can tell its own files from anyone else's. Writes go
+to a temporary file renamed over the entry, so readers never see half a file. Every
+change (put, refresh, removal of an expired entry) holds an exclusive lock on the
+directory's lock file, so processes sharing the directory never undo each other's puts.
 """
 
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 import time
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 from rndi.cache import _codec, _config
-from rndi.cache._base import MISS, StoredCache, check_key, decode, logger
+from rndi.cache._base import MISS, StoredCache, decode, expiry, logger
 from rndi.cache.adapters._files import make_private_directory
 from rndi.cache.contracts import Cache
 
-_SUFFIX = ".json"
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no cross-process locking there
+    fcntl = None  # type: ignore[assignment]
+
+_ENTRY_NAME = re.compile(r"cache\.[0-9a-f]{64}\.json")
+_LOCK_NAME = ".cache.lock"
+
+
+def get_file_contents(file_name: str) -> Dict[str, Any]:
+    """The entry stored in the cache file ``file_name`` (a path): ``key``, ``value`` and
+    ``expire_at`` (seconds since the epoch).
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        ValueError: the file is not a cache entry (not JSON, or not an entry's shape).
+    """
+    with open(file_name, "rb") as f:
+        raw = f.read()
+    entry = decode(os.path.basename(file_name), raw)
+    # validated once here, so readers can trust key, value and a numeric expiry
+    if (not isinstance(entry, dict) or not {"key", "value", "expire_at"} <= entry.keys()
+            or isinstance(entry["expire_at"], bool)
+            or not isinstance(entry["expire_at"], (int, float))):
+        raise ValueError(f"{file_name} is not a cache entry.")
+    return entry
 
 
 class FileSystemCacheAdapter(StoredCache):
@@ -32,60 +60,51 @@ class FileSystemCacheAdapter(StoredCache):
     def __init__(self, directory_path: str, ttl: int = 900,
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__(ttl, clock)
-        self.directory_path = make_private_directory(directory_path)
+        self.directory_path = os.path.abspath(directory_path)
+        # a directory that cannot be made now is a logged miss later, not a failed event
+        self._guard("create directory", self.directory_path,
+                    lambda: make_private_directory(self.directory_path), None)
 
-    def _path(self, key: str) -> str:
-        name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() + _SUFFIX
-        return os.path.join(self.directory_path, name)
+    def _describe(self) -> str:
+        return f"File cache {self.directory_path}"
 
-    def get_file_contents(self, file_name: str) -> Optional[Dict[str, Any]]:
-        """The entry stored in ``file_name`` (``key``, ``value``, ``expire_at``), or ``None``.
+    def _get_file_name(self, key: str) -> str:
+        """The path of ``key``'s entry file."""
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        return os.path.join(self.directory_path, f"cache.{digest}.json")
 
-        A missing or corrupt file gives ``None``; a corrupt one is logged.
-
-        Raises:
-            ValueError: ``file_name`` is not a plain file name inside the cache directory.
-        """
-        if os.path.basename(file_name) != file_name or file_name in ("", ".", ".."):
-            raise ValueError(
-                f"get_file_contents() takes a file name inside the cache directory, "
-                f"got {file_name!r}."
-            )
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the directory's write lock (every adapter on it, in any process)."""
+        if fcntl is None:  # pragma: no cover
+            yield
+            return
+        descriptor = os.open(os.path.join(self.directory_path, _LOCK_NAME),
+                             os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            with open(os.path.join(self.directory_path, file_name), encoding="utf-8") as f:
-                raw = f.read()
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
+
+    def _entry(self, path: str, key: Optional[str] = None) -> Optional[Dict[str, Any]]:
+        """The entry in ``path`` (of ``key`` when given), or ``None``. A file that is not
+        an entry is removed when it has an entry's name: it is ours, and unreadable."""
+        try:
+            entry = get_file_contents(path)
         except FileNotFoundError:
             return None
-        entry = decode(file_name, raw)
-        # validated once here, so readers below can trust key, value and a numeric expiry
-        if (not isinstance(entry, dict) or not {"key", "value", "expire_at"} <= entry.keys()
-                or isinstance(entry["expire_at"], bool)
-                or not isinstance(entry["expire_at"], (int, float))):
-            if entry is not MISS:
-                logger.warning("Cache file %r is not a cache entry; ignoring it.", file_name)
+        except ValueError:
+            logger.warning("%s: %s is not a readable cache entry; removing it.",
+                           self._describe(), os.path.basename(path))
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            return None
+        if key is not None and entry["key"] != key:
             return None
         return entry
 
-    def _read(self, key: str) -> Optional[Dict[str, Any]]:
-        entry = self.get_file_contents(os.path.basename(self._path(key)))
-        if entry is None or entry["key"] != key:
-            return None
-        return entry
-
-    def _load(self, key: str, ttl: Optional[float]) -> Any:
-        entry = self._read(key)
-        if entry is None:
-            return MISS
-        now = self.clock()
-        if entry["expire_at"] <= now:
-            self.delete(key)
-            return MISS
-        if ttl is not None:
-            self._store(key, _codec.dumps(key, entry["value"]), ttl)
-        return entry["value"]
-
-    def _store(self, key: str, encoded: str, ttl: float) -> None:
-        expire_at = self.clock() + ttl
+    def _write(self, key: str, encoded: str, expire_at: float) -> None:
         document = (
             f'{{"key":{_codec.dumps(key, key)},"expire_at":{expire_at!r},"value":{encoded}}}'
         )
@@ -93,33 +112,69 @@ class FileSystemCacheAdapter(StoredCache):
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as f:
                 f.write(document)
-            os.replace(temporary, self._path(key))
+            os.replace(temporary, self._get_file_name(key))
         except BaseException:
-            os.unlink(temporary)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
             raise
 
-    def has(self, key: str) -> bool:
-        check_key(key)
-        entry = self._read(key)
+    def _load(self, key: str, ttl: Optional[float]) -> Any:
+        path = self._get_file_name(key)
+        entry = self._entry(path, key)
+        if entry is None:
+            return MISS
+        if entry["expire_at"] > self.clock() and ttl is None:
+            return entry["value"]
+        # expired, or to be refreshed: decide again under the lock, on the entry as it is
+        # now, so a put made meanwhile by another process is neither removed nor undone
+        with self._locked():
+            entry = self._entry(path, key)
+            now = self.clock()
+            if entry is None:
+                return MISS
+            if entry["expire_at"] <= now:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                return MISS
+            if ttl is not None:
+                self._write(key, _codec.dumps(key, entry["value"]), expiry(now, ttl))
+        return entry["value"]
+
+    def _store(self, key: str, encoded: str, ttl: float) -> None:
+        try:
+            with self._locked():
+                self._write(key, encoded, expiry(self.clock(), ttl))
+        except FileNotFoundError:
+            # the directory was removed while running: make it again, once
+            make_private_directory(self.directory_path)
+            with self._locked():
+                self._write(key, encoded, expiry(self.clock(), ttl))
+
+    def _has(self, key: str) -> bool:
+        entry = self._entry(self._get_file_name(key), key)
         return (entry is not None and entry["value"] is not None
                 and entry["expire_at"] > self.clock())
 
-    def delete(self, key: str) -> None:
-        check_key(key)
+    def _delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._path(key))
+            os.unlink(self._get_file_name(key))
 
-    def flush(self, expired_only: bool = False) -> None:
-        now = self.clock()
-        for name in os.listdir(self.directory_path):
-            if not name.endswith(_SUFFIX):
-                continue
-            if expired_only:
-                entry = self.get_file_contents(name)
-                if entry is not None and entry["expire_at"] > now:
-                    continue
-            with contextlib.suppress(FileNotFoundError):  # another process got there first
-                os.unlink(os.path.join(self.directory_path, name))
+    def _flush(self, expired_only: bool) -> None:
+        """Remove this cache's entry files (never another file of the directory)."""
+        names = [name for name in os.listdir(self.directory_path) if _ENTRY_NAME.fullmatch(name)]
+        if not expired_only:
+            for name in names:
+                with contextlib.suppress(FileNotFoundError):  # another process got there
+                    os.unlink(os.path.join(self.directory_path, name))
+            return
+        with self._locked():  # so no entry put meanwhile is taken for the expired one
+            now = self.clock()
+            for name in names:
+                path = os.path.join(self.directory_path, name)
+                entry = self._entry(path)
+                if entry is not None and entry["expire_at"] <= now:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
 
 
 def provide_fs_cache_adapter(config: Mapping[str, Any]) -> Cache:

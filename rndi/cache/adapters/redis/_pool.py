@@ -6,6 +6,7 @@ sharing even the pool object with its parent.
 
 import os
 import threading
+import time
 from typing import Any, Dict, Tuple
 
 import redis
@@ -34,3 +35,20 @@ def pool(url: str, **options: Any) -> redis.ConnectionPool:
                 found = redis.ConnectionPool.from_url(url, **options)
                 _pools[key] = found
     return found
+
+
+# server -> monotonic time until which it is skipped, after a connection failure
+_skipped_until: Dict[str, float] = {}
+
+
+def is_skipped(server: str) -> bool:
+    return time.monotonic() < _skipped_until.get(server, 0.0)
+
+
+def skip(server: str, seconds: float) -> bool:
+    """Skip ``server`` for ``seconds``; whether it was not skipped already (log then)."""
+    with _guard:
+        first = not is_skipped(server)
+        if first and seconds > 0:
+            _skipped_until[server] = time.monotonic() + seconds
+        return first

@@ -8,18 +8,23 @@ each operation into a logged miss: an extension must not fail because its cache 
 
 import math
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, List, Mapping, Optional, TypeVar
 from urllib.parse import quote, urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from rndi.cache import _config
-from rndi.cache._base import MISS, StoredCache, check_key, decode, logger
+from rndi.cache._base import MISS, StoredCache, decode, logger
 from rndi.cache.adapters.redis import _pool
 from rndi.cache.contracts import Cache
 from rndi.cache.exceptions import CacheConfigurationError
 
 DEFAULT_PREFIX = "rndi:cache:"
+DEFAULT_RETRY_AFTER = 5.0
+
+T = TypeVar("T")
 
 _GLOB = re.compile(r"([*?\[\]\\])")
 
@@ -70,7 +75,9 @@ class RedisCacheAdapter(StoredCache):
         ttl: default time to live in seconds.
         encoding: how values are encoded on the wire.
         prefix: the namespace of this cache's keys (not empty).
-        socket_timeout: seconds to wait for the server before giving up on an operation.
+        socket_timeout: seconds to wait for the server before giving up on an operation
+            (one attempt: an operation never costs more than this).
+        retry_after: seconds to skip the server after it could not be reached.
 
     Raises:
         ValueError: empty prefix, or a URL that is not ``redis://``/``rediss://``.
@@ -79,7 +86,8 @@ class RedisCacheAdapter(StoredCache):
     def __init__(self, host: str = "localhost", username: Optional[str] = None,
                  password: Optional[str] = None, database: int = 0, ttl: int = 900,
                  port: int = 6379, encoding: str = "utf-8", prefix: str = DEFAULT_PREFIX,
-                 *, url: Optional[str] = None, socket_timeout: float = 5.0) -> None:
+                 *, url: Optional[str] = None, socket_timeout: float = 5.0,
+                 retry_after: float = DEFAULT_RETRY_AFTER) -> None:
         super().__init__(ttl)
         if not isinstance(prefix, str) or not prefix:
             raise ValueError("The Redis cache prefix must be a non-empty string: flush() "
@@ -90,11 +98,15 @@ class RedisCacheAdapter(StoredCache):
             raise ValueError(f"The Redis URL must start with redis:// or rediss://, got "
                              f"{_safe(url)!r}.")
         self.prefix = prefix
+        self.retry_after = retry_after
         self.server = _safe(url)
         try:
-            pool = _pool.pool(url, encoding=encoding, decode_responses=True,
-                              socket_timeout=socket_timeout,
-                              socket_connect_timeout=socket_timeout)
+            # surrogateescape: a key or value that is not UTF-8 (written by someone else)
+            # reads as a string that cannot decode as JSON, a miss, instead of an error
+            pool = _pool.pool(url, encoding=encoding, encoding_errors="surrogateescape",
+                              decode_responses=True, socket_timeout=socket_timeout,
+                              socket_connect_timeout=socket_timeout,
+                              retry=Retry(NoBackoff(), 0))
         except (ValueError, TypeError) as e:
             # redis-py's message quotes parts of the URL, password included: not chained
             raise ValueError(f"The Redis URL {self.server!r} cannot be used ({type(e).__name__}"
@@ -102,64 +114,111 @@ class RedisCacheAdapter(StoredCache):
                              "with special characters of the password %-encoded.") from None
         self._client = redis.Redis(connection_pool=pool)
 
-    def _run(self, operation: str, key: str, call: Any) -> Any:
+    def _describe(self) -> str:
+        return f"Redis cache {self.server}"
+
+    @property
+    def connection(self) -> "ScopedRedis":
+        """The server as this cache sees it: the commands of one or more keys, with the
+        keys named without this cache's prefix (``connection.ttl("x")``)."""
+        return ScopedRedis(self._client, self.prefix)
+
+    def _guard(self, operation: str, key: str, call: Callable[[], T], fallback: T) -> T:
+        """One attempt, bounded by the socket timeout; after a connection failure the
+        server is skipped for ``retry_after`` seconds (logged once), so an outage costs
+        each event almost nothing."""
+        if _pool.is_skipped(self.server):
+            return fallback
         try:
             return call()
-        except redis.RedisError as e:
-            logger.error("Redis cache %s: %s of %r failed (%s: %s); treating it as a miss.",
-                         self.server, operation, key, type(e).__name__, e)
-            return MISS
+        except (redis.ConnectionError, redis.TimeoutError) as e:
+            if not _pool.skip(self.server, self.retry_after):
+                return fallback  # logged when the skipping began
+            if self.retry_after > 0:
+                logger.error("%s: %s of %r failed (%s: %s); skipping the server for %s s: "
+                             "every operation meanwhile is a miss.", self._describe(),
+                             operation, key, type(e).__name__, e, self.retry_after)
+            else:
+                self._fault(operation, key, e)
+            return fallback
+        except Exception as e:  # any other fault: a logged miss
+            self._fault(operation, key, e)
+            return fallback
 
     def _load(self, key: str, ttl: Optional[float]) -> Any:
         name = self.prefix + key
         if ttl is None:
-            raw = self._run("get", key, lambda: self._client.get(name))
+            raw = self._client.get(name)
+        elif ttl == 0:
+            raw = self._client.getdel(name)  # refreshed to expire now: read it one last time
         else:
-            raw = self._run("get", key, lambda: self._client.getex(name, px=_milliseconds(ttl)))
-        if raw is None or raw is MISS:
+            raw = self._client.getex(name, px=_milliseconds(ttl))
+        if raw is None:
             return MISS
         value = decode(key, raw)
         if value is MISS:
-            self.delete(key)
+            self._client.unlink(name)  # a poisoned entry would miss forever
         return value
 
     def _store(self, key: str, encoded: str, ttl: float) -> None:
-        milliseconds = _milliseconds(ttl)
-        self._run("put", key, lambda: self._client.set(self.prefix + key, encoded,
-                                                       px=milliseconds))
+        if ttl == 0:  # an entry that is already expired is no entry
+            self._client.unlink(self.prefix + key)
+        else:
+            self._client.set(self.prefix + key, encoded, px=_milliseconds(ttl))
 
-    def has(self, key: str) -> bool:
-        check_key(key)
-        raw = self._run("has", key, lambda: self._client.get(self.prefix + key))
-        return raw is not None and raw is not MISS and raw != "null"
+    def _has(self, key: str) -> bool:
+        raw = self._client.get(self.prefix + key)
+        return raw is not None and raw != "null"
 
-    def delete(self, key: str) -> None:
-        check_key(key)
-        self._run("delete", key, lambda: self._client.unlink(self.prefix + key))
+    def _delete(self, key: str) -> None:
+        self._client.unlink(self.prefix + key)
 
-    def flush(self, expired_only: bool = False) -> None:
+    def _flush(self, expired_only: bool) -> None:
         if expired_only:
             return  # Redis removes expired keys itself
         pattern = _GLOB.sub(r"\\\1", self.prefix) + "*"
-
-        def unlink_all() -> None:
-            batch = []
-            for name in self._client.scan_iter(match=pattern, count=1000):
-                batch.append(name)
-                if len(batch) == 1000:
-                    self._client.unlink(*batch)
-                    batch = []
-            if batch:
+        batch: List[str] = []
+        for name in self._client.scan_iter(match=pattern, count=1000):
+            batch.append(name)
+            if len(batch) == 1000:
                 self._client.unlink(*batch)
+                batch = []
+        if batch:
+            self._client.unlink(*batch)
 
-        self._run("flush", self.prefix + "*", unlink_all)
+
+class ScopedRedis:
+    """A Redis client limited to one cache's keys: every key argument gets the prefix.
+
+    Only the commands whose arguments are all keys, or one key and then values, are
+    offered; anything else (SCAN, FLUSHDB …) would reach beyond the cache and is refused.
+    """
+
+    ONE_KEY = frozenset({"get", "set", "getex", "getdel", "expire", "pexpire", "expireat",
+                         "pexpireat", "expiretime", "pexpiretime", "ttl", "pttl", "persist",
+                         "type", "strlen", "append", "incr", "incrby", "decr", "decrby"})
+    MANY_KEYS = frozenset({"exists", "delete", "unlink", "mget", "touch"})
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+
+    def __getattr__(self, command: str) -> Callable[..., Any]:
+        method = getattr(self.client, command)
+        if command in self.ONE_KEY:
+            return lambda key, *args, **kwargs: method(self.prefix + key, *args, **kwargs)
+        if command in self.MANY_KEYS:
+            return lambda *keys: method(*(self.prefix + key for key in keys))
+        raise AttributeError(f"{command!r} is not a command of one cache's keys; use the "
+                             f"redis client itself (connection.client) for it.")
 
 
 def provide_redis_cache_adapter(config: Mapping[str, Any]) -> Cache:
     """Build from ``CACHE_REDIS_URL`` or ``CACHE_REDIS_HOST`` (``localhost``),
     ``CACHE_REDIS_PORT`` (6379), ``CACHE_REDIS_DB`` (0), ``CACHE_REDIS_USERNAME``,
     ``CACHE_REDIS_PASSWORD``, plus ``CACHE_REDIS_ENCODING`` (utf-8), ``CACHE_REDIS_PREFIX``
-    (``rndi:cache:``), ``CACHE_REDIS_TIMEOUT`` (5.0 s) and ``CACHE_TTL`` (900)."""
+    (``rndi:cache:``), ``CACHE_REDIS_TIMEOUT`` (5.0 s), ``CACHE_REDIS_RETRY_AFTER`` (5.0 s
+    to skip an unreachable server) and ``CACHE_TTL`` (900)."""
     url = _config.text(config, "CACHE_REDIS_URL", None)
     if url is not None and not _is_redis_url(url):
         raise CacheConfigurationError("CACHE_REDIS_URL", _safe(url),
@@ -176,4 +235,6 @@ def provide_redis_cache_adapter(config: Mapping[str, Any]) -> Cache:
         ttl=_config.ttl(config),
         url=url,
         socket_timeout=_config.number(config, "CACHE_REDIS_TIMEOUT", 5.0),
+        retry_after=_config.number(config, "CACHE_REDIS_RETRY_AFTER", DEFAULT_RETRY_AFTER,
+                                   allow_zero=True),
     )

@@ -6,6 +6,7 @@ nearly free to build. A connection must not cross a ``fork`` (SQLite's own rule)
 child forgets the inherited ones, without closing them: they belong to the parent.
 """
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -22,7 +23,7 @@ _SCHEMA = (
 )
 
 Shared = Tuple[sqlite3.Connection, threading.Lock]
-_Key = Tuple[str, float, bool]
+_Key = Tuple[str, float, bool, int]
 
 _connections: Dict[_Key, Shared] = {}
 _inherited: List[Shared] = []  # kept referenced so the child never closes them
@@ -60,8 +61,11 @@ def _open(path: str, timeout: float, check_same_thread: bool) -> sqlite3.Connect
 
 
 def connection(path: str, timeout: float, check_same_thread: bool) -> Shared:
-    """The process-wide connection for this file and these options, opened on first use."""
-    key = (path, timeout, check_same_thread)
+    """The process-wide connection for this file and these options, opened on first use;
+    with ``check_same_thread`` (a connection usable only by the thread that opened it)
+    one per thread."""
+    key = (path, timeout, check_same_thread,
+           threading.get_ident() if check_same_thread else 0)
     shared = _connections.get(key)
     if shared is None:
         with _guard:
@@ -73,7 +77,9 @@ def connection(path: str, timeout: float, check_same_thread: bool) -> Shared:
 
 
 def discard(path: str) -> None:
-    """Close and forget this process's connections to ``path`` (after an error on it)."""
+    """Forget this process's connections to ``path`` (after an error on it), closing
+    those this thread may close (another thread's same-thread connection refuses)."""
     with _guard:
         for key in [key for key in _connections if key[0] == path]:
-            _connections.pop(key)[0].close()
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                _connections.pop(key)[0].close()

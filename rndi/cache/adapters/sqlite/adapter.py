@@ -2,8 +2,9 @@
 
 WAL journal (readers never block the writer), one upsert per put, expiry checked inside
 each query, one connection per process shared by every adapter on the same file. A file
-that is not a database, or a database that stays locked past the timeout, turns into
-logged misses: an extension must not fail because its cache did.
+that is not a database, a directory that cannot be made, or a database that stays locked
+past the timeout, turns into logged misses: an extension must not fail because its cache
+did.
 """
 
 import os
@@ -12,7 +13,7 @@ import time
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from rndi.cache import _config
-from rndi.cache._base import MISS, StoredCache, check_key, decode, logger
+from rndi.cache._base import MISS, StoredCache, decode, expiry
 from rndi.cache.adapters.sqlite import _pool
 from rndi.cache.contracts import Cache
 from rndi.cache.exceptions import CacheConfigurationError
@@ -60,52 +61,62 @@ class SQLiteCacheAdapter(StoredCache):
         self.options = {**_DEFAULT_OPTIONS, **(options or {})}
         self.path = os.path.join(os.path.abspath(directory_path), f"{name}.sqlite")
 
+    # the published adapters' query for one entry: (value, expire_at)
+    _get_sql = "SELECT value, expire_at FROM cache WHERE key = ?"
+
+    def _describe(self) -> str:
+        return f"SQLite cache {self.path}"
+
+    def _shared(self) -> _pool.Shared:
+        return _pool.connection(self.path, float(self.options["timeout"]),
+                                bool(self.options["check_same_thread"]))
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This process's connection to the cache file (autocommit; the table is
+        ``cache (key, value, expire_at)``), opened on first use."""
+        return self._shared()[0]
+
     def _run(self, sql: str, parameters: tuple, fetch: bool = False) -> Any:
-        """Run one statement; a database error is logged and reported as ``MISS``."""
+        """Run one statement; on a database error, forget the connection (the file may
+        have been replaced) and let the error reach the caller's guard."""
         try:
-            connection, lock = _pool.connection(
-                self.path, float(self.options["timeout"]), bool(self.options["check_same_thread"])
-            )
+            connection, lock = self._shared()
             with lock:
                 # fetchall ends the statement: a half-read cursor would keep its
                 # transaction (and, for UPDATE ... RETURNING, the write lock) open
                 rows = connection.execute(sql, parameters).fetchall()
             return rows[0] if fetch and rows else None
-        except sqlite3.DatabaseError as e:
-            logger.error("SQLite cache %s failed (%s); treating the operation as a miss.",
-                         self.path, e)
-            _pool.discard(self.path)  # reopen next time: the file may have been replaced
-            return MISS
+        except sqlite3.Error:
+            _pool.discard(self.path)
+            raise
 
     def _load(self, key: str, ttl: Optional[float]) -> Any:
         now = self.clock()
         if ttl is None:
             row = self._run(_SELECT, (key, now), fetch=True)
         elif _HAS_RETURNING:
-            row = self._run(_TOUCH, (now + ttl, key, now), fetch=True)
+            row = self._run(_TOUCH, (expiry(now, ttl), key, now), fetch=True)
         else:
-            self._run(_TOUCH_ONLY, (now + ttl, key, now))
+            self._run(_TOUCH_ONLY, (expiry(now, ttl), key, now))
             row = self._run(_SELECT, (key, now), fetch=True)
-        if row is None or row is MISS:
+        if row is None:
             return MISS
         value = decode(key, row[0])
         if value is MISS:
-            self.delete(key)
+            self._run(_DELETE, (key,))  # a poisoned entry would miss forever
         return value
 
     def _store(self, key: str, encoded: str, ttl: float) -> None:
-        self._run(_UPSERT, (key, encoded, self.clock() + ttl))
+        self._run(_UPSERT, (key, encoded, expiry(self.clock(), ttl)))
 
-    def has(self, key: str) -> bool:
-        check_key(key)
-        row = self._run(_HAS, (key, self.clock()), fetch=True)
-        return row is not None and row is not MISS
+    def _has(self, key: str) -> bool:
+        return self._run(_HAS, (key, self.clock()), fetch=True) is not None
 
-    def delete(self, key: str) -> None:
-        check_key(key)
+    def _delete(self, key: str) -> None:
         self._run(_DELETE, (key,))
 
-    def flush(self, expired_only: bool = False) -> None:
+    def _flush(self, expired_only: bool) -> None:
         if expired_only:
             self._run(_FLUSH_EXPIRED, (self.clock(),))
         else:
