@@ -33,21 +33,40 @@ def _not_found(kind: str, object_id: str) -> HTTPError:
 
 def _update_params(params: List[Dict[str, Any]], updates: Any) -> None:
     if not isinstance(updates, list):
-        raise HTTPError(400, {"error_code": "VAL_001", "errors": ["params must be a list."]})
+        raise _invalid("params must be a list.")
     by_id = {param.get("id"): param for param in params}
     for update in updates:
         if not isinstance(update, dict) or update.get("id") not in by_id:
-            raise HTTPError(400, {"error_code": "VAL_001",
-                                  "errors": [f"Unknown parameter {update!r}."]})
+            raise _invalid(f"Unknown parameter {update!r}.")
         target = by_id[update["id"]]
         for key in ("value", "value_error", "structured_value"):
             if key in update:
                 target[key] = update[key]
 
 
+def _invalid(message: str) -> HTTPError:
+    return HTTPError(400, {"error_code": "VAL_001", "errors": [message]})
+
+
 def _object_body(call: RecordedCall) -> Dict[str, Any]:
-    """The JSON object a call sent; anything else counts as an empty one."""
-    return call.body if isinstance(call.body, dict) else {}
+    """The JSON object a call sent (none sent: an empty one).
+
+    Raises:
+        HTTPError: 400, as Connect answers, when the body is JSON but not an object.
+    """
+    if call.body is None:
+        return {}
+    if not isinstance(call.body, dict):
+        raise _invalid(f"The body must be a JSON object, got {type(call.body).__name__}.")
+    return call.body
+
+
+def _object_member(body: Dict[str, Any], key: str) -> Dict[str, Any]:
+    """``body[key]`` when it is an object, ``{}`` when absent; anything else is a 400."""
+    member = body.get(key, {})
+    if not isinstance(member, dict):
+        raise _invalid(f"{key} must be an object, got {type(member).__name__}.")
+    return member
 
 
 def _rql_values(query: str, operator: str, field: str) -> Optional[List[str]]:
@@ -182,9 +201,10 @@ class ConnectAPI(FakeHTTPService):
 
     def _update_asset_request(self, call: RecordedCall, object_id: str) -> Answer:
         request = self._find(self.asset_requests, object_id)
+        asset = _object_member(_object_body(call), "asset")
         body = _object_body(call)
-        if "params" in body.get("asset", {}):
-            _update_params(request["asset"].setdefault("params", []), body["asset"]["params"])
+        if "params" in asset:
+            _update_params(request["asset"].setdefault("params", []), asset["params"])
         if "note" in body:
             request["note"] = body["note"]
         return 200, request, {}
@@ -225,6 +245,5 @@ class ConnectAPI(FakeHTTPService):
                                         action: str) -> Answer:
         request = self._find(self.tier_config_requests, object_id)
         body = _object_body(call)
-        template = body.get("template")
-        given = isinstance(template, dict) and bool(template.get("id"))
+        given = bool(_object_member(body, "template").get("id"))
         return self._transition(request, action, body, given)

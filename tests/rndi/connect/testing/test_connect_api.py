@@ -54,6 +54,29 @@ def test_unknown_parameter_update_is_refused(api):
         api.client().requests[PR].update(payload={"asset": {"params": "not a list"}})
 
 
+@pytest.mark.parametrize(("method", "path", "body", "complaint"), [
+    ("PUT", f"requests/{PR}", {"asset": 5}, "asset must be an object, got int"),
+    ("PUT", f"requests/{PR}", {"asset": None}, "asset must be an object, got NoneType"),
+    ("PUT", f"requests/{PR}", {"asset": {"params": "x"}}, "params must be a list"),
+    ("PUT", f"requests/{PR}", [1, 2], "body must be a JSON object, got list"),
+    ("PUT", f"tier/config-requests/{TCR}", {"params": {"id": "x"}}, "params must be a list"),
+    ("POST", f"tier/config-requests/{TCR}/approve", {"template": "TL-1"},
+     "template must be an object, got str"),
+    ("POST", f"requests/{PR}/approve", "just text", "body must be a JSON object, got str"),
+])
+def test_json_of_the_wrong_shape_is_a_400_and_changes_nothing(api, method, path, body,
+                                                              complaint):
+    before = json.dumps([api.request(PR), api.request(TCR)], sort_keys=True)
+    data = body if isinstance(body, str) else json.dumps(body)
+    answer = requests.request(method, f"{api.endpoint}/{path}", data=data, timeout=5,
+                              headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json()["error_code"] == "VAL_001"
+    assert complaint in answer.json()["errors"][0]
+    assert json.dumps([api.request(PR), api.request(TCR)], sort_keys=True) == before
+    assert api.client().requests[PR].get()["id"] == PR  # the server goes on
+
+
 def test_note_updates_and_transitions_follow_connect_rules(api):
     client = api.client()
     client.requests[PR].update(payload={"note": "checked"})
