@@ -320,3 +320,12 @@ def test_scoped_connection_sees_only_this_caches_keys(make_redis, raw):
     with pytest.raises(AttributeError, match="not a command of one cache's keys"):
         cache.connection.flushdb()
     assert raw.get("x") == "not ours"
+
+
+def test_a_sub_millisecond_ttl_refresh_keeps_the_live_entry(make_redis, raw):
+    cache = make_redis(prefix="short:")
+    cache.put("k", "live", 600)
+    # Redis counts whole milliseconds and refuses 0: the refresh rounds up, so the live
+    # value is answered and never replaced by the recomputed default
+    assert cache.get("k", lambda: "recomputed", ttl=0.0005) == "live"
+    assert raw.get("short:k") in ('"live"', None)  # expired 1 ms later at the latest
