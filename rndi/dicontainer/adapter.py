@@ -8,7 +8,7 @@ is a loop over a precomputed parameter plan.
 
 import inspect
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from rndi.dicontainer.contracts import DIContainer, ServiceProvider
 from rndi.dicontainer.exceptions import (
@@ -92,11 +92,15 @@ class BaseServiceProvider(ServiceProvider):
     Any method named ``provide_<name>`` provides ``<name>``; its parameters are injected by
     name like a constructor's, and it runs at most once per container. A name bound in
     ``register()`` replaces the same name given in ``binds``, and explicit bindings win over
-    a ``provide_*`` method of the same provider.
+    a ``provide_*`` method of the same provider. The ``provide_*`` methods named in
+    ``fallbacks`` are defaults: any other provider binding the same name wins, without a
+    ``DuplicateBinding``.
 
     Raises:
         InvalidBinding: a binding is not one of the two accepted forms.
     """
+
+    fallbacks: frozenset = frozenset()
 
     def __init__(self, binds: Optional[Dict[str, Dict[str, Any]]] = None) -> None:
         # The binding tables are created on first bind (see _own): a provider is built on
@@ -155,8 +159,10 @@ class BaseServiceProvider(ServiceProvider):
             f"got a {type(binding).__name__}",
         )
 
-    def _contribute(self, shared: Dict[str, Any], lazy: Dict[str, _Lazy]) -> int:
-        """Add this provider's bindings to a container's tables; return how many.
+    def _contribute(self, shared: Dict[str, Any], lazy: Dict[str, _Lazy],
+                    fallback: Optional[Dict[str, _Lazy]] = None) -> int:
+        """Add this provider's bindings to a container's tables; return how many (the
+        ``fallbacks`` go to ``fallback`` and are not counted).
 
         Runs on every event for every provider, so it writes straight into the
         container's dicts instead of building its own.
@@ -171,9 +177,15 @@ class BaseServiceProvider(ServiceProvider):
             shared.update(instances)
             count = len(instances)
         classes = own.get("_classes")
+        fallbacks = self.fallbacks
         for name, function, plan, takes_self in _provide_methods(type(self)):
             if not (instances and name in instances) and not (classes and name in classes):
-                lazy[name] = (_METHOD, (function, plan, (self,) if takes_self else ()))
+                method = (_METHOD, (function, plan, (self,) if takes_self else ()))
+                if fallbacks and name in fallbacks:
+                    if fallback is not None:
+                        fallback.setdefault(name, method)
+                    continue
+                lazy[name] = method
                 count += 1
         if classes:
             for name, cls in classes.items():
@@ -236,17 +248,21 @@ class Container(DIContainer):
     def __init__(self, providers: List[BaseServiceProvider]) -> None:
         shared: Dict[str, Any] = {}
         lazy: Dict[str, _Lazy] = {}
+        fallback: Dict[str, _Lazy] = {}
         count = 0
         for index, provider in enumerate(providers):
             # getattr rather than isinstance: an ABC instance check costs more than the rest
             contribute = getattr(provider, "_contribute", None)
             if contribute is None or isinstance(provider, type):
                 raise _not_a_provider(index, provider)
-            count += contribute(shared, lazy)
+            count += contribute(shared, lazy, fallback)
         # A provider's own bindings never overlap, so fewer names than bindings means two
         # providers share a name; find which only then, off the hot path.
         if len(shared) + len(lazy) != count or not shared.keys().isdisjoint(lazy):
             _raise_duplicate(providers)
+        for name, method in fallback.items():
+            if name not in shared and name not in lazy:
+                lazy[name] = method
         self._shared = shared
         self._lazy = lazy
         self._building: List[str] = []
@@ -316,3 +332,43 @@ class Container(DIContainer):
             building.pop()
         self._shared[name] = value
         return value
+
+
+class Binding(NamedTuple):
+    """One binding of a provider, as ``describe_bindings`` reports it.
+
+    ``kind`` is ``"instance"`` (``target`` is the value), ``"class"`` (``target`` is the
+    class the container builds) or ``"method"`` (``target`` is the ``provide_*``
+    function); ``parameters`` are what the container injects into a class or method:
+    ``(name, positional_only, has_default, default)``.
+    """
+
+    name: str
+    kind: str
+    target: Any
+    parameters: _Plan
+    fallback: bool
+
+
+def describe_bindings(provider: BaseServiceProvider) -> List[Binding]:
+    """The bindings ``provider`` gives a container, without building or calling any of
+    them (its ``register()`` runs, once, as a container would run it)."""
+    instances: Dict[str, Any] = {}
+    lazy: Dict[str, _Lazy] = {}
+    fallback: Dict[str, _Lazy] = {}
+    provider._contribute(instances, lazy, fallback)
+    described = [Binding(name, "instance", value, (), False) for name, value in instances.items()]
+    for table, is_fallback in ((lazy, False), (fallback, True)):
+        for name, (kind, payload) in table.items():
+            if kind == _CLASS:
+                described.append(Binding(name, "class", payload, _plan(payload), is_fallback))
+            else:
+                function, plan, _ = payload
+                described.append(Binding(name, "method", function, plan, is_fallback))
+    return described
+
+
+def injected_parameters(cls: type) -> _Plan:
+    """What the container injects into ``cls``'s constructor:
+    ``(name, positional_only, has_default, default)`` for each parameter."""
+    return _plan(cls)

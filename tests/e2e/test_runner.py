@@ -91,7 +91,7 @@ def test_purchase_is_rescheduled_until_it_is_approved(stack):
     gets = connect.calls_to("GET", f"requests/{request['id']}")
     assert len(gets) == 3
     # the saga's logger is bound to the request, under the runner's own logger too
-    assert f"{request['id']} - Ordered vendor subscription {subscription}" in runner.output
+    assert f"{request['id']} Ordered vendor subscription {subscription}" in runner.output
 
 
 def test_offline_purchase_is_approved_without_a_vendor_call(stack):

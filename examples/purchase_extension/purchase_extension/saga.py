@@ -56,10 +56,9 @@ class PurchaseOfflineProvider(OfflineServiceProvider):
     def provide_criteria(self) -> List[Rule]:
         return [composited_match_offline_asset_and_marketplace_parameter]
 
-    def provide_on_match(  # takes what it needs, by name
-        self, activation_template: str, client: Any, logger: Any
-    ) -> DefaultOnMatchTransaction:
-        return DefaultOnMatchTransaction(activation_template, client, logger)
+    def register(self) -> None:
+        # built by the container: activation_tpl comes from ACTIVATION_TEMPLATE
+        self.bind_class("on_match", DefaultOnMatchTransaction)
 
 
 class CreateSubscription(BackgroundTransaction, WithAssetFacade):

@@ -324,3 +324,34 @@ def test_static_and_class_provide_methods_are_called_correctly():
     car = Container([Provider({"multiplier": {"to_instance": 2},
                                "engine": {"to_class": Engine}})]).get(Car)
     assert (car.engine.power, car.name) == (10, "10-10")
+
+
+class FallbackProvider(BaseServiceProvider):
+    fallbacks = frozenset({"greeting"})
+
+    def provide_greeting(self, name="world"):
+        return f"hello {name}"
+
+
+class Greeter:
+    def __init__(self, greeting):
+        self.greeting = greeting
+
+
+def test_a_fallback_binding_serves_when_no_other_provider_binds_the_name():
+    assert Container([FallbackProvider()]).get(Greeter).greeting == "hello world"
+
+
+def test_any_other_binding_of_the_name_wins_over_a_fallback():
+    for other in (BaseServiceProvider({"greeting": {"to_instance": "hi"}}),
+                  BaseServiceProvider({"greeting": {"to_class": str}})):
+        for providers in ([FallbackProvider(), other], [other, FallbackProvider()]):
+            assert Container(providers).get(Greeter).greeting in ("hi", "")
+
+
+def test_two_fallbacks_of_one_name_the_first_serves():
+    class Other(FallbackProvider):
+        def provide_greeting(self):
+            return "second"
+
+    assert Container([FallbackProvider(), Other()]).get(Greeter).greeting == "hello world"

@@ -76,3 +76,4 @@ class ConfigurationServiceProvider(BaseServiceProvider):
             source[name] = key
             bound[name] = value.strip() if isinstance(value, str) else value
         bound["config"] = self.config
+        self.sources = source  # binding name -> the configuration key it comes from

@@ -22,9 +22,18 @@ class OfflineServiceProvider(BaseServiceProvider):
     request is a cancel or suspend; ``on_match``: skip the request.
 
     Subclass it and override ``provide_criteria``/``provide_on_match`` (their parameters
-    are injected by name) to change either, for example to approve offline requests with
-    ``DefaultOnMatchTransaction(activation_template, client, logger)``.
+    are injected by name) to change either. To approve offline requests with the
+    activation template, bind ``on_match`` to ``DefaultOnMatchTransaction`` in
+    ``register()``: its ``activation_tpl`` comes from ``ACTIVATION_TEMPLATE`` (a fallback
+    binding, so a provider of your own that binds ``activation_tpl`` still wins).
     """
+
+    fallbacks = frozenset({"activation_tpl"})
+
+    def provide_activation_tpl(self, activation_template: str) -> str:
+        """What ``DefaultOnMatchTransaction(activation_tpl, ...)`` takes: the configured
+        ``ACTIVATION_TEMPLATE``."""
+        return activation_template
 
     def provide_criteria(self) -> List[Rule]:
         return [composited_match_offline_asset_and_marketplace_parameter, match_request_type]
