@@ -94,19 +94,35 @@ class Saga(ABC):
     }
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
+        self._container = Container(list(type(self).chosen_providers(providers).values()))
+        self.selected: Optional[BackgroundTransaction] = None
+
+    @classmethod
+    def chosen_providers(cls, providers: Optional[Mapping[str, BaseServiceProvider]] = None,
+                         ) -> Dict[str, BaseServiceProvider]:
+        """The providers a saga built with ``providers`` uses, by key: the class-level
+        ones (instantiated) with ``providers`` replacing or adding keys."""
         given = {} if providers is None else providers
         if not isinstance(given, dict) and not isinstance(given, Mapping):
-            raise TypeError(f"{type(self).__name__}(providers=...) takes a dict of key -> "
+            raise TypeError(f"{cls.__name__}(providers=...) takes a dict of key -> "
                             f"service provider instance, got a {type(providers).__name__}.")
         # instantiate only the class-level providers that are not replaced
         chosen: Dict[str, BaseServiceProvider] = {
             key: provider() if isinstance(provider, type) else provider
-            for key, provider in type(self).providers.items()
+            for key, provider in cls.providers.items()
             if key not in given
         }
         chosen.update(given)
-        self._container = Container(list(chosen.values()))
-        self.selected: Optional[BackgroundTransaction] = None
+        return chosen
+
+    @staticmethod
+    def event_providers(config: Mapping[str, Any], client: Any, logger: Any,
+                        request: Optional[dict] = None) -> Dict[str, BaseServiceProvider]:
+        """The providers ``make()`` adds for one event: ``config`` and ``connect``."""
+        return {
+            "config": ConfigurationServiceProvider(config),
+            "connect": ConnectServiceProvider(client, logger, request),
+        }
 
     @classmethod
     def make(cls, config: Mapping[str, Any], client: Any, logger: Any,
@@ -116,10 +132,33 @@ class Saga(ABC):
         With ``request``, transactions can take a ``request`` parameter and the injected
         ``logger`` is bound to that request.
         """
-        return cls({
-            "config": ConfigurationServiceProvider(config),
-            "connect": ConnectServiceProvider(client, logger, request),
-        })
+        return cls(cls.event_providers(config, client, logger, request))
+
+    @classmethod
+    def check(cls, config: Mapping[str, Any], requests: Optional[List[dict]] = None) -> list:
+        """Every wiring problem of this saga, found without running anything.
+
+        The providers are built as ``make()`` builds them (with a placeholder client and
+        logger); for each sample request (default: one purchase request), the entries of
+        ``middlewares()`` and ``transactions()`` are walked: each class's constructor
+        parameters, and through ``to_class`` bindings and ``provide_*`` methods theirs.
+        No constructor and no provider method is called.
+
+        Returns:
+            ``Problem`` objects (``kind``: ``missing``, ``cycle``, ``duplicate`` or
+            ``invalid``; ``name``; ``path``; ``message``); empty when the wiring is
+            complete.
+        """
+        from rndi.connect.devops_fulfillment_framework.wiring import check
+        return check(cls, config, requests)
+
+    @classmethod
+    def explain(cls, config: Mapping[str, Any], request: Optional[dict] = None) -> str:
+        """For each entry, each constructor parameter and where its value comes from (a
+        provider's instance, class or ``provide_*`` method, a config key, its default),
+        as an indented tree. Nothing is built or called."""
+        from rndi.connect.devops_fulfillment_framework.wiring import explain
+        return explain(cls, config, request)
 
     @property
     def container(self) -> Container:

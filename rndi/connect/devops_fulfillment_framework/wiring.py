@@ -1,0 +1,277 @@
+"""A saga's wiring, read without running it: what each entry needs, and where it comes from.
+
+Injection by parameter name keeps sagas short and hides their wiring: a misspelled
+parameter shows only when the first request arrives. ``check`` follows
+``config -> provider -> container -> entry`` statically (no constructor and no provider
+method is called) and reports every problem; ``explain`` prints the whole tree.
+"""
+
+import difflib
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
+
+from rndi.connect.business_objects.adapters import Asset, Request
+from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework.providers.configuration import (
+    ConfigurationServiceProvider,
+)
+from rndi.dicontainer.adapter import (
+    BaseServiceProvider,
+    Binding,
+    describe_bindings,
+    injected_parameters,
+)
+from rndi.dicontainer.exceptions import ContainerError
+
+Path = Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One wiring problem.
+
+    Attributes:
+        kind: ``missing`` (nothing bound to a parameter without default), ``cycle``,
+            ``duplicate`` (two providers bind one name) or ``invalid`` (an entry that is
+            not a transaction or middleware, a provider that cannot register).
+        name: the binding (or entry) at fault.
+        path: the chain from the saga entry (or the providers) to it.
+        message: one line a person can act on.
+    """
+
+    kind: str
+    name: str
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+class PlaceholderClient:
+    """Stands for the Connect client while a saga is checked: nothing may call it."""
+
+    def __repr__(self) -> str:
+        return "<placeholder Connect client>"
+
+
+@dataclass(frozen=True)
+class _Bound:
+    binding: Binding
+    key: str                      # the provider's key in the saga
+    provider: BaseServiceProvider
+
+    def origin(self) -> str:
+        where = f"{type(self.provider).__name__} (providers[{self.key!r}])"
+        binding = self.binding
+        if isinstance(self.provider, ConfigurationServiceProvider):
+            source = getattr(self.provider, "sources", {}).get(binding.name)
+            if source is not None:
+                return f"config key {source!r}"
+            if binding.name == "config":
+                return "the configuration mapping"
+        if binding.kind == "instance":
+            return f"an instance of {type(binding.target).__name__} from {where}"
+        if binding.kind == "class":
+            return f"class {binding.target.__qualname__}, built by the container, from {where}"
+        fallback = ", a fallback" if binding.fallback else ""
+        return f"{binding.target.__name__}() of {where}{fallback}"
+
+
+def sample_request() -> Dict[str, Any]:
+    """The request ``check`` uses when given none: a pending purchase."""
+    asset = (Asset().with_id("AS-0000-0000-0000").with_product("PRD-000-000-000")
+             .with_tier_customer("TA-0000-0000-0000")
+             .with_marketplace("MP-00000", "Sample marketplace"))
+    return (Request().with_id("PR-0000-0000-0000-001").with_type("purchase")
+            .with_status("pending").with_asset(asset).raw())
+
+
+def _providers(saga: type, config: Mapping[str, Any], request: Optional[dict],
+               ) -> Dict[str, BaseServiceProvider]:
+    client, logger = PlaceholderClient(), logging.getLogger("rndi.saga.check")
+    return saga.chosen_providers(saga.event_providers(config, client, logger,  # type: ignore[attr-defined]
+                                                      request))
+
+
+def _bindings(saga: type, config: Mapping[str, Any], request: Optional[dict],
+              ) -> Tuple[Dict[str, _Bound], List[Problem]]:
+    """Every name the saga's container would serve, and the duplicates it would refuse."""
+    table: Dict[str, _Bound] = {}
+    fallbacks: Dict[str, _Bound] = {}
+    problems: List[Problem] = []
+    for key, provider in _providers(saga, config, request).items():
+        label = f"providers[{key!r}]"
+        try:
+            bindings = describe_bindings(provider)
+        except (ContainerError, AttributeError, TypeError) as e:
+            problems.append(Problem("invalid", key, (label,),
+                                    f"{label} ({type(provider).__name__}) cannot give its "
+                                    f"bindings: {type(e).__name__}: {e}"))
+            continue
+        for binding in bindings:
+            bound = _Bound(binding, key, provider)
+            if binding.fallback:
+                fallbacks.setdefault(binding.name, bound)
+            elif binding.name in table:
+                first = table[binding.name]
+                problems.append(Problem(
+                    "duplicate", binding.name, (f"providers[{first.key!r}]", label),
+                    f"{binding.name!r} is bound by providers[{first.key!r}] "
+                    f"({type(first.provider).__name__}) and by {label} "
+                    f"({type(provider).__name__}); bind it in one provider only."))
+            else:
+                table[binding.name] = bound
+    for name, bound in fallbacks.items():
+        table.setdefault(name, bound)
+    return table, problems
+
+
+def _saga_instance(saga: type, config: Mapping[str, Any], request: Optional[dict]) -> Any:
+    """A saga to ask for its entries; without a container when its wiring cannot build
+    one (the problems say why)."""
+    try:
+        return saga(_providers(saga, config, request))
+    except (ContainerError, TypeError, ValueError, AttributeError):
+        instance: Any = object.__new__(saga)
+        instance._container = None
+        instance.selected = None
+        return instance
+
+
+def _entries(saga_instance: Any, request: dict) -> Iterator[Tuple[str, Any, Optional[str]]]:
+    """``(role, entry, error)`` for each middleware and transaction the saga lists."""
+    for role in ("middlewares", "transactions"):
+        try:
+            listed = getattr(saga_instance, role)(request) or []
+        except Exception as e:  # the saga's own code: report it, do not stop the check
+            yield role, None, f"{type(e).__name__}: {e}"
+            continue
+        for entry in listed:
+            yield role, entry, None
+
+
+def _entry_problem(role: str, entry: Any) -> Optional[str]:
+    """Why ``entry`` cannot be a ``role`` entry, or ``None``."""
+    if role == "transactions":
+        if isinstance(entry, type):
+            if issubclass(entry, BackgroundTransaction):
+                return None
+            return f"{entry.__qualname__} is not a BackgroundTransaction subclass"
+        if not entry or isinstance(entry, BackgroundTransaction):
+            return None
+        if isinstance(entry, tuple) and len(entry) in (3, 4):
+            return None
+        return (f"a {type(entry).__name__} is neither a transaction class, a transaction, "
+                "nor a (name, predicate, execution[, compensation]) tuple")
+    if isinstance(entry, type) or not entry or callable(entry):
+        return None
+    return f"a {type(entry).__name__} is not callable as a middleware"
+
+
+def _label(entry: Any) -> str:
+    return entry.__qualname__ if isinstance(entry, type) else type(entry).__qualname__
+
+
+class _Walker:
+    """Follows parameters through bindings, collecting problems (each binding once)."""
+
+    def __init__(self, table: Dict[str, _Bound]) -> None:
+        self.table = table
+        self.problems: List[Problem] = []
+        self.walked: set = set()
+
+    def walk(self, parameters: Sequence[Tuple[str, bool, bool, Any]], path: Path) -> None:
+        for name, _, has_default, _ in parameters:
+            bound = self.table.get(name)
+            here = (*path, name)
+            if bound is None:
+                if not has_default:
+                    self.problems.append(self._missing(name, here))
+                continue
+            if bound.binding.kind == "instance" or name in self.walked:
+                continue
+            if name in path[1:]:
+                loop = (*path[path.index(name, 1):], name)
+                self.problems.append(Problem(
+                    "cycle", name, here,
+                    f"{' -> '.join(loop)}: {name!r} needs itself (from {path[0]}); "
+                    "break the loop by binding one of them to an instance."))
+                continue
+            self.walk(bound.binding.parameters, here)
+            self.walked.add(name)
+
+    def _missing(self, name: str, path: Path) -> Problem:
+        close = difflib.get_close_matches(name, list(self.table), n=2, cutoff=0.7)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
+        return Problem("missing", name, path,
+                       f"{' -> '.join(path)}: nothing is bound to {name!r}{hint} Bind it in "
+                       f"a provider, set the config key {name.upper()!r}, or give the "
+                       "parameter a default.")
+
+
+def check(saga: Type[Any], config: Mapping[str, Any],
+          requests: Optional[Sequence[dict]] = None) -> List[Problem]:
+    """See ``Saga.check``."""
+    samples = [sample_request()] if requests is None else list(requests)
+    problems: List[Problem] = []
+    for request in samples:
+        if not isinstance(request, dict):
+            raise TypeError(f"{saga.__name__}.check() takes request dicts, got a "
+                            f"{type(request).__name__}.")
+        table, found = _bindings(saga, config, request)
+        walker = _Walker(table)
+        for role, entry, error in _entries(_saga_instance(saga, config, request), request):
+            if error is not None:
+                found.append(Problem("invalid", role, (f"{saga.__name__}.{role}()",),
+                                     f"{saga.__name__}.{role}(request {request.get('id')!r}) "
+                                     f"raised {error}"))
+                continue
+            invalid = _entry_problem(role, entry)
+            if invalid is not None:
+                found.append(Problem("invalid", _label(entry), (f"{role}()", _label(entry)),
+                                     f"{saga.__name__}.{role}() lists {invalid}."))
+            elif isinstance(entry, type):
+                walker.walk(injected_parameters(entry), (entry.__qualname__,))
+        for problem in found + walker.problems:
+            if problem not in problems:
+                problems.append(problem)
+    return problems
+
+
+def explain(saga: Type[Any], config: Mapping[str, Any], request: Optional[dict] = None) -> str:
+    """See ``Saga.explain``."""
+    request = sample_request() if request is None else request
+    table, duplicates = _bindings(saga, config, request)
+    lines = [f"{saga.__name__}, for {request.get('type')} request {request.get('id')}:"]
+
+    def tree(parameters: Sequence[Tuple[str, bool, bool, Any]], path: Path,
+             depth: int) -> None:
+        for name, _, has_default, default in parameters:
+            indent = "  " * depth
+            bound = table.get(name)
+            if bound is None:
+                lines.append(f"{indent}{name} <- " + (f"its default {default!r}" if has_default
+                                                      else "MISSING: nothing is bound"))
+                continue
+            if name in path[1:]:
+                lines.append(f"{indent}{name} <- {bound.origin()} (a cycle: see above)")
+                continue
+            lines.append(f"{indent}{name} <- {bound.origin()}")
+            if bound.binding.kind != "instance":
+                tree(bound.binding.parameters, (*path, name), depth + 1)
+
+    for role, entry, error in _entries(_saga_instance(saga, config, request), request):
+        header = f"  {role}()"
+        if header not in lines:
+            lines.append(header)
+        if error is not None:
+            lines.append(f"    raised {error}")
+        elif isinstance(entry, type):
+            lines.append(f"    {entry.__qualname__}")
+            tree(injected_parameters(entry), (entry.__qualname__,), 3)
+        elif entry:
+            lines.append(f"    {_label(entry)} instance (used as it is)")
+    lines.extend(f"  {problem}" for problem in duplicates)
+    return "\n".join(lines)
