@@ -124,3 +124,18 @@ def test_demo_prints_every_delivery_and_ends_approved():
     assert '/approve {"template_id": "TL-662-440-096"}' in blocks[2]
     # the vendor numbers each kind of record on its own
     assert "CAT_SUBSCRIPTION_ID=SUB-0001" in text
+
+
+def test_the_saga_wiring_is_complete_for_every_sample(saga_check, purchase_request):
+    config = {"ACTIVATION_TEMPLATE": "TL-1", "VENDOR_API_URL": "http://vendor",
+              "CACHE_DRIVER": "sqlite"}
+    cancel = {**purchase_request, "id": "PR-0000-0000-0000-002", "type": "cancel"}
+    saga_check(PurchaseSaga, config, [purchase_request, cancel])
+
+
+def test_without_the_activation_template_check_names_every_consumer():
+    problems = PurchaseSaga.check({"VENDOR_API_URL": "http://vendor"})
+    assert [p.path for p in problems] == [
+        ("OfflineCriteria", "on_match", "activation_tpl", "activation_template"),
+        ("ApproveRequest", "activation_template"),
+    ]

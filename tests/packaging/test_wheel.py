@@ -1,6 +1,5 @@
 """The built wheel is what users install: check its layout, not the source tree's."""
 
-import os
 import zipfile
 from pathlib import Path
 
@@ -14,16 +13,8 @@ LEAVES = ["dicontainer", "cache", "connect/business_transactions",
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    masonry = pytest.importorskip("poetry.core.masonry.api")
-    target = tmp_path_factory.mktemp("wheel")
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        name = masonry.build_wheel(str(target))
-    finally:
-        os.chdir(cwd)
-    with zipfile.ZipFile(target / name) as archive:
+def wheel(wheel_path):
+    with zipfile.ZipFile(wheel_path) as archive:
         yield archive
 
 
@@ -52,3 +43,12 @@ def test_metadata_declares_the_contract(wheel):
     assert any("redis" in line and 'extra == "redis"' in line for line in requirements)
     assert any("orjson" in line and 'extra == "orjson"' in line for line in requirements)
     assert not any(n.startswith(("tests/", "examples/", "benchmarks/")) for n in wheel.namelist())
+
+
+def test_the_command_and_the_pytest_plugin_are_declared(wheel):
+    (entry_points,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    text = wheel.read(entry_points).decode()
+    assert "rndi-saga=rndi.connect.devops_fulfillment_framework.cli:main" in text.replace(
+        " ", "")
+    assert "[pytest11]" in text
+    assert "rndi=rndi.connect.testing.pytest_plugin" in text.replace(" ", "")
