@@ -108,7 +108,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"rndi-saga: {e}", file=sys.stderr)
         return USAGE_ERROR
     if arguments.command == "explain":
-        for request in requests or [None]:
+        samples: List[Optional[dict]] = list(requests) if requests else [None]
+        for request in samples:
             print(saga.explain(config, request))  # type: ignore[attr-defined]
         return 0
     problems = saga.check(config, requests)  # type: ignore[attr-defined]
