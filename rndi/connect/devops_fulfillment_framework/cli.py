@@ -117,7 +117,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(problem)
     if problems:
         return 1
-    samples = len(requests) if requests else 1
-    print(f"{saga.__name__}: the wiring is complete ({samples} sample "
-          f"request{'s' if samples != 1 else ''} checked).")
+    count = len(requests) if requests else 1
+    print(f"{saga.__name__}: the wiring is complete ({count} sample "
+          f"request{'s' if count != 1 else ''} checked).")
     return 0
