@@ -218,3 +218,11 @@ def test_ttl_refresh_works_without_update_returning(tmp_path, clock, monkeypatch
     assert cache.get("k") == "v"
     clock.advance(11)
     assert cache.get("k", ttl=60) is None
+
+
+def test_connection_and_the_entry_query_are_public_as_published(tmp_path, clock):
+    cache = SQLiteCacheAdapter(str(tmp_path), clock=clock)
+    cache.put("k", {"v": 1}, 300)
+    with cache.connection as connection:
+        rows = connection.execute(cache._get_sql, ("k",)).fetchall()
+    assert rows == [('{"v":1}', round(clock.now + 300))]
