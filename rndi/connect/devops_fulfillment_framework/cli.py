@@ -43,22 +43,23 @@ def _load_saga(spec: str) -> type:
     return found
 
 
-def _read_json(path: str, what: str) -> Any:
+def _json_object(path: str, what: str, holds: str) -> Dict[str, Any]:
+    """The JSON object in the ``what`` file ``path`` (which ``holds`` that object)."""
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            loaded = json.load(f)
     except (OSError, ValueError) as e:
         raise UsageError(f"Cannot read the {what} {path!r}: {e}") from e
+    if not isinstance(loaded, dict):
+        raise UsageError(f"The {what} {path!r} must hold {holds}, got a "
+                         f"{type(loaded).__name__}.")
+    return loaded
 
 
 def _config(files: Sequence[str], settings: Sequence[str]) -> Dict[str, Any]:
     config: Dict[str, Any] = {}
     for path in files:
-        loaded = _read_json(path, "config file")
-        if not isinstance(loaded, dict):
-            raise UsageError(f"The config file {path!r} must hold a JSON object, got a "
-                             f"{type(loaded).__name__}.")
-        config.update(loaded)
+        config.update(_json_object(path, "config file", "a JSON object"))
     for setting in settings:
         key, equals, value = setting.partition("=")
         if not equals or not key:
@@ -68,13 +69,8 @@ def _config(files: Sequence[str], settings: Sequence[str]) -> Dict[str, Any]:
 
 
 def _requests(files: Sequence[str]) -> Optional[List[dict]]:
-    requests = []
-    for path in files:
-        loaded = _read_json(path, "request file")
-        if not isinstance(loaded, dict):
-            raise UsageError(f"The request file {path!r} must hold one request (a JSON "
-                             f"object), got a {type(loaded).__name__}.")
-        requests.append(loaded)
+    requests = [_json_object(path, "request file", "one request (a JSON object)")
+                for path in files]
     return requests or None
 
 
