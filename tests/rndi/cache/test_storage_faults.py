@@ -219,15 +219,18 @@ def test_no_put_is_undone_by_another_process(tmp_path, other):
     stop = context.Event()
     process = context.Process(target=other, args=(directory, stop))
     process.start()
-    lost = []
+    reverted, lost = [], []  # read back an older value / no value at all
     try:
         for i in range(400):
             cache.put("k", "expired", ttl=0)  # what an expirer may find and remove
             cache.put("k", i, ttl=600)
-            if cache.get("k") != i:
+            read = cache.get("k")
+            if read is None:
                 lost.append(i)
+            elif read != i:
+                reverted.append((i, read))
     finally:
         stop.set()
         process.join(120)
     assert process.exitcode == 0
-    assert lost == []
+    assert (reverted, lost) == ([], [])
