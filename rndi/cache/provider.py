@@ -4,7 +4,11 @@ import logging
 from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 from rndi.cache.adapters.fs.adapter import provide_fs_cache_adapter
-from rndi.cache.adapters.null.adapter import NullCacheAdapter, provide_null_cache_adapter
+from rndi.cache.adapters.null.adapter import (  # noqa: F401 - the published name too
+    NullCacheAdapter,
+    provide_none_cache_adapter,
+    provide_null_cache_adapter,
+)
 from rndi.cache.adapters.redis import redis_driver
 from rndi.cache.adapters.sqlite.adapter import provide_sqlite_cache_adapter
 from rndi.cache.contracts import Cache

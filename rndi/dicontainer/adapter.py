@@ -22,6 +22,7 @@ from rndi.dicontainer.exceptions import (
 )
 
 _PROVIDE_PREFIX = "provide_"
+_UNSET: Any = object()
 
 # How a lazy binding is built: a class built by the container, or a provider method called
 # with its own parameters injected.
@@ -118,6 +119,24 @@ class BaseServiceProvider(ServiceProvider):
     def register(self) -> None:
         """Override to declare bindings with ``bind_instance``/``bind_class``."""
 
+    def configure(self, bind: Callable[..., None]) -> None:
+        """The published hook, called once: declare bindings with
+        ``bind(name, to_instance=value)`` or ``bind(name, to_class=cls)``. By default it
+        runs ``register()``; override either."""
+        self.register()
+
+    def _bind_configured(self, keyword: str, to_class: Any = _UNSET, to_instance: Any = _UNSET,
+                         **scope: Any) -> None:
+        """The ``bind`` that ``configure`` is given (a scope, if passed, changes nothing:
+        everything is built once per container)."""
+        if (to_class is _UNSET) == (to_instance is _UNSET):
+            raise InvalidBinding(type(self).__name__, str(keyword),
+                                 "bind() takes exactly one of to_class= or to_instance=")
+        if to_class is _UNSET:
+            self.bind_instance(keyword, to_instance)
+        else:
+            self.bind_class(keyword, to_class)
+
     def bind_instance(self, keyword: str, concrete: Any) -> "BaseServiceProvider":
         """Bind ``keyword`` to ``concrete``, handed to consumers as it is."""
         _check_keyword(self, keyword)
@@ -170,7 +189,7 @@ class BaseServiceProvider(ServiceProvider):
         own = self.__dict__
         if "_registered" not in own:
             own["_registered"] = True
-            self.register()
+            self.configure(self._bind_configured)
         count = 0
         instances = own.get("_instances")
         if instances:

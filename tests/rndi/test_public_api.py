@@ -26,7 +26,82 @@ MODULES = {
         "TransactionException", "InvalidTransaction", "TransactionNotSelected"],
     "rndi.connect.business_transaction_middleware.middleware": [
         "Middleware", "make_middleware_callstack"],
+    "rndi.connect.business_objects.adapters": [
+        "Request", "Asset", "TierConfiguration", "find_by_id", "make_param", "make_tier",
+        "merge", "request_model"],
+    "rndi.connect.business_objects.helpers": [
+        "find_by_id", "merge", "make_tier", "make_param", "request_model"],
+    "rndi.connect.business_objects.exceptions": ["MissingParameterError", "MissingItemError"],
+    "rndi.connect.business_objects.mixin": [
+        "HasConfiguration", "HasConnection", "HasContract", "HasEvents", "HasMarketplace",
+        "HasParameters", "HasProduct", "HasReadWriteOperations", "THasConfiguration",
+        "THasParameters", "THasReadWriteOperations"],
+    "rndi.connect.business_objects.contracts": [
+        "RequestSource", "RequestBuilder", "AssetSource", "AssetBuilder",
+        "TierConfigurationSource", "TierConfigurationBuilder", "ParametersSource",
+        "MarketPlaceBuilder", "TRequestBuilder", "TAssetBuilder", "TTierConfigurationBuilder"],
+    "rndi.connect.api_facades.facade": ["ConnectOpenAPIFacade"],
+    "rndi.connect.api_facades.contracts": ["OnError", "OnSuccess"],
+    "rndi.connect.api_facades.assets.contracts": ["AssetManagementService"],
+    "rndi.connect.api_facades.assets.mixins": [
+        "WithAssetFacade", "APPROVE", "INQUIRE", "FAIL", "APPROVED", "INQUIRING", "FAILED",
+        "TEMPLATE_ID", "ACTIVATION_TILE", "EFFECTIVE_DATE", "REASON"],
+    "rndi.connect.api_facades.tier_configurations.contracts": [
+        "TierConfigurationManagementService"],
+    "rndi.connect.api_facades.tier_configurations.mixins": [
+        "WithTierConfigurationFacade", "ID", "TIER", "APPROVE", "TEMPLATE", "FAIL", "INQUIRE"],
+    "rndi.cache.contracts": ["Cache"],
+    "rndi.cache.provider": ["provide_cache", "provide_none_cache_adapter"],
+    "rndi.cache.adapters.null.adapter": ["NullCacheAdapter", "provide_none_cache_adapter"],
+    "rndi.cache.adapters.fs.adapter": [
+        "FileSystemCacheAdapter", "provide_fs_cache_adapter", "get_file_contents"],
+    "rndi.cache.adapters.sqlite.adapter": ["SQLiteCacheAdapter", "provide_sqlite_cache_adapter"],
+    "rndi.connect.devops_logger_adapter.adapter": [
+        "ExtensionLoggerAdapter", "bind_logger", "mask_dictionary", "request_model"],
+    "rndi.connect.devops_logger_adapter.mixins": ["WithBoundedLogger"],
+    "rndi.connect.request_offline_criteria.adapters": [
+        "OfflineCriteria", "DefaultOnMatchTransaction"],
+    "rndi.connect.devops_fulfillment_framework.application": ["Saga", "AnyConnectClient"],
+    "rndi.connect.devops_fulfillment_framework.providers.connect": [
+        "ConnectServiceProvider", "AnyConnectClient"],
+    "rndi.connect.devops_fulfillment_framework.providers.cache": [
+        "CacheServiceProvider", "provide_sqlite_cache_adapter"],
 }
+
+
+def test_business_objects_take_their_published_keyword():
+    from rndi.connect.business_objects.adapters import Asset, Request, TierConfiguration
+
+    assert Request(request={"id": "PR-1"}).id() == "PR-1"
+    assert Asset(asset={"id": "AS-1"}).id() == "AS-1"
+    assert TierConfiguration(tier_config={"id": "TC-1"}).id() == "TC-1"
+
+
+def test_a_provider_declaring_its_bindings_in_configure_as_published():
+    from rndi.dicontainer import BaseServiceProvider, Container
+    from rndi.dicontainer.exceptions import InvalidBinding
+
+    class Vendor:
+        def __init__(self, vendor_url):
+            self.url = vendor_url
+
+    class PinjectStyle(BaseServiceProvider):
+        def configure(self, bind):
+            bind("vendor_url", to_instance="https://vendor.example")
+            bind("vendor", to_class=Vendor, in_scope="singleton")
+
+    class Needs:
+        def __init__(self, vendor):
+            self.vendor = vendor
+
+    assert Container([PinjectStyle()]).get(Needs).vendor.url == "https://vendor.example"
+
+    class Ambiguous(BaseServiceProvider):
+        def configure(self, bind):
+            bind("x", to_class=Vendor, to_instance=1)
+
+    with pytest.raises(InvalidBinding, match="exactly one of to_class= or to_instance="):
+        Container([Ambiguous()])
 
 
 @pytest.mark.parametrize(("module", "names"), MODULES.items())

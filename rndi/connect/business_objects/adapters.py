@@ -12,7 +12,13 @@ from rndi.connect.business_objects.contracts import (
     TierConfigurationSource,
 )
 from rndi.connect.business_objects.exceptions import MissingItemError, MissingItemParameterError
-from rndi.connect.business_objects.helpers import find_by_id, make_tier, merge, request_model
+from rndi.connect.business_objects.helpers import (  # noqa: F401 - make_param as published
+    find_by_id,
+    make_param,
+    make_tier,
+    merge,
+    request_model,
+)
 from rndi.connect.business_objects.mixin import (
     HasConfiguration,
     HasConnection,
@@ -48,6 +54,9 @@ def _iso(value: Optional[str]) -> Optional[datetime]:
 class Asset(HasConfiguration, HasConnection, HasContract, HasMarketplace, HasParameters,
             HasProduct, HasReadWriteOperations, AssetSource, AssetBuilder):
     """An asset (subscription): params, items, tiers, product, connection, marketplace."""
+
+    def __init__(self, asset: Optional[Dict[str, Any]] = None) -> None:
+        super().__init__(asset)
 
     def id(self) -> Optional[str]:
         return self._data.get("id")
@@ -208,6 +217,9 @@ class TierConfiguration(HasConfiguration, HasConnection, HasMarketplace, HasPara
                         TierConfigurationBuilder):
     """A tier configuration: its account, tier level, product, params."""
 
+    def __init__(self, tier_config: Optional[Dict[str, Any]] = None) -> None:
+        super().__init__(tier_config)
+
     def id(self) -> Optional[str]:
         return self._data.get("id")
 
@@ -239,6 +251,9 @@ class TierConfiguration(HasConfiguration, HasConnection, HasMarketplace, HasPara
 class Request(HasContract, HasEvents, HasMarketplace, HasParameters, HasReadWriteOperations,
               RequestSource, RequestBuilder):
     """A fulfillment request: an asset request or a tier-config request."""
+
+    def __init__(self, request: Optional[Dict[str, Any]] = None) -> None:
+        super().__init__(request)
 
     def request_model(self) -> str:
         """``'asset'``, ``'tier-config'`` or ``'undefined'``."""

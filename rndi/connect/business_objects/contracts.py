@@ -6,7 +6,20 @@ declares one must implement all of its methods to be instantiated.
 
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, TypeVar, Union
+
+# the builder types, as the published contracts name them
+TConfigurationBuilder = TypeVar("TConfigurationBuilder", bound="ConfigurationBuilder")
+TConnectionBuilder = TypeVar("TConnectionBuilder", bound="ConnectionBuilder")
+TContractBuilder = TypeVar("TContractBuilder", bound="ContractBuilder")
+TEventsBuilder = TypeVar("TEventsBuilder", bound="EventsBuilder")
+TMarketPlaceBuilder = TypeVar("TMarketPlaceBuilder", bound="MarketPlaceBuilder")
+TParametersBuilder = TypeVar("TParametersBuilder", bound="ParametersBuilder")
+TProductBuilder = TypeVar("TProductBuilder", bound="ProductBuilder")
+TRequestBuilder = TypeVar("TRequestBuilder", bound="RequestBuilder")
+TAssetBuilder = TypeVar("TAssetBuilder", bound="AssetBuilder")
+TTierConfigurationBuilder = TypeVar("TTierConfigurationBuilder",
+                                    bound="TierConfigurationBuilder")
 
 
 class ConfigurationSource(ABC):
@@ -302,7 +315,7 @@ class AssetBuilder(
     """The builders of this part."""
 
     @abstractmethod
-    def with_id(self, request_id: str) -> Any: ...
+    def with_id(self, asset_id: str) -> Any: ...
 
     @abstractmethod
     def with_external_id(self, asset_external_id: str) -> Any: ...
@@ -311,7 +324,7 @@ class AssetBuilder(
     def with_external_uid(self, asset_external_uid: str) -> Any: ...
 
     @abstractmethod
-    def with_status(self, request_status: str) -> Any: ...
+    def with_status(self, asset_status: str) -> Any: ...
 
     @abstractmethod
     def with_tier(self, tier_name: str, tier: Union[str, Dict[str, Any]]) -> Any: ...
@@ -384,10 +397,10 @@ class TierConfigurationBuilder(
     """The builders of this part."""
 
     @abstractmethod
-    def with_id(self, request_id: str) -> Any: ...
+    def with_id(self, tier_configuration_id: str) -> Any: ...
 
     @abstractmethod
-    def with_status(self, request_status: str) -> Any: ...
+    def with_status(self, tier_configuration_status: str) -> Any: ...
 
     @abstractmethod
     def with_tier_level(self, level: int) -> Any: ...

@@ -10,6 +10,15 @@ from rndi.connect.business_objects.helpers import find_by_id, make_param, merge
 
 Self = TypeVar("Self", bound="BusinessObject")
 SelfParams = TypeVar("SelfParams", bound="HasParameters")
+# the mixin types, as the published module names them
+THasConfiguration = TypeVar("THasConfiguration", bound="HasConfiguration")
+THasConnection = TypeVar("THasConnection", bound="HasConnection")
+THasContract = TypeVar("THasContract", bound="HasContract")
+THasEvents = TypeVar("THasEvents", bound="HasEvents")
+THasMarketplace = TypeVar("THasMarketplace", bound="HasMarketplace")
+THasParameters = TypeVar("THasParameters", bound="HasParameters")
+THasProduct = TypeVar("THasProduct", bound="HasProduct")
+THasReadWriteOperations = TypeVar("THasReadWriteOperations", bound="HasReadWriteOperations")
 Value = Union[str, Dict[str, Any], List[Any], None]
 
 

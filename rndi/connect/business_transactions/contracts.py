@@ -82,8 +82,8 @@ class ScheduledTransaction(ABC):
         return type(self).__name__
 
     @abstractmethod
-    def handle(self, schedule: dict) -> ScheduledExecutionResponse:
-        """Run the scheduled task."""
+    def handle(self, request: dict) -> ScheduledExecutionResponse:
+        """Run the scheduled task (``request`` is the schedule the runner sends)."""
 
 
 AnyBackgroundTransaction = Union[BackgroundTransaction, FnBackgroundTransaction]

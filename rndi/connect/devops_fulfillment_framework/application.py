@@ -20,7 +20,10 @@ from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServi
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
 )
-from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
+from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401
+    AnyConnectClient,
+    ConnectServiceProvider,
+)
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider, Container

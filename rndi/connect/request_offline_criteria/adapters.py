@@ -36,18 +36,18 @@ class OfflineCriteria(OfflineChecker):
         return bool(self.criteria) and all(rule(request) for rule in self.criteria)
 
     def __call__(self, request: dict,
-                 next: Optional[FnBackgroundExecution] = None) -> BackgroundResponse:
+                 nxt: Optional[FnBackgroundExecution] = None) -> BackgroundResponse:
         if self.is_offline_enabled(request):
             if self.on_match is None:
                 return BackgroundResponse.skip()
             return self.on_match(request)
-        if next is None:
+        if nxt is None:
             raise ValueError(
                 f"Request {request.get('id')!r} is not offline and OfflineCriteria has no "
                 "next step to hand it to: use it as a middleware in front of a transaction "
                 "(make_middleware_callstack([OfflineCriteria(...)], transaction))."
             )
-        return next(request)
+        return nxt(request)
 
 
 class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):

@@ -19,6 +19,18 @@ from rndi.connect.api_facades.assets.contracts import AssetManagementService
 from rndi.connect.api_facades.contracts import OnError, OnSuccess
 from rndi.connect.business_objects.adapters import Asset, Request
 
+# the actions, statuses and payload members, as the published module names them
+APPROVE = "approve"
+INQUIRE = "inquire"
+FAIL = "fail"
+APPROVED = "approved"
+INQUIRING = "inquiring"
+FAILED = "failed"
+TEMPLATE_ID = "template_id"
+ACTIVATION_TILE = "activation_tile"
+EFFECTIVE_DATE = "effective_date"
+REASON = "reason"
+
 
 class WithAssetFacade(AssetManagementService):
     """Asset request operations over ``self.client`` (a ``connect.client.ConnectClient``)."""

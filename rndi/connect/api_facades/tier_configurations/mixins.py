@@ -22,6 +22,14 @@ from rndi.connect.api_facades.tier_configurations.contracts import (
 )
 from rndi.connect.business_objects.adapters import Request, TierConfiguration
 
+# the namespace, actions and payload members, as the published module names them
+ID = "id"
+TIER = "tier"
+APPROVE = "approve"
+TEMPLATE = "template"
+FAIL = "fail"
+INQUIRE = "inquire"
+
 
 class WithTierConfigurationFacade(TierConfigurationManagementService):
     """Tier-config request operations over ``self.client``."""

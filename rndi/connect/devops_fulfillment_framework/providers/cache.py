@@ -2,6 +2,7 @@
 
 from typing import Any, Mapping
 
+from rndi.cache.adapters.sqlite.adapter import provide_sqlite_cache_adapter  # noqa: F401
 from rndi.cache.contracts import Cache
 from rndi.cache.provider import provide_cache
 from rndi.dicontainer.adapter import BaseServiceProvider

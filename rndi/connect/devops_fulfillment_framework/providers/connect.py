@@ -1,9 +1,13 @@
 """Binds what the runner hands an extension: the Connect client, the logger, the request."""
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
+
+from connect.client import AsyncConnectClient, ConnectClient
 
 from rndi.connect.devops_logger_adapter.adapter import bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider
+
+AnyConnectClient = Union[ConnectClient, AsyncConnectClient]
 
 
 class ConnectServiceProvider(BaseServiceProvider):
