@@ -53,9 +53,13 @@ def call(operation: Callable[[], Request], on_error: Optional[OnError],
     return result if on_success is None else on_success(result)
 
 
-def change_status(resource: Any, request: Request, action: str, payload: Dict[str, Any],
-                  on_error: Optional[OnError], on_success: Optional[OnSuccess]) -> Any:
-    """``POST {resource}/{action}``; on success the request gets its new status."""
+def change_status(collection: Any, request: RequestLike, action: str,
+                  payload: Dict[str, Any], on_error: Optional[OnError],
+                  on_success: Optional[OnSuccess]) -> Any:
+    """``POST {collection}/{id}/{action}``; on success the request gets its new status."""
+    request = as_request(request)
+    resource = collection[request.id()]
+
     def post() -> Request:
         resource(action).post(payload=payload)
         return request.with_status(STATUS_AFTER[action])

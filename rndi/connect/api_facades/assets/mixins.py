@@ -68,7 +68,9 @@ class WithAssetFacade(AssetManagementService):
                 "effective_date": effective_date,
             }
         )
-        return self._change_asset_request_status(request, "approve", payload, on_error, on_success)
+        return change_status(
+            self.client.requests, request, "approve", payload, on_error, on_success
+        )
 
     def fail_asset_request(
         self,
@@ -79,8 +81,8 @@ class WithAssetFacade(AssetManagementService):
     ) -> Any:
         """``POST requests/{id}/fail`` with the reason shown to the customer."""
         request = as_request(request).with_reason(reason)
-        return self._change_asset_request_status(
-            request, "fail", {"reason": reason}, on_error, on_success
+        return change_status(
+            self.client.requests, request, "fail", {"reason": reason}, on_error, on_success
         )
 
     def inquire_asset_request(
@@ -91,8 +93,13 @@ class WithAssetFacade(AssetManagementService):
         on_success: Optional[OnSuccess] = None,
     ) -> Any:
         """``POST requests/{id}/inquire`` with the inquiring template."""
-        return self._change_asset_request_status(
-            request, "inquire", {"template_id": template_id}, on_error, on_success
+        return change_status(
+            self.client.requests,
+            request,
+            "inquire",
+            {"template_id": template_id},
+            on_error,
+            on_success,
         )
 
     def update_asset_request_parameters(
@@ -113,16 +120,3 @@ class WithAssetFacade(AssetManagementService):
             return request.with_asset(answer["asset"]) if "asset" in answer else request
 
         return call(update, on_error, on_success)
-
-    def _change_asset_request_status(
-        self,
-        request: RequestLike,
-        action: str,
-        payload: Dict[str, Any],
-        on_error: Optional[OnError],
-        on_success: Optional[OnSuccess],
-    ) -> Any:
-        request = as_request(request)
-        return change_status(
-            self.client.requests[request.id()], request, action, payload, on_error, on_success
-        )

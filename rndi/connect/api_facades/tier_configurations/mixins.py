@@ -59,8 +59,13 @@ class WithTierConfigurationFacade(TierConfigurationManagementService):
     ) -> Any:
         """``POST tier/config-requests/{id}/approve`` with the activation template."""
         template = without_none({"id": template_id, "effective_date": effective_date})
-        return self._change_tier_config_request_status(
-            request, "approve", {"template": template}, on_error, on_success
+        return change_status(
+            self._config_requests(),
+            request,
+            "approve",
+            {"template": template},
+            on_error,
+            on_success,
         )
 
     def fail_tier_configuration_request(
@@ -72,8 +77,8 @@ class WithTierConfigurationFacade(TierConfigurationManagementService):
     ) -> Any:
         """``POST tier/config-requests/{id}/fail`` with the reason."""
         request = as_request(request).with_reason(reason)
-        return self._change_tier_config_request_status(
-            request, "fail", {"reason": reason}, on_error, on_success
+        return change_status(
+            self._config_requests(), request, "fail", {"reason": reason}, on_error, on_success
         )
 
     def inquire_tier_configuration_request(
@@ -86,8 +91,8 @@ class WithTierConfigurationFacade(TierConfigurationManagementService):
     ) -> Any:
         """``POST tier/config-requests/{id}/inquire``, with an inquiring template if given."""
         payload = {"template": {"id": template_id}} if template_id else {}
-        return self._change_tier_config_request_status(
-            request, "inquire", payload, on_error, on_success
+        return change_status(
+            self._config_requests(), request, "inquire", payload, on_error, on_success
         )
 
     def update_tier_configuration_request_parameters(
@@ -111,16 +116,3 @@ class WithTierConfigurationFacade(TierConfigurationManagementService):
             return request
 
         return call(update, on_error, on_success)
-
-    def _change_tier_config_request_status(
-        self,
-        request: RequestLike,
-        action: str,
-        payload: Dict[str, Any],
-        on_error: Optional[OnError],
-        on_success: Optional[OnSuccess],
-    ) -> Any:
-        request = as_request(request)
-        return change_status(
-            self._config_requests()[request.id()], request, action, payload, on_error, on_success
-        )
