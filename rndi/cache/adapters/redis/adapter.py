@@ -124,26 +124,21 @@ class RedisCacheAdapter(StoredCache):
         return ScopedRedis(self._client, self.prefix)
 
     def _guard(self, operation: str, key: str, call: Callable[[], T], fallback: T) -> T:
-        """One attempt, bounded by the socket timeout; after a connection failure the
-        server is skipped for ``retry_after`` seconds (logged once), so an outage costs
-        each event almost nothing."""
+        """One attempt, bounded by the socket timeout; a skipped server is not tried."""
         if _pool.is_skipped(self.server):
             return fallback
-        try:
-            return call()
-        except (redis.ConnectionError, redis.TimeoutError) as e:
-            if not _pool.skip(self.server, self.retry_after):
-                return fallback  # logged when the skipping began
-            if self.retry_after > 0:
-                logger.error("%s: %s of %r failed (%s: %s); skipping the server for %s s: "
-                             "every operation meanwhile is a miss.", self._describe(),
-                             operation, key, type(e).__name__, e, self.retry_after)
-            else:
-                self._fault(operation, key, e)
-            return fallback
-        except Exception as e:  # any other fault: a logged miss
-            self._fault(operation, key, e)
-            return fallback
+        return super()._guard(operation, key, call, fallback)
+
+    def _fault(self, operation: str, key: str, error: Exception) -> None:
+        """After a connection failure the server is skipped for ``retry_after`` seconds
+        (logged once), so an outage costs each event almost nothing."""
+        if (not isinstance(error, (redis.ConnectionError, redis.TimeoutError))
+                or self.retry_after <= 0):
+            super()._fault(operation, key, error)
+        elif _pool.skip(self.server, self.retry_after):  # not when skipping began already
+            logger.error("%s: %s of %r failed (%s: %s); skipping the server for %s s: "
+                         "every operation meanwhile is a miss.", self._describe(), operation,
+                         key, type(error).__name__, error, self.retry_after)
 
     def _load(self, key: str, ttl: Optional[float]) -> Any:
         name = self.prefix + key
