@@ -95,13 +95,13 @@ def _providers(saga: type, config: Mapping[str, Any], request: Optional[dict],
                                                       request))
 
 
-def _bindings(saga: type, config: Mapping[str, Any], request: Optional[dict],
+def _bindings(providers: Mapping[str, BaseServiceProvider],
               ) -> Tuple[Dict[str, _Bound], List[Problem]]:
     """Every name the saga's container would serve, and the duplicates it would refuse."""
     table: Dict[str, _Bound] = {}
     fallbacks: Dict[str, _Bound] = {}
     problems: List[Problem] = []
-    for key, provider in _providers(saga, config, request).items():
+    for key, provider in providers.items():
         label = f"providers[{key!r}]"
         try:
             bindings = describe_bindings(provider)
@@ -128,11 +128,11 @@ def _bindings(saga: type, config: Mapping[str, Any], request: Optional[dict],
     return table, problems
 
 
-def _saga_instance(saga: type, config: Mapping[str, Any], request: Optional[dict]) -> Any:
+def _saga_instance(saga: type, providers: Mapping[str, BaseServiceProvider]) -> Any:
     """A saga to ask for its entries; without a container when its wiring cannot build
     one (the problems say why)."""
     try:
-        return saga(_providers(saga, config, request))
+        return saga(providers)
     except (ContainerError, TypeError, ValueError, AttributeError):
         instance: Any = object.__new__(saga)
         instance._container = None
@@ -220,9 +220,10 @@ def check(saga: Type[Any], config: Mapping[str, Any],
         if not isinstance(request, dict):
             raise TypeError(f"{saga.__name__}.check() takes request dicts, got a "
                             f"{type(request).__name__}.")
-        table, found = _bindings(saga, config, request)
+        providers = _providers(saga, config, request)
+        table, found = _bindings(providers)
         walker = _Walker(table)
-        for role, entry, error in _entries(_saga_instance(saga, config, request), request):
+        for role, entry, error in _entries(_saga_instance(saga, providers), request):
             if error is not None:
                 found.append(Problem("invalid", role, (f"{saga.__name__}.{role}()",),
                                      f"{saga.__name__}.{role}(request {request.get('id')!r}) "
@@ -243,7 +244,8 @@ def check(saga: Type[Any], config: Mapping[str, Any],
 def explain(saga: Type[Any], config: Mapping[str, Any], request: Optional[dict] = None) -> str:
     """See ``Saga.explain``."""
     request = sample_request() if request is None else request
-    table, duplicates = _bindings(saga, config, request)
+    providers = _providers(saga, config, request)
+    table, duplicates = _bindings(providers)
     lines = [f"{saga.__name__}, for {request.get('type')} request {request.get('id')}:"]
 
     def tree(parameters: Sequence[Tuple[str, bool, bool, Any]], path: Path,
@@ -262,7 +264,7 @@ def explain(saga: Type[Any], config: Mapping[str, Any], request: Optional[dict] 
             if bound.binding.kind != "instance":
                 tree(bound.binding.parameters, (*path, name), depth + 1)
 
-    for role, entry, error in _entries(_saga_instance(saga, config, request), request):
+    for role, entry, error in _entries(_saga_instance(saga, providers), request):
         header = f"  {role}()"
         if header not in lines:
             lines.append(header)
