@@ -29,6 +29,12 @@ _ENTRY_NAME = re.compile(r"cache\.[0-9a-f]{64}\.json")
 _LOCK_NAME = ".cache.lock"
 
 
+def _remove(path: str) -> None:
+    """Remove ``path`` if it is still there (another process may have got there first)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
 def get_file_contents(file_name: str) -> Dict[str, Any]:
     """The entry stored in the cache file ``file_name`` (a path): ``key``, ``value`` and
     ``expire_at`` (seconds since the epoch).
@@ -97,8 +103,7 @@ class FileSystemCacheAdapter(StoredCache):
         except ValueError:
             logger.warning("%s: %s is not a readable cache entry; removing it.",
                            self._describe(), os.path.basename(path))
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+            _remove(path)
             return None
         if key is not None and entry["key"] != key:
             return None
@@ -114,8 +119,7 @@ class FileSystemCacheAdapter(StoredCache):
                 f.write(document)
             os.replace(temporary, self._get_file_name(key))
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+            _remove(temporary)
             raise
 
     def _load(self, key: str, ttl: Optional[float]) -> Any:
@@ -133,8 +137,7 @@ class FileSystemCacheAdapter(StoredCache):
             if entry is None:
                 return MISS
             if entry["expire_at"] <= now:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+                _remove(path)
                 return MISS
             if ttl is not None:
                 self._write(key, _codec.dumps(key, entry["value"]), expiry(now, ttl))
@@ -156,16 +159,14 @@ class FileSystemCacheAdapter(StoredCache):
                 and entry["expire_at"] > self.clock())
 
     def _delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._get_file_name(key))
+        _remove(self._get_file_name(key))
 
     def _flush(self, expired_only: bool) -> None:
         """Remove this cache's entry files (never another file of the directory)."""
         names = [name for name in os.listdir(self.directory_path) if _ENTRY_NAME.fullmatch(name)]
         if not expired_only:
             for name in names:
-                with contextlib.suppress(FileNotFoundError):  # another process got there
-                    os.unlink(os.path.join(self.directory_path, name))
+                _remove(os.path.join(self.directory_path, name))
             return
         with self._locked():  # so no entry put meanwhile is taken for the expired one
             now = self.clock()
@@ -173,8 +174,7 @@ class FileSystemCacheAdapter(StoredCache):
                 path = os.path.join(self.directory_path, name)
                 entry = self._entry(path)
                 if entry is not None and entry["expire_at"] <= now:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(path)
+                    _remove(path)
 
 
 def provide_fs_cache_adapter(config: Mapping[str, Any]) -> Cache:
