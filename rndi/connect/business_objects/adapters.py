@@ -28,6 +28,7 @@ from rndi.connect.business_objects.mixin import (
     HasParameters,
     HasProduct,
     HasReadWriteOperations,
+    field_of,
     list_member,
     param_fields,
     upsert_param,
@@ -88,10 +89,7 @@ class Asset(HasConfiguration, HasConnection, HasContract, HasMarketplace, HasPar
         """A tier account (``customer``, ``tier1``, ``tier2``; ``None`` when absent), or its
         field ``key``."""
         tiers = self._data.get("tiers")
-        tier = tiers.get(tier_name) if isinstance(tiers, dict) else None
-        if tier is None or key is None:
-            return tier
-        return tier.get(key, default) if isinstance(tier, dict) else default
+        return field_of(tiers.get(tier_name) if isinstance(tiers, dict) else None, key, default)
 
     def with_tier(self, tier_name: str, tier: Account) -> "Asset":
         """Set a tier: ``"random"`` for a placeholder account, an id for an account with

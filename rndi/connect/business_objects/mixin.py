@@ -22,6 +22,14 @@ THasReadWriteOperations = TypeVar("THasReadWriteOperations", bound="HasReadWrite
 Value = Union[str, Dict[str, Any], List[Any], None]
 
 
+def field_of(value: Any, key: Optional[str], default: Any) -> Any:
+    """``value`` itself (``None`` stays ``None``), or its field ``key``: ``default`` when
+    the field is absent or ``value`` is not a dict."""
+    if value is None or key is None:
+        return value
+    return value.get(key, default) if isinstance(value, dict) else default
+
+
 class BusinessObject:
     """A view over one Connect JSON object. The dict is kept, not copied: builders change
     it in place, and readers never change it.
@@ -63,10 +71,7 @@ class BusinessObject:
 
     def _read(self, member: str, key: Optional[str], default: Any) -> Any:
         """A member (``None`` when absent), or its field ``key`` (``default`` when absent)."""
-        value = self._data.get(member)
-        if value is None or key is None:
-            return value
-        return value.get(key, default) if isinstance(value, dict) else default
+        return field_of(self._data.get(member), key, default)
 
     def _merge_member(self: Self, member: str, values: Dict[str, Any]) -> Self:
         """Merge ``values`` into the dict member ``member`` in place (created if absent)."""
@@ -226,10 +231,7 @@ class HasConnection(BusinessObject):
         return self._read("connection", key, default)
 
     def _connection_part(self, part: str, key: Optional[str], default: Any) -> Any:
-        value = self.connection(part)
-        if value is None or key is None:
-            return value
-        return value.get(key, default) if isinstance(value, dict) else default
+        return field_of(self.connection(part), key, default)
 
     def connection_provider(self, key: Optional[str] = None, default: Any = None) -> Any:
         return self._connection_part("provider", key, default)
