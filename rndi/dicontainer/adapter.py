@@ -220,11 +220,11 @@ def _label(providers: Sequence[Any], index: int) -> str:
 def _raise_duplicate(providers: Sequence[BaseServiceProvider]) -> None:
     owners: Dict[str, int] = {}
     for index, provider in enumerate(providers):
-        instances: Dict[str, Any] = {}
-        lazies: Dict[str, _Lazy] = {}
-        provider._contribute(instances, lazies)
+        bindings = [b for b in describe_bindings(provider) if not b.fallback]
+        instances = sorted(b.name for b in bindings if b.kind == "instance")
+        lazies = sorted(b.name for b in bindings if b.kind != "instance")
         for names in (instances, lazies):
-            for name in sorted(names):
+            for name in names:
                 if name in owners:
                     raise DuplicateBinding(
                         name, _label(providers, owners[name]), _label(providers, index)
