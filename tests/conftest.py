@@ -33,3 +33,9 @@ def api(asset_purchase, tier_config_setup):
     """The Connect API stand-in serving both fixture requests."""
     with ConnectAPI([asset_purchase, tier_config_setup]) as api:
         yield api
+
+
+@pytest.fixture
+def anyio_backend():
+    """Async tests (``@pytest.mark.anyio``) run on asyncio, as the runner does."""
+    return "asyncio"

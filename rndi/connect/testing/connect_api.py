@@ -146,6 +146,14 @@ class ConnectAPI(FakeHTTPService):
         kwargs.setdefault("use_specs", False)
         return ConnectClient(api_key, endpoint=self.endpoint, **kwargs)
 
+    def async_client(self, api_key: str = "ApiKey SU-000:local", **kwargs: Any) -> Any:
+        """A real ``connect.client.AsyncConnectClient`` pointed at this server: what the
+        runner gives an ``async def`` handler."""
+        from connect.client import AsyncConnectClient
+
+        kwargs.setdefault("use_specs", False)
+        return AsyncConnectClient(api_key, endpoint=self.endpoint, **kwargs)
+
     def calls_to(self, method: str, path: str) -> List[RecordedCall]:
         """Calls with ``method`` to ``path`` (relative to the API prefix)."""
         full = f"{self.base_path}/{path.lstrip('/')}"

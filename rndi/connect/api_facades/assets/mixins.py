@@ -2,17 +2,20 @@
 
 Each operation takes the request as a ``Request`` or its dict, and answers with the
 ``Request`` as Connect now has it (new status, reason or asset parameters), through the
-optional ``on_success``; a ``ClientError`` goes to the optional ``on_error``.
+optional ``on_success``; a ``ClientError`` goes to the optional ``on_error``. Each has an
+awaitable twin, named with an ``a`` prefix, for the ``AsyncConnectClient`` the runner gives
+``async def`` handlers (``await self.aapprove_asset_request(...)``).
 """
 
 from typing import Any, Dict, List, Optional
 
 from rndi.connect.api_facades._calls import (
+    Call,
     RequestLike,
     as_request,
-    call,
     change_status,
     object_id,
+    operation,
     without_none,
 )
 from rndi.connect.api_facades.assets.contracts import AssetManagementService
@@ -33,18 +36,24 @@ REASON = "reason"
 
 
 class WithAssetFacade(AssetManagementService):
-    """Asset request operations over ``self.client`` (a ``connect.client.ConnectClient``)."""
+    """Asset request operations over ``self.client`` (a ``connect.client.ConnectClient``,
+    or an ``AsyncConnectClient`` for the ``a``-prefixed twins)."""
 
     client: Any
 
-    def find_asset(self, asset_id: str) -> Asset:
-        """``GET assets/{id}``."""
-        return Asset(self.client.assets[object_id(asset_id, "asset")].get())
+    @operation
+    def find_asset(self, asset_id: str) -> Call:
+        """``GET assets/{id}``, answered as an ``Asset``."""
+        resource = self.client.assets[object_id(asset_id, "asset")]
+        return Call(resource.get, Asset)
 
-    def find_asset_request(self, request_id: str) -> Request:
-        """``GET requests/{id}``."""
-        return Request(self.client.requests[object_id(request_id, "request")].get())
+    @operation
+    def find_asset_request(self, request_id: str) -> Call:
+        """``GET requests/{id}``, answered as a ``Request``."""
+        resource = self.client.requests[object_id(request_id, "request")]
+        return Call(resource.get, Request)
 
+    @operation
     def approve_asset_request(
         self,
         request: RequestLike,
@@ -53,7 +62,7 @@ class WithAssetFacade(AssetManagementService):
         effective_date: Optional[str] = None,
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
-    ) -> Any:
+    ) -> Call:
         """``POST requests/{id}/approve`` with the activation template (or a tile).
 
         Raises:
@@ -72,26 +81,28 @@ class WithAssetFacade(AssetManagementService):
             self.client.requests, request, "approve", payload, on_error, on_success
         )
 
+    @operation
     def fail_asset_request(
         self,
         request: RequestLike,
         reason: str,
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
-    ) -> Any:
+    ) -> Call:
         """``POST requests/{id}/fail`` with the reason shown to the customer."""
         request = as_request(request).with_reason(reason)
         return change_status(
             self.client.requests, request, "fail", {"reason": reason}, on_error, on_success
         )
 
+    @operation
     def inquire_asset_request(
         self,
         request: RequestLike,
         template_id: str,
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
-    ) -> Any:
+    ) -> Call:
         """``POST requests/{id}/inquire`` with the inquiring template."""
         return change_status(
             self.client.requests,
@@ -102,21 +113,29 @@ class WithAssetFacade(AssetManagementService):
             on_success,
         )
 
+    @operation
     def update_asset_request_parameters(
         self,
         request: RequestLike,
         parameters: List[Dict[str, Any]],
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
-    ) -> Any:
+    ) -> Call:
         """``PUT requests/{id}`` with ``{"asset": {"params": parameters}}``; the request
         takes the asset Connect answers with."""
         request = as_request(request)
         resource = self.client.requests[request.id()]
 
-        def update() -> Request:
-            answer = resource.update(payload={"asset": {"params": parameters}})
+        def take_asset(answer: Dict[str, Any]) -> Request:
             # an answer without the asset (a partial one) leaves the request's asset as is
             return request.with_asset(answer["asset"]) if "asset" in answer else request
 
-        return call(update, on_error, on_success)
+        return Call(lambda: resource.update(payload={"asset": {"params": parameters}}),
+                    take_asset, on_error, on_success)
+
+    afind_asset = find_asset.awaitable
+    afind_asset_request = find_asset_request.awaitable
+    aapprove_asset_request = approve_asset_request.awaitable
+    afail_asset_request = fail_asset_request.awaitable
+    ainquire_asset_request = inquire_asset_request.awaitable
+    aupdate_asset_request_parameters = update_asset_request_parameters.awaitable
