@@ -3,6 +3,7 @@
 from rndi.connect.business_transactions.adapters import (
     TransactionSelector,
     TupleBackgroundTransaction,
+    aselect,
     prepare,
     select,
 )
@@ -32,6 +33,7 @@ from rndi.connect.business_transactions.contracts import (
 )
 from rndi.connect.business_transactions.exceptions import (
     InvalidTransaction,
+    SyncAsyncMismatch,
     TransactionException,
     TransactionNotSelected,
 )
@@ -55,6 +57,7 @@ __all__ = [
     "InteractiveTransaction",
     "InvalidTransaction",
     "ScheduledTransaction",
+    "SyncAsyncMismatch",
     "TBackgroundResponse",
     "TInteractiveResponse",
     "TScheduledResponse",
@@ -64,6 +67,7 @@ __all__ = [
     "TransactionSelector",
     "TupleBackgroundTransaction",
     "ValidationTransaction",
+    "aselect",
     "prepare",
     "select",
 ]

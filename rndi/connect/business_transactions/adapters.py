@@ -1,5 +1,6 @@
 """Selecting the transaction that applies to a request and running it safely."""
 
+import functools
 from typing import Iterable, List, Optional
 
 from connect.eaas.core.responses import BackgroundResponse
@@ -12,6 +13,7 @@ from rndi.connect.business_transactions.contracts import (
     FnBackgroundPredicate,
 )
 from rndi.connect.business_transactions.exceptions import TransactionException
+from rndi.connect.business_transactions.steps import Steps, arun_steps, run_steps
 
 
 class TupleBackgroundTransaction(BackgroundTransaction):
@@ -68,6 +70,31 @@ def _adapt(transaction: object) -> BackgroundTransaction:
     )
 
 
+def selecting(transactions: Iterable[Optional[AnyBackgroundTransaction]], request: dict,
+              ) -> "Steps[BackgroundTransaction]":
+    """The selection as steps (see ``steps.py``): one ``should_execute`` call per candidate,
+    in order and no further than the selected one; returns the selected transaction.
+
+    Raises:
+        InvalidTransaction: an entry is neither a transaction nor a tuple.
+        TransactionNotSelected: no transaction applies.
+    """
+    considered: List[BackgroundTransaction] = []
+    for entry in transactions:
+        if not entry:
+            continue
+        transaction = _adapt(entry)
+        if (yield functools.partial(transaction.should_execute, request)):
+            return transaction
+        considered.append(transaction)
+    names = ", ".join(transaction.name() for transaction in considered) or "none"
+    raise TransactionException.not_selected(
+        f"No transaction applies to request {request.get('id', '(no id)')!r} "
+        f"(type {request.get('type')!r}, status {request.get('status')!r}); "
+        f"considered: {names}."
+    )
+
+
 def select(
     transactions: Iterable[Optional[AnyBackgroundTransaction]], request: dict
 ) -> BackgroundTransaction:
@@ -79,21 +106,17 @@ def select(
     Raises:
         InvalidTransaction: an entry is neither a transaction nor a tuple.
         TransactionNotSelected: no transaction applies.
+        SyncAsyncMismatch: a ``should_execute`` is ``async def`` (use ``aselect``).
     """
-    considered: List[BackgroundTransaction] = []
-    for entry in transactions:
-        if not entry:
-            continue
-        transaction = _adapt(entry)
-        if transaction.should_execute(request):
-            return transaction
-        considered.append(transaction)
-    names = ", ".join(transaction.name() for transaction in considered) or "none"
-    raise TransactionException.not_selected(
-        f"No transaction applies to request {request.get('id', '(no id)')!r} "
-        f"(type {request.get('type')!r}, status {request.get('status')!r}); "
-        f"considered: {names}."
-    )
+    return run_steps(selecting(transactions, request))
+
+
+async def aselect(
+    transactions: Iterable[Optional[AnyBackgroundTransaction]], request: dict
+) -> BackgroundTransaction:
+    """``select`` for async code: an ``async def should_execute`` is awaited, a sync one
+    called in place."""
+    return await arun_steps(selecting(transactions, request))
 
 
 def prepare(transaction: BackgroundTransaction) -> FnBackgroundExecution:

@@ -21,3 +21,9 @@ class InvalidTransaction(TransactionException, TypeError):
 
 class TransactionNotSelected(TransactionException):
     """No transaction's ``should_execute`` accepted the request."""
+
+
+class SyncAsyncMismatch(TransactionException, TypeError):
+    """Something ``async def`` reached sync code (or an awaitable came back where a value
+    was due): it would never run. Raised before it could do anything; the message says
+    what to write instead."""

@@ -1,10 +1,10 @@
 """The saga: pick the transaction that applies to a request and run it inside middleware."""
 
+import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from types import FunctionType, MethodType
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -12,9 +12,16 @@ from rndi.connect.business_transaction_middleware.middleware import (
     Middleware,
     make_middleware_callstack,
 )
-from rndi.connect.business_transactions.adapters import select
+from rndi.connect.business_transactions.adapters import selecting
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.business_transactions.exceptions import InvalidTransaction
+from rndi.connect.business_transactions.steps import (
+    Steps,
+    arun_steps,
+    call_off_loop,
+    run_steps,
+)
+from rndi.connect.devops_fulfillment_framework._worlds import achain, name_of, refuse_async
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
@@ -33,17 +40,18 @@ ProviderSpec = Union[BaseServiceProvider, type]
 _logger = logging.getLogger(__name__)
 
 
-def _run(transaction: BackgroundTransaction, request: dict) -> BackgroundResponse:
-    """``prepare(transaction)(request)``, refusing an answer the runner cannot send."""
+def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[BackgroundResponse]":
+    """``prepare(transaction)(request)`` as steps (execute; compensate when it raised),
+    refusing an answer the runner cannot send."""
     try:
-        response = transaction.execute(request)
+        response = yield functools.partial(transaction.execute, request)
     except Exception as e:
-        response = transaction.compensate(request, e)
+        response = yield functools.partial(transaction.compensate, request, e)
         if not isinstance(response, BackgroundResponse):
-            raise InvalidResponse(_name_of(transaction), "compensate", response) from e
+            raise InvalidResponse(name_of(transaction), "compensate", response) from e
         return response
     if not isinstance(response, BackgroundResponse):
-        raise InvalidResponse(_name_of(transaction), "execute", response)
+        raise InvalidResponse(name_of(transaction), "execute", response)
     return response
 
 
@@ -53,17 +61,10 @@ def _checked(middleware: Any) -> Middleware:
     def run(request: dict, next_: Any) -> BackgroundResponse:
         response = middleware(request, next_)
         if not isinstance(response, BackgroundResponse):
-            raise InvalidResponse(_name_of(middleware), "__call__", response)
+            raise InvalidResponse(name_of(middleware), "__call__", response)
         return response
 
     return run
-
-
-def _name_of(part: Any) -> str:
-    """A function or class by its own name, anything else by its class's."""
-    if isinstance(part, (type, FunctionType, MethodType)):
-        return part.__qualname__
-    return type(part).__qualname__
 
 
 def _bound_to(logger: Any, request: dict) -> bool:
@@ -179,11 +180,11 @@ class Saga(ABC):
         """
         return []
 
-    def _candidates(self, request: dict) -> Iterator[Any]:
-        # Built one at a time, as select() asks: transactions after the selected one are
-        # never built, so their dependencies cannot fail this request.
+    def _candidates(self, entries: List[Any]) -> Iterator[Any]:
+        # Built one at a time, as the selection asks: transactions after the selected one
+        # are never built, so their dependencies cannot fail this request.
         get = self._container.get
-        for entry in self.transactions(request) or ():
+        for entry in entries:
             if isinstance(entry, type):
                 if not issubclass(entry, BackgroundTransaction):
                     raise InvalidTransaction(
@@ -194,9 +195,16 @@ class Saga(ABC):
             else:
                 yield entry
 
-    def _run_selected(self, request: dict) -> BackgroundResponse:
-        self.selected = selected = select(self._candidates(request), request)
-        response = _run(selected, request)
+    def _flow(self, entries: List[Any], request: dict) -> "Steps[BackgroundResponse]":
+        """Select, run, log: the whole of one event, as steps that ``resolve`` makes in
+        place and ``aresolve`` awaits."""
+        self.selected = selected = yield from selecting(self._candidates(entries), request)
+        response = yield from _running(selected, request)
+        self._log_outcome(selected, response, request)
+        return response
+
+    def _log_outcome(self, selected: BackgroundTransaction, response: BackgroundResponse,
+                     request: dict) -> None:
         logger = self._operator_logger()
         if logger.isEnabledFor(logging.INFO):
             name = selected.name()
@@ -205,33 +213,65 @@ class Saga(ABC):
             logger.info(
                 "Transaction %r answered %s.", name, _describe(response),
                 extra={"transaction": name, "outcome": response.status})
-        return response
 
     def _operator_logger(self) -> Any:
         """The logger the extension was made with (the runner's), else this module's."""
         logger = self._container.bound("logger")
         return logger if isinstance(logger, (logging.Logger, logging.LoggerAdapter)) else _logger
 
+    def _parts(self, request: dict, method: str) -> Tuple[List[Any], List[Any]]:
+        """The built middlewares and the listed transactions for ``request``."""
+        if not isinstance(request, dict):
+            raise TypeError(f"{type(self).__name__}.{method}() takes the request dict, "
+                            f"got a {type(request).__name__}.")
+        get = self._container.get
+        middlewares = [get(entry) if isinstance(entry, type) else entry
+                       for entry in (self.middlewares(request) or ()) if entry]
+        return middlewares, list(self.transactions(request) or ())
+
     def resolve(self, request: dict) -> BackgroundResponse:
-        """Run the first transaction that applies to ``request`` inside the middlewares.
+        """Run the first transaction that applies to ``request`` inside the middlewares,
+        in a sync (``def``) handler.
 
         Selection happens inside the middleware stack, so a middleware (offline mode,
         for one) can answer a request before any transaction is built.
 
         Raises:
+            SyncAsyncMismatch: the saga was made with an ``AsyncConnectClient``, or a
+                middleware or transaction is ``async def`` (use ``aresolve``); raised
+                before any part runs.
             TransactionNotSelected: no transaction applies.
             InvalidTransaction: an entry of ``transactions()`` is not a transaction.
             InvalidResponse: a transaction or middleware answered with something that is
                 not a ``BackgroundResponse`` (when ``compensate`` did, the error that
                 ``execute`` raised is its ``__cause__``).
         """
-        if not isinstance(request, dict):
-            raise TypeError(f"{type(self).__name__}.resolve() takes the request dict, "
-                            f"got a {type(request).__name__}.")
-        get = self._container.get
-        middlewares: List[Middleware] = [
-            _checked(get(entry) if isinstance(entry, type) else entry)
-            for entry in (self.middlewares(request) or ())
-            if entry
-        ]
-        return make_middleware_callstack(middlewares, self._run_selected)(request)
+        middlewares, entries = self._parts(request, "resolve")
+        refuse_async(type(self).__name__, self._container.bound("client"), middlewares,
+                     entries)
+        stack = make_middleware_callstack(
+            [_checked(middleware) for middleware in middlewares],
+            lambda request: run_steps(self._flow(entries, request)))
+        return stack(request)
+
+    async def aresolve(self, request: dict) -> BackgroundResponse:
+        """``resolve`` for an ``async def`` handler (the runner gives it an
+        ``AsyncConnectClient``): the same selection, compensation and checks.
+
+        A transaction's ``should_execute``, ``execute`` and ``compensate`` may each be
+        ``async def`` (awaited) or sync (run in a worker thread, so it never blocks the
+        event loop). A middleware may be ``async def __call__(self, request, next)`` and
+        ``await next(request)``; a sync one runs on the loop and must return what ``next``
+        returns as it is (as ``OfflineCriteria`` does). Cancellation (the runner cancels a
+        task at its timeout) propagates and is never compensated.
+
+        Raises:
+            The errors of ``resolve``; ``SyncAsyncMismatch`` when a sync middleware reads
+            the answer of ``next``.
+        """
+        middlewares, entries = self._parts(request, "aresolve")
+
+        async def run_flow(request: dict) -> BackgroundResponse:
+            return await arun_steps(self._flow(entries, request), call_off_loop)
+
+        return await achain(middlewares, run_flow)(request)

@@ -2,6 +2,7 @@
 
 from typing import Any, Callable, List, Optional
 
+from connect.client import AsyncConnectClient
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.connect.api_facades.assets.mixins import WithAssetFacade
@@ -55,7 +56,8 @@ class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
 
     Usable as ``on_match`` (it is callable with the request; an error of the approval
     raises out of it, to the saga) or as a transaction (its ``compensate`` logs the error
-    and reschedules).
+    and reschedules), with ``resolve()`` on a ``ConnectClient`` and with ``aresolve()`` on
+    an ``AsyncConnectClient``.
     """
 
     def __init__(self, activation_tpl: str, client: Any, logger: Any) -> None:
@@ -72,15 +74,23 @@ class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
     def should_execute(self, request: dict) -> bool:
         return True
 
-    def execute(self, request: dict) -> BackgroundResponse:
+    def execute(self, request: dict) -> Any:
+        """Approve the request; on an ``AsyncConnectClient`` (an ``async def`` handler's),
+        answer the awaitable approval, which ``aresolve()`` awaits."""
         offline = Request(request)
         self.logger.info(f"The subscription {offline.asset().id()} is in offline mode.")
+        if isinstance(self.client, AsyncConnectClient):
+            return self._approve_async(offline)
         self.approve_asset_request(offline, self.activation_tpl)
+        return BackgroundResponse.done()
+
+    async def _approve_async(self, offline: Request) -> BackgroundResponse:
+        await self.aapprove_asset_request(offline, self.activation_tpl)
         return BackgroundResponse.done()
 
     def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
         self.logger.error("Offline approval of %s failed: %s", request.get("id"), e)
         return BackgroundResponse.reschedule()
 
-    def __call__(self, request: dict) -> BackgroundResponse:
+    def __call__(self, request: dict) -> Any:
         return self.execute(request)

@@ -1,0 +1,87 @@
+"""Running a flow written once for both worlds.
+
+A flow (selecting a transaction, running it and compensating) is a generator that yields
+each call it needs made, as a zero-argument callable, and is sent that call's answer or
+thrown its error. ``run_steps`` makes the calls in place (sync code); ``arun_steps`` awaits
+them (async code). The rules of the flow live only in the generator, so ``resolve`` and
+``aresolve`` cannot drift apart.
+"""
+
+import asyncio
+import inspect
+from typing import Any, Awaitable, Callable, Generator, TypeVar
+
+from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
+
+T = TypeVar("T")
+Steps = Generator[Callable[[], Any], Any, T]
+Caller = Callable[[Callable[[], Any]], Awaitable[Any]]
+
+
+def name_of_call(call: Callable[[], Any]) -> str:
+    """``Class.method`` of a step (a ``functools.partial`` of a bound method or function)."""
+    target = getattr(call, "func", call)
+    return str(getattr(target, "__qualname__", type(target).__qualname__))
+
+
+def run_steps(steps: "Steps[T]") -> T:
+    """Drive ``steps`` in sync code: each call is made in place.
+
+    Raises:
+        SyncAsyncMismatch: a call answered an awaitable (an ``async def`` part, or a sync
+            one returning a coroutine), which sync code would never run. It is closed
+            unrun.
+    """
+    try:
+        call = next(steps)
+        while True:
+            try:
+                answer = call()
+            except Exception as error:
+                call = steps.throw(error)
+                continue
+            if inspect.isawaitable(answer):
+                getattr(answer, "close", lambda: None)()
+                steps.close()
+                raise SyncAsyncMismatch(
+                    f"{name_of_call(call)}() answered an awaitable in sync code, where it "
+                    "would never run. Run the saga with 'await saga.aresolve(request)' in an "
+                    "async def handler.")
+            call = steps.send(answer)
+    except StopIteration as done:
+        return done.value
+
+
+async def call_in_place(call: Callable[[], Any]) -> Any:
+    """Make a call on the event loop; an awaitable answer is awaited."""
+    answer = call()
+    return await answer if inspect.isawaitable(answer) else answer
+
+
+async def call_off_loop(call: Callable[[], Any]) -> Any:
+    """Await an ``async def`` call; make a sync one in a worker thread (the loop's default
+    executor, context variables copied), so it cannot block the loop. A sync call that
+    answers an awaitable (a coroutine it built) has it awaited."""
+    if inspect.iscoroutinefunction(call):
+        return await call()
+    answer = await asyncio.to_thread(call)
+    return await answer if inspect.isawaitable(answer) else answer
+
+
+async def arun_steps(steps: "Steps[T]", caller: Caller = call_in_place) -> T:
+    """Drive ``steps`` in async code: each call is made by ``caller``.
+
+    ``asyncio.CancelledError`` (and every other ``BaseException``) is never thrown into the
+    flow: a cancelled run is not compensated, it propagates.
+    """
+    try:
+        call = next(steps)
+        while True:
+            try:
+                answer = await caller(call)
+            except Exception as error:
+                call = steps.throw(error)
+            else:
+                call = steps.send(answer)
+    except StopIteration as done:
+        return done.value

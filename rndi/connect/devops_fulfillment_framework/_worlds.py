@@ -1,0 +1,154 @@
+"""What keeps sync and async parts of a saga in their own world.
+
+``resolve()`` refuses, before anything runs, a saga whose client or parts are async;
+``aresolve()`` chains sync and async middlewares so that a sync pass-through (one that
+returns what ``next`` returns) keeps working, and a sync middleware that reads the answer
+of ``next`` is told what to write instead.
+"""
+
+import functools
+import inspect
+from typing import Any, Awaitable, Callable, List, Sequence, Tuple
+
+from connect.client import AsyncConnectClient
+from connect.eaas.core.responses import BackgroundResponse
+
+from rndi.connect.business_transactions.adapters import TupleBackgroundTransaction
+from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
+from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
+
+AsyncStep = Callable[[dict], Awaitable[BackgroundResponse]]
+
+TRANSACTION_METHODS = ("should_execute", "execute", "compensate")
+_TUPLE_ROLES = ("predicate", "execution", "compensation")
+
+
+def name_of(part: Any) -> str:
+    """A class or function by its own name, anything else by its class's."""
+    if isinstance(part, type) or inspect.isfunction(part) or inspect.ismethod(part):
+        return str(part.__qualname__)
+    return type(part).__qualname__
+
+
+@functools.cache  # per class: resolve() asks on every event
+def _async_methods(cls: type, methods: Tuple[str, ...]) -> List[str]:
+    return [name for name in methods if inspect.iscoroutinefunction(getattr(cls, name, None))]
+
+
+def async_transaction_parts(entry: Any) -> List[str]:
+    """The ``async def`` parts of an entry of ``transactions()`` (a class, an instance or a
+    functional tuple), read without building or calling anything."""
+    if isinstance(entry, tuple):
+        return [role for role, fn in zip(_TUPLE_ROLES, entry[1:], strict=False)
+                if inspect.iscoroutinefunction(fn)]
+    if isinstance(entry, TupleBackgroundTransaction):
+        return async_transaction_parts(
+            (entry.name(), entry._predicate, entry._execution, entry._compensation))
+    cls = entry if isinstance(entry, type) else type(entry)
+    return list(_async_methods(cls, TRANSACTION_METHODS))
+
+
+def is_async_middleware(middleware: Any) -> bool:
+    if inspect.iscoroutinefunction(middleware):
+        return True
+    cls = middleware if isinstance(middleware, type) else type(middleware)
+    return not inspect.isfunction(middleware) and bool(_async_methods(cls, ("__call__",)))
+
+
+def refuse_async(saga: str, client: Any, middlewares: Sequence[Any],
+                 transactions: Sequence[Any]) -> None:
+    """Raise, naming the part, when a sync ``resolve()`` meets anything async.
+
+    Raises:
+        SyncAsyncMismatch: the client is an ``AsyncConnectClient``, a middleware's
+            ``__call__`` or a transaction's method is ``async def``.
+    """
+    fix = (f"In an async def handler write: return await {saga}.make(self.config, "
+           "self.client, self.logger, request).aresolve(request)")
+    if isinstance(client, AsyncConnectClient):
+        raise SyncAsyncMismatch(
+            f"{saga}.resolve() was given an AsyncConnectClient (the runner gives one to an "
+            f"async def handler), whose calls only run when awaited. {fix}")
+    for middleware in middlewares:
+        if is_async_middleware(middleware):
+            raise SyncAsyncMismatch(
+                f"{saga}.resolve() cannot run middleware {name_of(middleware)}: its "
+                f"__call__ is async def. {fix}")
+    for entry in transactions:
+        parts = async_transaction_parts(entry) if entry else []
+        if parts:
+            raise SyncAsyncMismatch(
+                f"{saga}.resolve() cannot run transaction {name_of(entry)}: "
+                f"{', '.join(parts)} {'is' if len(parts) == 1 else 'are'} async def. {fix}")
+
+
+class _Awaiting:
+    """What ``next(request)`` answers a sync middleware in ``aresolve()``: the rest of the
+    saga, still to run. Returned as it is, the saga awaits it; read, it explains."""
+
+    __slots__ = ("_coroutine", "_middleware")
+
+    def __init__(self, coroutine: Any, middleware: str) -> None:
+        self._coroutine = coroutine
+        self._middleware = middleware
+
+    def __await__(self) -> Any:
+        return self._coroutine.__await__()
+
+    def _refuse(self, what: str) -> SyncAsyncMismatch:
+        self._coroutine.close()
+        return SyncAsyncMismatch(
+            f"Middleware {self._middleware} is sync and {what} what next(request) answered; "
+            "under aresolve() next() answers an awaitable. Return it as it is, or make "
+            "__call__ async def and write: response = await next(request)")
+
+    def __getattr__(self, name: str) -> Any:
+        raise self._refuse(f"read .{name} of")
+
+    def __bool__(self) -> bool:
+        raise self._refuse("tested")
+
+    def close(self) -> None:
+        self._coroutine.close()
+
+
+def _alink(middleware: Any, following: AsyncStep) -> AsyncStep:
+    name = name_of(middleware)
+    if is_async_middleware(middleware):
+        async def step(request: dict) -> BackgroundResponse:
+            return _checked(name, await middleware(request, following))
+        return step
+
+    async def pass_through(request: dict) -> BackgroundResponse:
+        handed: List[_Awaiting] = []
+
+        def next_(request: dict) -> _Awaiting:
+            handed.append(_Awaiting(following(request), name))
+            return handed[-1]
+
+        response: Any = None
+        try:
+            response = middleware(request, next_)
+            if inspect.isawaitable(response):
+                response = await response
+        finally:
+            for awaiting in handed:  # the rest of the saga, when the middleware dropped it
+                if awaiting is not response:
+                    awaiting.close()
+        return _checked(name, response)
+
+    return pass_through
+
+
+def _checked(name: str, response: Any) -> BackgroundResponse:
+    if not isinstance(response, BackgroundResponse):
+        raise InvalidResponse(name, "__call__", response)
+    return response
+
+
+def achain(middlewares: Sequence[Any], innermost: AsyncStep) -> AsyncStep:
+    """The middlewares around ``innermost``, outermost first, as one async step."""
+    call = innermost
+    for middleware in reversed(middlewares):
+        call = _alink(middleware, call)
+    return call
