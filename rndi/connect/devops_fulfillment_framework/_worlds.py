@@ -6,9 +6,11 @@ returns what ``next`` returns) keeps working, and a sync middleware that reads t
 of ``next`` is told what to write instead.
 """
 
+import ast
 import functools
 import inspect
-from typing import Any, Awaitable, Callable, List, Sequence, Tuple
+import textwrap
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from connect.client import AsyncConnectClient
 from connect.eaas.core.responses import BackgroundResponse
@@ -152,3 +154,53 @@ def achain(middlewares: Sequence[Any], innermost: AsyncStep) -> AsyncStep:
     for middleware in reversed(middlewares):
         call = _alink(middleware, call)
     return call
+
+
+# what check() can see in the source --------------------------------------------------------
+
+def _facade_operations(cls: type) -> Dict[str, str]:
+    """Sync facade operation -> its awaitable twin, for the operations ``cls`` has."""
+    return {name[1:]: name for name in dir(cls)
+            if name.startswith("a") and inspect.iscoroutinefunction(getattr(cls, name, None))
+            and callable(getattr(cls, name[1:], None))
+            and getattr(getattr(cls, name[1:]), "awaitable", None) is getattr(cls, name)}
+
+
+@functools.cache
+def facade_misuse(cls: type) -> Tuple[Tuple[str, str], ...]:
+    """``(method, message)`` for each facade call in an ``async def`` method of ``cls``
+    that would fail or never run: a sync operation (it refuses the ``AsyncConnectClient``
+    an async handler gets) or an ``a…`` twin that is not awaited. Read from the source;
+    a class without readable source has none."""
+    twins = _facade_operations(cls)
+    if not twins:
+        return ()
+    found: List[Tuple[str, str]] = []
+    for method in (*TRANSACTION_METHODS, "__call__"):
+        function = getattr(cls, method, None)
+        if not inspect.iscoroutinefunction(function):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        awaited = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Await)}
+        for node in ast.walk(tree):
+            called = _self_call(node)
+            where = f"{cls.__qualname__}.{method} (async def)"
+            if called in twins:
+                found.append((method, f"{where} calls self.{called}(...), which refuses the "
+                                      "AsyncConnectClient of an async handler: write await "
+                                      f"self.{twins[called]}(...)."))
+            elif called in twins.values() and id(node) not in awaited:
+                found.append((method, f"{where} calls self.{called}(...) without await: it "
+                                      f"would never run. Write await self.{called}(...)."))
+    return tuple(found)
+
+
+def _self_call(node: ast.AST) -> Optional[str]:
+    """``name`` when ``node`` is a call ``self.name(...)``."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
+        return node.func.attr
+    return None

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from rndi.connect.business_objects.adapters import Asset, Request
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
 )
@@ -33,8 +34,10 @@ class Problem:
 
     Attributes:
         kind: ``missing`` (nothing bound to a parameter without default), ``cycle``,
-            ``duplicate`` (two providers bind one name) or ``invalid`` (an entry that is
-            not a transaction or middleware, a provider that cannot register).
+            ``duplicate`` (two providers bind one name), ``invalid`` (an entry that is
+            not a transaction or middleware, a provider that cannot register) or
+            ``async`` (an ``async def`` method calls a sync facade operation, or an
+            ``a…`` one without ``await``).
         name: the binding (or entry) at fault.
         path: the chain from the saga entry (or the providers) to it.
         message: one line a person can act on.
@@ -235,6 +238,8 @@ def check(saga: Type[Any], config: Mapping[str, Any],
                                      f"{saga.__name__}.{role}() lists {invalid}."))
             elif isinstance(entry, type):
                 walker.walk(injected_parameters(entry), (entry.__qualname__,))
+                found.extend(Problem("async", entry.__qualname__, (entry.__qualname__, method),
+                                     message) for method, message in facade_misuse(entry))
         for problem in found + walker.problems:
             if problem not in problems:
                 problems.append(problem)

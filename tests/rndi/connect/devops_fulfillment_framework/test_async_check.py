@@ -1,0 +1,99 @@
+"""Saga.check and explain on sagas with async parts."""
+
+from connect.eaas.core.responses import BackgroundResponse
+
+from rndi.connect.api_facades.assets.mixins import WithAssetFacade
+from rndi.connect.business_transactions import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework import Saga
+
+
+class Approve(BackgroundTransaction, WithAssetFacade):
+    def __init__(self, client, activation_template):
+        self.client = client
+        self.template = activation_template
+
+    async def should_execute(self, request):
+        return True
+
+    async def execute(self, request):
+        await self.aapprove_asset_request(request, self.template)
+        return BackgroundResponse.done()
+
+    async def compensate(self, request, e):
+        await self.afail_asset_request(request, str(e))
+        return BackgroundResponse.fail(str(e))
+
+
+class Timing:
+    def __init__(self, logger):
+        self.logger = logger
+
+    async def __call__(self, request, next_):
+        return await next_(request)
+
+
+class AsyncSaga(Saga):
+    def middlewares(self, request):
+        return [Timing]
+
+    def transactions(self, request):
+        return [Approve]
+
+
+def test_a_correct_async_saga_has_no_problems_and_explains():
+    assert AsyncSaga.check({"ACTIVATION_TEMPLATE": "TL-1"}) == []
+    tree = AsyncSaga.explain({"ACTIVATION_TEMPLATE": "TL-1"})
+    assert "    Timing\n      logger <- " in tree
+    assert "    Approve\n      client <- " in tree
+    assert "activation_template <- config key 'ACTIVATION_TEMPLATE'" in tree
+
+
+def test_a_sync_facade_call_and_a_missing_await_in_async_methods_are_reported():
+    class Mistaken(Approve):
+        async def execute(self, request):
+            self.approve_asset_request(request, self.template)
+            return BackgroundResponse.done()
+
+        async def compensate(self, request, e):
+            self.afail_asset_request(request, str(e))
+            return BackgroundResponse.fail(str(e))
+
+    class MistakenSaga(AsyncSaga):
+        def transactions(self, request):
+            return [Mistaken]
+
+    problems = MistakenSaga.check({"ACTIVATION_TEMPLATE": "TL-1"})
+    assert [(p.kind, p.path) for p in problems] == [
+        ("async", ("test_a_sync_facade_call_and_a_missing_await_in_async_methods_are_reported"
+                   ".<locals>.Mistaken", "execute")),
+        ("async", ("test_a_sync_facade_call_and_a_missing_await_in_async_methods_are_reported"
+                   ".<locals>.Mistaken", "compensate")),
+    ]
+    assert problems[0].message.endswith(
+        "execute (async def) calls self.approve_asset_request(...), which refuses the "
+        "AsyncConnectClient of an async handler: write await self.aapprove_asset_request(...).")
+    assert problems[1].message.endswith(
+        "compensate (async def) calls self.afail_asset_request(...) without await: it would "
+        "never run. Write await self.afail_asset_request(...).")
+
+
+def test_sync_methods_may_call_sync_operations():
+    class SyncApprove(BackgroundTransaction, WithAssetFacade):
+        def __init__(self, client):
+            self.client = client
+
+        def should_execute(self, request):
+            return True
+
+        def execute(self, request):
+            self.approve_asset_request(request, "TL-1")
+            return BackgroundResponse.done()
+
+        def compensate(self, request, e):
+            return BackgroundResponse.reschedule()
+
+    class SyncSaga(Saga):
+        def transactions(self, request):
+            return [SyncApprove]
+
+    assert SyncSaga.check({}) == []
