@@ -39,3 +39,8 @@ def api(asset_purchase, tier_config_setup):
 def anyio_backend():
     """Async tests (``@pytest.mark.anyio``) run on asyncio, as the runner does."""
     return "asyncio"
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that start the real runner go last: the rest report first and fast."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

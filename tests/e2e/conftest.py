@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "purchase_extension"
+ASYNC_EXAMPLE = ROOT / "examples" / "async_purchase_extension"
 
 pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner needs Python < 3.13")
 trustme = pytest.importorskip("trustme")
@@ -17,15 +18,25 @@ if str(EXAMPLE) not in sys.path:
     sys.path.insert(0, str(EXAMPLE))
 
 
+def install(project, target):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "--no-build-isolation", "--no-index", "--target", str(target), str(project)],
+        check=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    return target
+
+
 @pytest.fixture(scope="session")
 def installed_extension(tmp_path_factory):
     """The example extension installed as a distribution (entry point + extension.json)."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--no-index", "--target", str(target), str(EXAMPLE)],
-        check=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
-    return target
+    return install(EXAMPLE, tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="session")
+def async_extension_path(tmp_path_factory):
+    """The runner's path for the async example: its distribution (the only ``eventsapp``
+    entry point there), and the sync example's sources it builds on."""
+    return [str(install(ASYNC_EXAMPLE, tmp_path_factory.mktemp("async-site"))), str(EXAMPLE)]
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "purchase_extension"
+ASYNC_EXAMPLE = ROOT / "examples" / "async_purchase_extension"
 FIXTURES = ROOT / "examples" / "fixtures"
 
-for path in (EXAMPLE, ROOT / "examples"):
+for path in (EXAMPLE, ASYNC_EXAMPLE, ROOT / "examples"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 

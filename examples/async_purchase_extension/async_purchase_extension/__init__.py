@@ -1,0 +1,1 @@
+"""The example purchase extension with an ``async def`` handler."""
