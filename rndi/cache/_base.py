@@ -68,8 +68,9 @@ def decode(key: str, raw: Any) -> Any:
 
 class StoredCache(Cache):
     """A cache that stores JSON text. Subclasses implement the storage primitives
-    (``_load``, ``_store``, ``_has``, ``_delete``, ``_flush``), which may raise whatever
-    their store raises: here each fault is logged, once per operation, as a miss."""
+    (``_load``, ``_store``, ``_has``, ``_delete``, ``_flush``, ``_add``,
+    ``_delete_if_equal``), which may raise whatever their store raises: here each fault
+    is logged, once per operation, as a miss."""
 
     def __init__(self, ttl: int = 900, clock: Callable[[], float] = time.time) -> None:
         check_ttl("(default)", ttl)
@@ -96,6 +97,15 @@ class StoredCache(Cache):
 
     @abstractmethod
     def _flush(self, expired_only: bool) -> None: ...
+
+    @abstractmethod
+    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+        """Write the entry only when no live one exists, atomically; whether it wrote."""
+
+    @abstractmethod
+    def _delete_if_equal(self, key: str, encoded: str) -> bool:
+        """Remove the entry only when it is live and its stored text is ``encoded``,
+        atomically; whether it removed it."""
 
     def _guard(self, operation: str, key: str, call: Callable[[], T], fallback: T) -> T:
         """Run one storage primitive; a fault is logged and answered with ``fallback``."""
@@ -127,6 +137,19 @@ class StoredCache(Cache):
         lifetime = self.ttl if ttl is None else ttl
         self._guard("put", key, lambda: self._store(key, encoded, lifetime), None)
         return value
+
+    def add(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        check_key(key)
+        check_ttl(key, ttl)
+        encoded = _codec.dumps(key, value)
+        lifetime = self.ttl if ttl is None else ttl
+        return self._guard("add", key, lambda: self._add(key, encoded, lifetime), False)
+
+    def delete_if_equal(self, key: str, value: Any) -> bool:
+        check_key(key)
+        encoded = _codec.dumps(key, value)
+        return self._guard("delete_if_equal", key,
+                           lambda: self._delete_if_equal(key, encoded), False)
 
     def has(self, key: str) -> bool:
         check_key(key)

@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import time
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, TypeVar
 
 from rndi.cache import _codec, _config
 from rndi.cache._base import MISS, StoredCache, decode, expiry, logger
@@ -24,6 +24,8 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no cross-process locking there
     fcntl = None  # type: ignore[assignment]
+
+T = TypeVar("T")
 
 _ENTRY_NAME = re.compile(r"cache\.[0-9a-f]{64}\.json")
 _LOCK_NAME = ".cache.lock"
@@ -143,15 +145,43 @@ class FileSystemCacheAdapter(StoredCache):
                 self._write(key, _codec.dumps(key, entry["value"]), expiry(now, ttl))
         return entry["value"]
 
-    def _store(self, key: str, encoded: str, ttl: float) -> None:
+    def _change(self, change: Callable[[], T]) -> T:
+        """Run ``change`` holding the lock; when the directory was removed while running,
+        make it again and run ``change`` once more."""
         try:
             with self._locked():
-                self._write(key, encoded, expiry(self.clock(), ttl))
+                return change()
         except FileNotFoundError:
-            # the directory was removed while running: make it again, once
             make_private_directory(self.directory_path)
             with self._locked():
-                self._write(key, encoded, expiry(self.clock(), ttl))
+                return change()
+
+    def _store(self, key: str, encoded: str, ttl: float) -> None:
+        self._change(lambda: self._write(key, encoded, expiry(self.clock(), ttl)))
+
+    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+        path = self._get_file_name(key)
+
+        def add_unless_live() -> bool:
+            # decided under the lock every writer holds: no other add or put comes between
+            entry = self._entry(path, key)
+            now = self.clock()
+            if entry is not None and entry["expire_at"] > now:
+                return False
+            self._write(key, encoded, expiry(now, ttl))
+            return True
+
+        return self._change(add_unless_live)
+
+    def _delete_if_equal(self, key: str, encoded: str) -> bool:
+        path = self._get_file_name(key)
+        with self._locked():
+            entry = self._entry(path, key)
+            if (entry is None or entry["expire_at"] <= self.clock()
+                    or _codec.dumps(key, entry["value"]) != encoded):
+                return False
+            _remove(path)
+            return True
 
     def _has(self, key: str) -> bool:
         entry = self._entry(self._get_file_name(key), key)

@@ -28,6 +28,15 @@ T = TypeVar("T")
 
 _GLOB = re.compile(r"([*?\[\]\\])")
 
+# GET and DEL in one script: Redis runs a script atomically, so no other client's SET can
+# come between the comparison and the removal
+_DELETE_IF_EQUAL = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 
 def _is_redis_url(url: str) -> bool:
     return urlsplit(url).scheme in ("redis", "rediss")
@@ -113,6 +122,7 @@ class RedisCacheAdapter(StoredCache):
                              "); expected redis[s]://[[user]:password@]host[:port][/db], "
                              "with special characters of the password %-encoded.") from None
         self._client = redis.Redis(connection_pool=pool)
+        self._delete_if_equal_script = self._client.register_script(_DELETE_IF_EQUAL)
 
     def _describe(self) -> str:
         return f"Redis cache {self.server}"
@@ -160,6 +170,15 @@ class RedisCacheAdapter(StoredCache):
             self._client.unlink(self.prefix + key)
         else:
             self._client.set(self.prefix + key, encoded, px=_milliseconds(ttl))
+
+    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+        name = self.prefix + key
+        if ttl == 0:  # an entry already expired is no entry: nothing to write
+            return not self._client.exists(name)
+        return bool(self._client.set(name, encoded, nx=True, px=_milliseconds(ttl)))
+
+    def _delete_if_equal(self, key: str, encoded: str) -> bool:
+        return bool(self._delete_if_equal_script(keys=[self.prefix + key], args=[encoded]))
 
     def _has(self, key: str) -> bool:
         raw = self._client.get(self.prefix + key)

@@ -10,7 +10,7 @@ did.
 import os
 import sqlite3
 import time
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from rndi.cache import _config
 from rndi.cache._base import MISS, StoredCache, decode, expiry
@@ -27,6 +27,15 @@ _UPSERT = (
     "INSERT INTO cache (key, value, expire_at) VALUES (?, ?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at"
 )
+# one statement each, so the decision and the change are one transaction: an entry that
+# is live blocks the insert (the conditional update is skipped) and the change count says
+# which happened
+_ADD = (
+    "INSERT INTO cache (key, value, expire_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at "
+    "WHERE cache.expire_at <= ?"
+)
+_DELETE_IF_EQUAL = "DELETE FROM cache WHERE key = ? AND value = ? AND expire_at > ?"
 _HAS = "SELECT 1 FROM cache WHERE key = ? AND expire_at > ? AND value != 'null'"
 _DELETE = "DELETE FROM cache WHERE key = ?"
 _FLUSH = "DELETE FROM cache"
@@ -77,19 +86,25 @@ class SQLiteCacheAdapter(StoredCache):
         ``cache (key, value, expire_at)``), opened on first use."""
         return self._shared()[0]
 
-    def _run(self, sql: str, parameters: tuple, fetch: bool = False) -> Any:
-        """Run one statement; on a database error, forget the connection (the file may
-        have been replaced) and let the error reach the caller's guard."""
+    def _execute(self, sql: str, parameters: tuple) -> Tuple[List[Any], int]:
+        """Run one statement: its rows and how many rows it changed. On a database error,
+        forget the connection (the file may have been replaced) and let the error reach
+        the caller's guard."""
         try:
             connection, lock = self._shared()
             with lock:
                 # fetchall ends the statement: a half-read cursor would keep its
                 # transaction (and, for UPDATE ... RETURNING, the write lock) open
-                rows = connection.execute(sql, parameters).fetchall()
-            return rows[0] if fetch and rows else None
+                cursor = connection.execute(sql, parameters)
+                return cursor.fetchall(), cursor.rowcount
         except sqlite3.Error:
             _pool.discard(self.path)
             raise
+
+    def _run(self, sql: str, parameters: tuple, fetch: bool = False) -> Any:
+        """Run one statement; with ``fetch``, its first row (``None`` when none)."""
+        rows, _ = self._execute(sql, parameters)
+        return rows[0] if fetch and rows else None
 
     def _load(self, key: str, ttl: Optional[float]) -> Any:
         now = self.clock()
@@ -109,6 +124,15 @@ class SQLiteCacheAdapter(StoredCache):
 
     def _store(self, key: str, encoded: str, ttl: float) -> None:
         self._run(_UPSERT, (key, encoded, expiry(self.clock(), ttl)))
+
+    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+        now = self.clock()
+        _, changed = self._execute(_ADD, (key, encoded, expiry(now, ttl), now))
+        return changed == 1
+
+    def _delete_if_equal(self, key: str, encoded: str) -> bool:
+        _, changed = self._execute(_DELETE_IF_EQUAL, (key, encoded, self.clock()))
+        return changed == 1
 
     def _has(self, key: str) -> bool:
         return self._run(_HAS, (key, self.clock()), fetch=True) is not None
