@@ -4,7 +4,7 @@ rule that a storage fault is a logged miss, never an error of the fulfillment.""
 import logging
 import time
 from abc import abstractmethod
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, Tuple, TypeVar
 
 from rndi.cache import _codec
 from rndi.cache.contracts import Cache
@@ -27,13 +27,22 @@ def check_key(key: Any) -> None:
 
 
 def check_ttl(key: str, ttl: Any) -> None:
+    # no lower bound: a ttl computed as ``expires_at - now - margin`` may come out
+    # negative, and means an entry that is already expired, as 0 does
     if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
-                            or not 0 <= ttl <= MAX_TTL):
+                            or not ttl <= MAX_TTL):
         shown = ttl if isinstance(ttl, (int, float)) else f"a {type(ttl).__name__}"
         raise ValueError(
-            f"Cannot cache key {key!r}: ttl must be a number of seconds from 0 (already "
-            f"expired) to {MAX_TTL} (a century), or None for the default; got {shown!r}."
+            f"Cannot cache key {key!r}: ttl must be a number of seconds up to {MAX_TTL} "
+            f"(a century; 0 or less stores an already expired entry), or None for the "
+            f"default; got {shown!r}."
         )
+
+
+def lifetime(ttl: Optional[float], default: float) -> float:
+    """The seconds an entry lives: ``default`` for ``None``; 0 (already expired) for a
+    negative ttl."""
+    return max(default if ttl is None else ttl, 0)
 
 
 def expiry(now: float, ttl: float) -> float:
@@ -44,16 +53,27 @@ def expiry(now: float, ttl: float) -> float:
     return now + ttl
 
 
-def compute_default(key: str, default: Any) -> tuple:
-    """Resolve a ``get`` default into ``(value, ttl)``."""
-    if not callable(default):
-        return default, None
-    result = default()
-    if (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], (int, float))
-            and not isinstance(result[1], bool)):
-        check_ttl(key, result[1])
-        return result
-    return result, None
+def compute_default(key: str, default: Any) -> Tuple[Any, Any]:
+    """Resolve a ``get`` default into ``(value, ttl)``: a callable is called, and a tuple
+    (given, or answered by the callable) is unpacked as ``(value, ttl)``.
+
+    Raises:
+        ValueError: the tuple does not have two items, or its ttl is not one.
+    """
+    value = default() if callable(default) else default
+    if not isinstance(value, tuple):
+        return value, None
+    if len(value) != 2:
+        # the published adapters unpack it the same way, and raise the same error type
+        problem = "too many" if len(value) > 2 else "not enough"
+        raise ValueError(
+            f"The default of cache key {key!r} is a tuple of {len(value)} items: a tuple "
+            f"default means (value, ttl) ({problem} values to unpack (expected 2)). Wrap a "
+            f"tuple you mean to store: ((a, b, c), ttl)."
+        )
+    value, ttl = value
+    check_ttl(key, ttl)
+    return value, ttl
 
 
 def decode(key: str, raw: Any) -> Any:
@@ -90,7 +110,8 @@ class StoredCache(Cache):
         """Write (insert or replace) one entry that lives ``ttl`` seconds from now."""
 
     @abstractmethod
-    def _has(self, key: str) -> bool: ...
+    def _has(self, key: str) -> bool:
+        """Whether a live entry exists, whatever its value (``null`` included)."""
 
     @abstractmethod
     def _delete(self, key: str) -> None: ...
@@ -122,8 +143,9 @@ class StoredCache(Cache):
     def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
         check_key(key)
         check_ttl(key, ttl)
-        value = self._guard("get", key, lambda: self._load(key, ttl), MISS)
-        if value is not MISS and value is not None:
+        refresh = None if ttl is None else lifetime(ttl, self.ttl)
+        value = self._guard("get", key, lambda: self._load(key, refresh), MISS)
+        if value is not MISS:  # a stored None is a hit too
             return value
         value, value_ttl = compute_default(key, default)
         if value is not None:
@@ -134,16 +156,16 @@ class StoredCache(Cache):
         check_key(key)
         check_ttl(key, ttl)
         encoded = _codec.dumps(key, value)
-        lifetime = self.ttl if ttl is None else ttl
-        self._guard("put", key, lambda: self._store(key, encoded, lifetime), None)
+        seconds = lifetime(ttl, self.ttl)
+        self._guard("put", key, lambda: self._store(key, encoded, seconds), None)
         return value
 
     def add(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
         check_key(key)
         check_ttl(key, ttl)
         encoded = _codec.dumps(key, value)
-        lifetime = self.ttl if ttl is None else ttl
-        return self._guard("add", key, lambda: self._add(key, encoded, lifetime), False)
+        seconds = lifetime(ttl, self.ttl)
+        return self._guard("add", key, lambda: self._add(key, encoded, seconds), False)
 
     def delete_if_equal(self, key: str, value: Any) -> bool:
         check_key(key)

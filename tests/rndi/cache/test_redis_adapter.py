@@ -313,7 +313,7 @@ def test_scoped_connection_sees_only_this_caches_keys(make_redis, raw):
     cache = make_redis(prefix="scoped:")
     cache.put("x", "v", 300)
     raw.set("x", "not ours")
-    assert cache.connection.get("x") == '"v"'
+    assert cache.connection.get("x") == b'"v"'
     assert 299 <= cache.connection.ttl("x") <= 300
     assert cache.connection.exists("x", "y") == 1
     assert cache.connection.expiretime("x") == raw.expiretime("scoped:x")

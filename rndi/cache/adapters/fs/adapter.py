@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional, TypeVar
 
 from rndi.cache import _codec, _config
 from rndi.cache._base import MISS, StoredCache, decode, expiry, logger
-from rndi.cache.adapters._files import make_private_directory
+from rndi.cache.adapters._files import directory_setting, make_private_directory
 from rndi.cache.contracts import Cache
 
 try:
@@ -68,7 +68,7 @@ class FileSystemCacheAdapter(StoredCache):
     def __init__(self, directory_path: str, ttl: int = 900,
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__(ttl, clock)
-        self.directory_path = os.path.abspath(directory_path)
+        self.directory_path = directory_setting(directory_path)
         # a directory that cannot be made now is a logged miss later, not a failed event
         self._guard("create directory", self.directory_path,
                     lambda: make_private_directory(self.directory_path), None)
@@ -185,8 +185,7 @@ class FileSystemCacheAdapter(StoredCache):
 
     def _has(self, key: str) -> bool:
         entry = self._entry(self._get_file_name(key), key)
-        return (entry is not None and entry["value"] is not None
-                and entry["expire_at"] > self.clock())
+        return entry is not None and entry["expire_at"] > self.clock()
 
     def _delete(self, key: str) -> None:
         _remove(self._get_file_name(key))

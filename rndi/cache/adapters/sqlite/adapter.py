@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from rndi.cache import _config
 from rndi.cache._base import MISS, StoredCache, decode, expiry
+from rndi.cache.adapters._files import directory_setting
 from rndi.cache.adapters.sqlite import _pool
 from rndi.cache.contracts import Cache
 from rndi.cache.exceptions import CacheConfigurationError
@@ -36,7 +37,7 @@ _ADD = (
     "WHERE cache.expire_at <= ?"
 )
 _DELETE_IF_EQUAL = "DELETE FROM cache WHERE key = ? AND value = ? AND expire_at > ?"
-_HAS = "SELECT 1 FROM cache WHERE key = ? AND expire_at > ? AND value != 'null'"
+_HAS = "SELECT 1 FROM cache WHERE key = ? AND expire_at > ?"
 _DELETE = "DELETE FROM cache WHERE key = ?"
 _FLUSH = "DELETE FROM cache"
 _FLUSH_EXPIRED = "DELETE FROM cache WHERE expire_at <= ?"
@@ -68,7 +69,9 @@ class SQLiteCacheAdapter(StoredCache):
                 f"supported: {sorted(_DEFAULT_OPTIONS)}."
             )
         self.options = {**_DEFAULT_OPTIONS, **(options or {})}
-        self.path = os.path.join(os.path.abspath(directory_path), f"{name}.sqlite")
+        self.directory_path = directory_setting(directory_path)
+        self.name = name
+        self.path = os.path.join(self.directory_path, f"{name}.sqlite")
 
     # the published adapters' query for one entry: (value, expire_at)
     _get_sql = "SELECT value, expire_at FROM cache WHERE key = ?"
