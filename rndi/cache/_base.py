@@ -1,6 +1,7 @@
 """What every storing adapter shares: argument checks, the read-through ``get``, and the
 rule that a storage fault is a logged miss, never an error of the fulfillment."""
 
+import hashlib
 import logging
 import time
 from abc import abstractmethod
@@ -13,6 +14,9 @@ logger = logging.getLogger("rndi.cache")
 
 # Marks a miss: ``None`` cannot, a stored JSON ``null`` decodes to it.
 MISS: Any = object()
+
+# What a ``get`` whose read failed answers, so that it does not store its default.
+_FAULT: Any = object()
 
 # The longest ttl any store takes (Redis counts milliseconds in a signed 64-bit number,
 # and a cache entry is not meant to outlive a century).
@@ -76,13 +80,22 @@ def compute_default(key: str, default: Any) -> Tuple[Any, Any]:
     return value, ttl
 
 
+def shown_key(key: str) -> str:
+    """``key`` as log lines show it: a short digest, since a key may hold what must not
+    be logged (``token:<the token>``). ``sha256(key)`` in hex starts with the same 12
+    characters, so a key you suspect can be checked against a log line."""
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"key #{digest[:12]}"
+
+
 def decode(key: str, raw: Any) -> Any:
     """Decode a stored value; one that cannot be decoded (corrupt, not UTF-8, nested too
     deep) is a miss, logged."""
     try:
         return _codec.loads(raw)
     except (_codec.DecodeError, TypeError, ValueError, RecursionError):
-        logger.warning("Cache entry %r cannot be decoded; treating it as a miss.", key)
+        logger.warning("Cache entry of %s cannot be decoded; treating it as a miss.",
+                       shown_key(key))
         return MISS
 
 
@@ -128,29 +141,38 @@ class StoredCache(Cache):
         """Remove the entry only when it is live and its stored text is ``encoded``,
         atomically; whether it removed it."""
 
-    def _guard(self, operation: str, key: str, call: Callable[[], T], fallback: T) -> T:
-        """Run one storage primitive; a fault is logged and answered with ``fallback``."""
+    def _guard(self, operation: str, key: Optional[str], call: Callable[[], T],
+               fallback: T) -> T:
+        """Run one storage primitive (on ``key``, or on the whole store for ``None``); a
+        fault is logged and answered with ``fallback``."""
         try:
             return call()
         except Exception as e:  # any storage fault: the cache must not fail
             self._fault(operation, key, e)
             return fallback
 
-    def _fault(self, operation: str, key: str, error: Exception) -> None:
-        logger.error("%s: %s of %r failed (%s: %s); treating it as a miss.",
-                     self._describe(), operation, key, type(error).__name__, error)
+    @staticmethod
+    def _operation(operation: str, key: Optional[str]) -> str:
+        """``put of key #1a2b…`` for log lines: never the key itself."""
+        return operation if key is None else f"{operation} of {shown_key(key)}"
+
+    def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
+        logger.error("%s: %s failed (%s: %s); treating it as a miss.", self._describe(),
+                     self._operation(operation, key), type(error).__name__, error)
 
     def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
         check_key(key)
         check_ttl(key, ttl)
         refresh = None if ttl is None else lifetime(ttl, self.ttl)
-        value = self._guard("get", key, lambda: self._load(key, refresh), MISS)
-        if value is not MISS:  # a stored None is a hit too
+        value = self._guard("get", key, lambda: self._load(key, refresh), _FAULT)
+        if value is not MISS and value is not _FAULT:  # a stored None is a hit too
             return value
-        value, value_ttl = compute_default(key, default)
-        if value is not None:
-            self.put(key, value, value_ttl if value_ttl is not None else ttl)
-        return value
+        computed, computed_ttl = compute_default(key, default)
+        # after a fault the store is not asked again: a locked or stalled store would make
+        # this one get pay its timeout twice
+        if computed is not None and value is not _FAULT:
+            self.put(key, computed, computed_ttl if computed_ttl is not None else ttl)
+        return computed
 
     def put(self, key: str, value: Any, ttl: Optional[int] = None) -> Any:
         check_key(key)
@@ -182,4 +204,4 @@ class StoredCache(Cache):
         self._guard("delete", key, lambda: self._delete(key), None)
 
     def flush(self, expired_only: bool = False) -> None:
-        self._guard("flush", "*", lambda: self._flush(expired_only), None)
+        self._guard("flush", None, lambda: self._flush(expired_only), None)

@@ -8,6 +8,7 @@ from contextlib import closing
 import pytest
 
 from rndi.cache import CacheConfigurationError
+from rndi.cache._base import shown_key
 from rndi.cache.adapters.sqlite import _pool
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter, provide_sqlite_cache_adapter
 
@@ -146,7 +147,7 @@ def test_corrupt_entry_is_a_logged_miss_and_is_removed(tmp_path, caplog):
     raw_sql(cache, "UPDATE cache SET value = '{not json' WHERE key = 'k'")
     with caplog.at_level(logging.WARNING, logger="rndi.cache"):
         assert cache.get("k", "recomputed") == "recomputed"
-    assert "'k' cannot be decoded" in caplog.text
+    assert f"{shown_key('k')} cannot be decoded" in caplog.text
     assert cache.get("k") == "recomputed"
 
 

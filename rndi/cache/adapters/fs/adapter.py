@@ -70,7 +70,7 @@ class FileSystemCacheAdapter(StoredCache):
         super().__init__(ttl, clock)
         self.directory_path = directory_setting(directory_path)
         # a directory that cannot be made now is a logged miss later, not a failed event
-        self._guard("create directory", self.directory_path,
+        self._guard("create directory", None,
                     lambda: make_private_directory(self.directory_path), None)
 
     def _describe(self) -> str:

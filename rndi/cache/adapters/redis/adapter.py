@@ -146,22 +146,24 @@ class RedisCacheAdapter(StoredCache):
         ``bytes`` as a plain redis-py client does."""
         return ScopedRedis(self._raw_client, self.prefix)
 
-    def _guard(self, operation: str, key: str, call: Callable[[], T], fallback: T) -> T:
+    def _guard(self, operation: str, key: Optional[str], call: Callable[[], T],
+               fallback: T) -> T:
         """One attempt, bounded by the socket timeout; a skipped server is not tried."""
         if _pool.is_skipped(self.server):
             return fallback
         return super()._guard(operation, key, call, fallback)
 
-    def _fault(self, operation: str, key: str, error: Exception) -> None:
+    def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
         """After a connection failure the server is skipped for ``retry_after`` seconds
         (logged once), so an outage costs each event almost nothing."""
         if (not isinstance(error, (redis.ConnectionError, redis.TimeoutError))
                 or self.retry_after <= 0):
             super()._fault(operation, key, error)
         elif _pool.skip(self.server, self.retry_after):  # not when skipping began already
-            logger.error("%s: %s of %r failed (%s: %s); skipping the server for %s s: "
-                         "every operation meanwhile is a miss.", self._describe(), operation,
-                         key, type(error).__name__, error, self.retry_after)
+            logger.error("%s: %s failed (%s: %s); skipping the server for %s s: every "
+                         "operation meanwhile is a miss.", self._describe(),
+                         self._operation(operation, key), type(error).__name__, error,
+                         self.retry_after)
 
     def _load(self, key: str, ttl: Optional[float]) -> Any:
         name = self.prefix + key
