@@ -60,7 +60,7 @@ def test_expiry_is_checked_in_the_query_not_by_deleting(tmp_path, clock):
     assert rows == [("k",)]
 
 
-def test_adapters_on_one_file_share_one_connection_per_process(tmp_path):
+def test_adapters_on_one_file_share_one_connection_per_thread(tmp_path):
     first = SQLiteCacheAdapter(str(tmp_path))
     second = SQLiteCacheAdapter(str(tmp_path))
     first.put("k", "from first")

@@ -1,7 +1,7 @@
 """A cache in one SQLite file, safe for several processes on one host.
 
 WAL journal (readers never block the writer), one upsert per put, expiry checked inside
-each query, one connection per process shared by every adapter on the same file. A file
+each query, one connection per thread shared by every adapter on the same file. A file
 that is not a database, a directory that cannot be made, or a database that stays locked
 past the timeout, turns into logged misses: an extension must not fail because its cache
 did.
@@ -41,6 +41,12 @@ _HAS = "SELECT 1 FROM cache WHERE key = ? AND expire_at > ?"
 _DELETE = "DELETE FROM cache WHERE key = ?"
 _FLUSH = "DELETE FROM cache"
 _FLUSH_EXPIRED = "DELETE FROM cache WHERE expire_at <= ?"
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    """Whether ``error`` is another connection holding the lock past the timeout."""
+    return isinstance(error, sqlite3.OperationalError) and str(error).startswith(
+        ("database is locked", "database table is locked"))
+
 
 _DEFAULT_OPTIONS: Dict[str, Any] = {"check_same_thread": False, "timeout": 15.0}
 
@@ -85,14 +91,14 @@ class SQLiteCacheAdapter(StoredCache):
 
     @property
     def connection(self) -> sqlite3.Connection:
-        """This process's connection to the cache file (autocommit; the table is
+        """This thread's connection to the cache file (autocommit; the table is
         ``cache (key, value, expire_at)``), opened on first use."""
         return self._shared()[0]
 
     def _execute(self, sql: str, parameters: tuple) -> Tuple[List[Any], int]:
-        """Run one statement: its rows and how many rows it changed. On a database error,
-        forget the connection (the file may have been replaced) and let the error reach
-        the caller's guard."""
+        """Run one statement: its rows and how many rows it changed. On a database error
+        other than a lock held too long, forget the connection (the file may be broken)
+        and let the error reach the caller's guard."""
         try:
             connection, lock = self._shared()
             with lock:
@@ -100,8 +106,9 @@ class SQLiteCacheAdapter(StoredCache):
                 # transaction (and, for UPDATE ... RETURNING, the write lock) open
                 cursor = connection.execute(sql, parameters)
                 return cursor.fetchall(), cursor.rowcount
-        except sqlite3.Error:
-            _pool.discard(self.path)
+        except sqlite3.Error as e:
+            if not _is_busy(e):  # a busy database is fine: the connection is kept
+                _pool.discard(self.path)
             raise
 
     def _run(self, sql: str, parameters: tuple, fetch: bool = False) -> Any:
