@@ -1,10 +1,11 @@
 """What every storing adapter shares: argument checks, the read-through ``get``, and the
 rule that a storage fault is a logged miss, never an error of the fulfillment."""
 
+import hashlib
 import logging
 import time
 from abc import abstractmethod
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, Tuple, TypeVar
 
 from rndi.cache import _codec
 from rndi.cache.contracts import Cache
@@ -13,6 +14,9 @@ logger = logging.getLogger("rndi.cache")
 
 # Marks a miss: ``None`` cannot, a stored JSON ``null`` decodes to it.
 MISS: Any = object()
+
+# What a ``get`` whose read failed answers, so that it does not store its default.
+_FAULT: Any = object()
 
 # The longest ttl any store takes (Redis counts milliseconds in a signed 64-bit number,
 # and a cache entry is not meant to outlive a century).
@@ -27,13 +31,22 @@ def check_key(key: Any) -> None:
 
 
 def check_ttl(key: str, ttl: Any) -> None:
+    # no lower bound: a ttl computed as ``expires_at - now - margin`` may come out
+    # negative, and means an entry that is already expired, as 0 does
     if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
-                            or not 0 <= ttl <= MAX_TTL):
+                            or not ttl <= MAX_TTL):
         shown = ttl if isinstance(ttl, (int, float)) else f"a {type(ttl).__name__}"
         raise ValueError(
-            f"Cannot cache key {key!r}: ttl must be a number of seconds from 0 (already "
-            f"expired) to {MAX_TTL} (a century), or None for the default; got {shown!r}."
+            f"Cannot cache key {key!r}: ttl must be a number of seconds up to {MAX_TTL} "
+            f"(a century; 0 or less stores an already expired entry), or None for the "
+            f"default; got {shown!r}."
         )
+
+
+def lifetime(ttl: Optional[float], default: float) -> float:
+    """The seconds an entry lives: ``default`` for ``None``; 0 (already expired) for a
+    negative ttl."""
+    return max(default if ttl is None else ttl, 0)
 
 
 def expiry(now: float, ttl: float) -> float:
@@ -44,16 +57,35 @@ def expiry(now: float, ttl: float) -> float:
     return now + ttl
 
 
-def compute_default(key: str, default: Any) -> tuple:
-    """Resolve a ``get`` default into ``(value, ttl)``."""
-    if not callable(default):
-        return default, None
-    result = default()
-    if (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], (int, float))
-            and not isinstance(result[1], bool)):
-        check_ttl(key, result[1])
-        return result
-    return result, None
+def compute_default(key: str, default: Any) -> Tuple[Any, Any]:
+    """Resolve a ``get`` default into ``(value, ttl)``: a callable is called, and a tuple
+    (given, or answered by the callable) is unpacked as ``(value, ttl)``.
+
+    Raises:
+        ValueError: the tuple does not have two items, or its ttl is not one.
+    """
+    value = default() if callable(default) else default
+    if not isinstance(value, tuple):
+        return value, None
+    if len(value) != 2:
+        # the published adapters unpack it the same way, and raise the same error type
+        problem = "too many" if len(value) > 2 else "not enough"
+        raise ValueError(
+            f"The default of cache key {key!r} is a tuple of {len(value)} items: a tuple "
+            f"default means (value, ttl) ({problem} values to unpack (expected 2)). Wrap a "
+            f"tuple you mean to store: ((a, b, c), ttl)."
+        )
+    value, ttl = value
+    check_ttl(key, ttl)
+    return value, ttl
+
+
+def shown_key(key: str) -> str:
+    """``key`` as log lines show it: a short digest, since a key may hold what must not
+    be logged (``token:<the token>``). ``sha256(key)`` in hex starts with the same 12
+    characters, so a key you suspect can be checked against a log line."""
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"key #{digest[:12]}"
 
 
 def decode(key: str, raw: Any) -> Any:
@@ -62,14 +94,16 @@ def decode(key: str, raw: Any) -> Any:
     try:
         return _codec.loads(raw)
     except (_codec.DecodeError, TypeError, ValueError, RecursionError):
-        logger.warning("Cache entry %r cannot be decoded; treating it as a miss.", key)
+        logger.warning("Cache entry of %s cannot be decoded; treating it as a miss.",
+                       shown_key(key))
         return MISS
 
 
 class StoredCache(Cache):
     """A cache that stores JSON text. Subclasses implement the storage primitives
-    (``_load``, ``_store``, ``_has``, ``_delete``, ``_flush``), which may raise whatever
-    their store raises: here each fault is logged, once per operation, as a miss."""
+    (``_load``, ``_store``, ``_has``, ``_delete``, ``_flush``, ``_add``,
+    ``_delete_if_equal``), which may raise whatever their store raises: here each fault
+    is logged, once per operation, as a miss."""
 
     def __init__(self, ttl: int = 900, clock: Callable[[], float] = time.time) -> None:
         check_ttl("(default)", ttl)
@@ -89,7 +123,8 @@ class StoredCache(Cache):
         """Write (insert or replace) one entry that lives ``ttl`` seconds from now."""
 
     @abstractmethod
-    def _has(self, key: str) -> bool: ...
+    def _has(self, key: str) -> bool:
+        """Whether a live entry exists, whatever its value (``null`` included)."""
 
     @abstractmethod
     def _delete(self, key: str) -> None: ...
@@ -97,36 +132,68 @@ class StoredCache(Cache):
     @abstractmethod
     def _flush(self, expired_only: bool) -> None: ...
 
-    def _guard(self, operation: str, key: str, call: Callable[[], T], fallback: T) -> T:
-        """Run one storage primitive; a fault is logged and answered with ``fallback``."""
+    @abstractmethod
+    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+        """Write the entry only when no live one exists, atomically; whether it wrote."""
+
+    @abstractmethod
+    def _delete_if_equal(self, key: str, encoded: str) -> bool:
+        """Remove the entry only when it is live and its stored text is ``encoded``,
+        atomically; whether it removed it."""
+
+    def _guard(self, operation: str, key: Optional[str], call: Callable[[], T],
+               fallback: T) -> T:
+        """Run one storage primitive (on ``key``, or on the whole store for ``None``); a
+        fault is logged and answered with ``fallback``."""
         try:
             return call()
         except Exception as e:  # any storage fault: the cache must not fail
             self._fault(operation, key, e)
             return fallback
 
-    def _fault(self, operation: str, key: str, error: Exception) -> None:
-        logger.error("%s: %s of %r failed (%s: %s); treating it as a miss.",
-                     self._describe(), operation, key, type(error).__name__, error)
+    @staticmethod
+    def _operation(operation: str, key: Optional[str]) -> str:
+        """``put of key #1a2b…`` for log lines: never the key itself."""
+        return operation if key is None else f"{operation} of {shown_key(key)}"
+
+    def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
+        logger.error("%s: %s failed (%s: %s); treating it as a miss.", self._describe(),
+                     self._operation(operation, key), type(error).__name__, error)
 
     def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
         check_key(key)
         check_ttl(key, ttl)
-        value = self._guard("get", key, lambda: self._load(key, ttl), MISS)
-        if value is not MISS and value is not None:
+        refresh = None if ttl is None else lifetime(ttl, self.ttl)
+        value = self._guard("get", key, lambda: self._load(key, refresh), _FAULT)
+        if value is not MISS and value is not _FAULT:  # a stored None is a hit too
             return value
-        value, value_ttl = compute_default(key, default)
-        if value is not None:
-            self.put(key, value, value_ttl if value_ttl is not None else ttl)
-        return value
+        computed, computed_ttl = compute_default(key, default)
+        # after a fault the store is not asked again: a locked or stalled store would make
+        # this one get pay its timeout twice
+        if computed is not None and value is not _FAULT:
+            self.put(key, computed, computed_ttl if computed_ttl is not None else ttl)
+        return computed
 
     def put(self, key: str, value: Any, ttl: Optional[int] = None) -> Any:
         check_key(key)
         check_ttl(key, ttl)
         encoded = _codec.dumps(key, value)
-        lifetime = self.ttl if ttl is None else ttl
-        self._guard("put", key, lambda: self._store(key, encoded, lifetime), None)
+        seconds = lifetime(ttl, self.ttl)
+        self._guard("put", key, lambda: self._store(key, encoded, seconds), None)
         return value
+
+    def add(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        check_key(key)
+        check_ttl(key, ttl)
+        encoded = _codec.dumps(key, value)
+        seconds = lifetime(ttl, self.ttl)
+        return self._guard("add", key, lambda: self._add(key, encoded, seconds), False)
+
+    def delete_if_equal(self, key: str, value: Any) -> bool:
+        check_key(key)
+        encoded = _codec.dumps(key, value)
+        return self._guard("delete_if_equal", key,
+                           lambda: self._delete_if_equal(key, encoded), False)
 
     def has(self, key: str) -> bool:
         check_key(key)
@@ -137,4 +204,4 @@ class StoredCache(Cache):
         self._guard("delete", key, lambda: self._delete(key), None)
 
     def flush(self, expired_only: bool = False) -> None:
-        self._guard("flush", "*", lambda: self._flush(expired_only), None)
+        self._guard("flush", None, lambda: self._flush(expired_only), None)

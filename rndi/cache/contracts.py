@@ -9,11 +9,15 @@ class Cache(ABC):
 
     ``get`` on a miss computes a callable ``default`` (a result ``(value, ttl)`` means that
     ttl) and stores the value when it is not ``None``. Expired entries are misses.
+
+    ``add`` and ``delete_if_equal`` are the atomic primitives a lease is built from. They
+    are not abstract, so a subclass written before they existed still instantiates; it
+    raises ``NotImplementedError`` only when one of them is called.
     """
 
     @abstractmethod
     def has(self, key: str) -> bool:
-        """Whether a live entry with a non-``None`` value exists for ``key``."""
+        """Whether a live entry exists for ``key`` (a stored ``None`` included)."""
 
     @abstractmethod
     def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
@@ -30,3 +34,39 @@ class Cache(ABC):
     @abstractmethod
     def flush(self, expired_only: bool = False) -> None:
         """Remove every entry, or only the expired ones."""
+
+    def add(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        """Store ``value`` only if no live entry exists for ``key``, atomically.
+
+        An expired entry counts as absent. ``ttl`` means what it means for ``put``.
+
+        Returns:
+            Whether this call stored the value: of several callers racing for one key,
+            exactly one is answered ``True``. A storage fault answers ``False``.
+
+        Raises:
+            NotImplementedError: the subclass does not implement it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement Cache.add(key, value, ttl=None) -> bool: "
+            "override it to store only when no live entry exists, atomically, and answer "
+            "whether it stored."
+        )
+
+    def delete_if_equal(self, key: str, value: Any) -> bool:
+        """Remove ``key`` only if its entry is live and holds ``value``, atomically.
+
+        Values are compared as stored (their JSON text): use it with values written the
+        same way, such as the random token of a lease.
+
+        Returns:
+            Whether this call removed the entry. A storage fault answers ``False``.
+
+        Raises:
+            NotImplementedError: the subclass does not implement it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement Cache.delete_if_equal(key, value) -> "
+            "bool: override it to remove the entry only when it is live and holds value, "
+            "atomically, and answer whether it removed it."
+        )

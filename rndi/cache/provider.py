@@ -58,9 +58,11 @@ def provide_cache(
         )
         return NullCacheAdapter()
     try:
-        return driver(config)
+        cache = driver(config)
     except Exception as e:
         # messages end with a period of their own; the log line adds its own sentence
         logger.error("Cache driver %r failed to start: %s: %s. Using the null cache.",
                      name, type(e).__name__, str(e).rstrip("."))
         return NullCacheAdapter()
+    logger.debug("Cache service configured with %s driver.", name)  # the published line
+    return cache

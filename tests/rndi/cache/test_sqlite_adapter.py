@@ -8,6 +8,7 @@ from contextlib import closing
 import pytest
 
 from rndi.cache import CacheConfigurationError
+from rndi.cache._base import shown_key
 from rndi.cache.adapters.sqlite import _pool
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter, provide_sqlite_cache_adapter
 
@@ -59,7 +60,7 @@ def test_expiry_is_checked_in_the_query_not_by_deleting(tmp_path, clock):
     assert rows == [("k",)]
 
 
-def test_adapters_on_one_file_share_one_connection_per_process(tmp_path):
+def test_adapters_on_one_file_share_one_connection_per_thread(tmp_path):
     first = SQLiteCacheAdapter(str(tmp_path))
     second = SQLiteCacheAdapter(str(tmp_path))
     first.put("k", "from first")
@@ -146,7 +147,7 @@ def test_corrupt_entry_is_a_logged_miss_and_is_removed(tmp_path, caplog):
     raw_sql(cache, "UPDATE cache SET value = '{not json' WHERE key = 'k'")
     with caplog.at_level(logging.WARNING, logger="rndi.cache"):
         assert cache.get("k", "recomputed") == "recomputed"
-    assert "'k' cannot be decoded" in caplog.text
+    assert f"{shown_key('k')} cannot be decoded" in caplog.text
     assert cache.get("k") == "recomputed"
 
 

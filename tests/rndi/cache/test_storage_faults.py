@@ -1,6 +1,7 @@
 """A broken store never fails a fulfillment: each fault is a logged miss. Real files, real
 processes, a real redis-server; only the caller's own mistakes raise."""
 
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -13,6 +14,7 @@ import pytest
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.cache import UnserializableValue
+from rndi.cache._base import shown_key
 from rndi.cache.adapters.fs.adapter import FileSystemCacheAdapter
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.connect.business_transactions import BackgroundTransaction
@@ -137,7 +139,8 @@ def test_a_full_disk_is_a_logged_miss(tmp_path):
                              timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "survived"
-    assert "File too large" in result.stderr and "put of 'big' failed" in result.stderr
+    assert "File too large" in result.stderr
+    assert f"put of {shown_key('big')} failed" in result.stderr
     assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")] == []
 
 
@@ -168,7 +171,7 @@ def test_a_poisoned_sqlite_row_is_a_logged_miss_and_removed(tmp_path, caplog):
                              ("[" * DEEP + "]" * DEEP,))
     with caplog.at_level(logging.WARNING, logger="rndi.cache"):
         assert cache.get("deep") is None
-    assert "'deep' cannot be decoded" in caplog.text
+    assert f"{shown_key('deep')} cannot be decoded" in caplog.text
     assert next(cache.connection.execute("SELECT count(*) FROM cache"))[0] == 0
 
 
@@ -234,3 +237,26 @@ def test_no_put_is_undone_by_another_process(tmp_path, other):
         process.join(120)
     assert process.exitcode == 0
     assert (reverted, lost) == ([], [])
+
+
+def test_fault_lines_show_a_digest_of_the_key_never_the_key(not_a_directory, caplog):
+    secret_key = "token:eyJhbGciOiJIUzI1NiJ9.s3cr3t"
+    with caplog.at_level(logging.WARNING, logger="rndi.cache"):
+        cache = FileSystemCacheAdapter(not_a_directory)
+        cache.get(secret_key, "default")
+        cache.put(secret_key, "v")
+        cache.add(secret_key, "v")
+    assert len(caplog.records) == 4  # making the directory, get, put, add
+    assert "s3cr3t" not in caplog.text and "token:" not in caplog.text
+    digest = hashlib.sha256(secret_key.encode()).hexdigest()[:12]
+    assert caplog.text.count(f"key #{digest}") == 3
+
+
+def test_undecodable_entry_lines_show_a_digest_of_the_key(tmp_path, caplog):
+    cache = SQLiteCacheAdapter(str(tmp_path))
+    cache.put("session:s3cr3t", "v")
+    cache.connection.execute("UPDATE cache SET value = '{bad' WHERE key = 'session:s3cr3t'")
+    with caplog.at_level(logging.WARNING, logger="rndi.cache"):
+        assert cache.get("session:s3cr3t") is None
+    assert "s3cr3t" not in caplog.text
+    assert shown_key("session:s3cr3t") in caplog.text

@@ -13,20 +13,23 @@ import os
 import re
 import tempfile
 import time
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional
+from typing import Any, Callable, ContextManager, Dict, Mapping, Optional, TypeVar
 
 from rndi.cache import _codec, _config
 from rndi.cache._base import MISS, StoredCache, decode, expiry, logger
-from rndi.cache.adapters._files import make_private_directory
+from rndi.cache.adapters._files import directory_setting, make_private_directory
+from rndi.cache.adapters.fs._files import exclusive_lock, read_regular_file
 from rndi.cache.contracts import Cache
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no cross-process locking there
-    fcntl = None  # type: ignore[assignment]
+T = TypeVar("T")
 
 _ENTRY_NAME = re.compile(r"cache\.[0-9a-f]{64}\.json")
+# what a writer writes before renaming it over the entry; a writer killed meanwhile
+# leaves it behind, for flush() to remove
+_TEMPORARY_PREFIX, _TEMPORARY_SUFFIX = "cache.", ".tmp"
+_TEMPORARY_NAME = re.compile(r"cache\.[a-z0-9_]{8}\.tmp")
 _LOCK_NAME = ".cache.lock"
+DEFAULT_LOCK_TIMEOUT = 5.0
 
 
 def _remove(path: str) -> None:
@@ -41,10 +44,10 @@ def get_file_contents(file_name: str) -> Dict[str, Any]:
 
     Raises:
         FileNotFoundError: there is no such file.
-        ValueError: the file is not a cache entry (not JSON, or not an entry's shape).
+        ValueError: the file is not a cache entry (not a regular file, not JSON, or not
+            an entry's shape).
     """
-    with open(file_name, "rb") as f:
-        raw = f.read()
+    raw = read_regular_file(file_name)
     entry = decode(os.path.basename(file_name), raw)
     # validated once here, so readers can trust key, value and a numeric expiry
     if (not isinstance(entry, dict) or not {"key", "value", "expire_at"} <= entry.keys()
@@ -61,14 +64,22 @@ class FileSystemCacheAdapter(StoredCache):
         directory_path: where entries live.
         ttl: default time to live in seconds.
         clock: the time source, ``time.time`` unless a test needs to control time.
+        lock_timeout: seconds to wait for the directory's lock (held by another process
+            while it writes) before the operation gives up as a logged miss.
     """
 
     def __init__(self, directory_path: str, ttl: int = 900,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, *,
+                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         super().__init__(ttl, clock)
-        self.directory_path = os.path.abspath(directory_path)
+        if (isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float))
+                or not 0 <= lock_timeout < float("inf")):
+            raise ValueError(f"lock_timeout must be a finite number of seconds >= 0, got "
+                             f"{lock_timeout!r}.")
+        self.lock_timeout = lock_timeout
+        self.directory_path = directory_setting(directory_path)
         # a directory that cannot be made now is a logged miss later, not a failed event
-        self._guard("create directory", self.directory_path,
+        self._guard("create directory", None,
                     lambda: make_private_directory(self.directory_path), None)
 
     def _describe(self) -> str:
@@ -79,19 +90,11 @@ class FileSystemCacheAdapter(StoredCache):
         digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
         return os.path.join(self.directory_path, f"cache.{digest}.json")
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the directory's write lock (every adapter on it, in any process)."""
-        if fcntl is None:  # pragma: no cover
-            yield
-            return
-        descriptor = os.open(os.path.join(self.directory_path, _LOCK_NAME),
-                             os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(descriptor)  # closing releases the lock
+    def _locked(self) -> ContextManager[None]:
+        """Hold the directory's write lock (every adapter on it, in any process), waiting
+        at most ``lock_timeout`` seconds for it."""
+        return exclusive_lock(os.path.join(self.directory_path, _LOCK_NAME),
+                              self.lock_timeout)
 
     def _entry(self, path: str, key: Optional[str] = None) -> Optional[Dict[str, Any]]:
         """The entry in ``path`` (of ``key`` when given), or ``None``. A file that is not
@@ -113,7 +116,8 @@ class FileSystemCacheAdapter(StoredCache):
         document = (
             f'{{"key":{_codec.dumps(key, key)},"expire_at":{expire_at!r},"value":{encoded}}}'
         )
-        descriptor, temporary = tempfile.mkstemp(dir=self.directory_path, suffix=".tmp")
+        descriptor, temporary = tempfile.mkstemp(
+            dir=self.directory_path, prefix=_TEMPORARY_PREFIX, suffix=_TEMPORARY_SUFFIX)
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as f:
                 f.write(document)
@@ -143,43 +147,81 @@ class FileSystemCacheAdapter(StoredCache):
                 self._write(key, _codec.dumps(key, entry["value"]), expiry(now, ttl))
         return entry["value"]
 
-    def _store(self, key: str, encoded: str, ttl: float) -> None:
+    def _change(self, change: Callable[[], T]) -> T:
+        """Run ``change`` holding the lock; when the directory was removed while running,
+        make it again and run ``change`` once more."""
         try:
             with self._locked():
-                self._write(key, encoded, expiry(self.clock(), ttl))
+                return change()
         except FileNotFoundError:
-            # the directory was removed while running: make it again, once
             make_private_directory(self.directory_path)
             with self._locked():
-                self._write(key, encoded, expiry(self.clock(), ttl))
+                return change()
+
+    def _store(self, key: str, encoded: str, ttl: float) -> None:
+        self._change(lambda: self._write(key, encoded, expiry(self.clock(), ttl)))
+
+    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+        path = self._get_file_name(key)
+
+        def add_unless_live() -> bool:
+            # decided under the lock every writer holds: no other add or put comes between
+            entry = self._entry(path, key)
+            now = self.clock()
+            if entry is not None and entry["expire_at"] > now:
+                return False
+            self._write(key, encoded, expiry(now, ttl))
+            return True
+
+        return self._change(add_unless_live)
+
+    def _delete_if_equal(self, key: str, encoded: str) -> bool:
+        path = self._get_file_name(key)
+        with self._locked():
+            entry = self._entry(path, key)
+            if (entry is None or entry["expire_at"] <= self.clock()
+                    or _codec.dumps(key, entry["value"]) != encoded):
+                return False
+            _remove(path)
+            return True
 
     def _has(self, key: str) -> bool:
         entry = self._entry(self._get_file_name(key), key)
-        return (entry is not None and entry["value"] is not None
-                and entry["expire_at"] > self.clock())
+        return entry is not None and entry["expire_at"] > self.clock()
 
     def _delete(self, key: str) -> None:
         _remove(self._get_file_name(key))
 
     def _flush(self, expired_only: bool) -> None:
-        """Remove this cache's entry files (never another file of the directory)."""
-        names = [name for name in os.listdir(self.directory_path) if _ENTRY_NAME.fullmatch(name)]
+        """Remove this cache's entry files (never another file of the directory), and
+        the temporary files of writers killed before they renamed them."""
+        names = os.listdir(self.directory_path)
+        entries = [name for name in names if _ENTRY_NAME.fullmatch(name)]
         if not expired_only:
-            for name in names:
+            for name in entries:
                 _remove(os.path.join(self.directory_path, name))
-            return
-        with self._locked():  # so no entry put meanwhile is taken for the expired one
-            now = self.clock()
+        # under the lock: every live writer holds it while its temporary file exists, so
+        # the temporary files found then are all left by dead writers; and no entry put
+        # meanwhile is taken for the expired one
+        with self._locked():
             for name in names:
-                path = os.path.join(self.directory_path, name)
-                entry = self._entry(path)
-                if entry is not None and entry["expire_at"] <= now:
-                    _remove(path)
+                if _TEMPORARY_NAME.fullmatch(name):
+                    _remove(os.path.join(self.directory_path, name))
+            if expired_only:
+                now = self.clock()
+                for name in entries:
+                    path = os.path.join(self.directory_path, name)
+                    entry = self._entry(path)
+                    if entry is not None and entry["expire_at"] <= now:
+                        _remove(path)
 
 
 def provide_fs_cache_adapter(config: Mapping[str, Any]) -> Cache:
-    """Build from ``CACHE_DIR`` (``/tmp/cache``) and ``CACHE_TTL`` (900)."""
+    """Build from ``CACHE_DIR`` (``/tmp/cache``), ``CACHE_TTL`` (900) and
+    ``CACHE_FILE_LOCK_TIMEOUT`` (5.0 s)."""
     return FileSystemCacheAdapter(
         directory_path=_config.directory(config),
         ttl=_config.ttl(config),
+        lock_timeout=_config.number(config, "CACHE_FILE_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT,
+                                    allow_zero=True),
     )

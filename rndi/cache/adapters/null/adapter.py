@@ -7,7 +7,12 @@ from rndi.cache.contracts import Cache
 
 
 class NullCacheAdapter(Cache):
-    """Stores nothing; ``get`` still computes and returns a callable default."""
+    """Stores nothing; ``get`` still computes and returns a callable default.
+
+    It shares nothing between processes (or between two calls), so nothing guarded by it
+    is exclusive: ``add`` and ``delete_if_equal`` always answer ``True``, and a lease or
+    lock built on them never keeps anyone out.
+    """
 
     def has(self, key: str) -> bool:
         check_key(key)
@@ -28,6 +33,17 @@ class NullCacheAdapter(Cache):
 
     def flush(self, expired_only: bool = False) -> None:
         return None
+
+    def add(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        """Stores nothing and answers ``True``: every caller wins, nothing is exclusive."""
+        check_key(key)
+        check_ttl(key, ttl)
+        return True
+
+    def delete_if_equal(self, key: str, value: Any) -> bool:
+        """Answers ``True``: there is nothing to keep."""
+        check_key(key)
+        return True
 
 
 def provide_null_cache_adapter(config: Optional[Mapping[str, Any]] = None) -> Cache:

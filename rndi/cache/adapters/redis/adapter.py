@@ -8,7 +8,7 @@ each operation into a logged miss: an extension must not fail because its cache 
 
 import math
 import re
-from typing import Any, Callable, List, Mapping, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 from urllib.parse import quote, urlsplit
 
 import redis
@@ -27,6 +27,15 @@ DEFAULT_RETRY_AFTER = 5.0
 T = TypeVar("T")
 
 _GLOB = re.compile(r"([*?\[\]\\])")
+
+# GET and DEL in one script: Redis runs a script atomically, so no other client's SET can
+# come between the comparison and the removal
+_DELETE_IF_EQUAL = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 def _is_redis_url(url: str) -> bool:
@@ -100,19 +109,32 @@ class RedisCacheAdapter(StoredCache):
         self.prefix = prefix
         self.retry_after = retry_after
         self.server = _safe(url)
+        options: Dict[str, Any] = {
+            "encoding": encoding, "socket_timeout": socket_timeout,
+            "socket_connect_timeout": socket_timeout, "retry": Retry(NoBackoff(), 0)}
         try:
             # surrogateescape: a key or value that is not UTF-8 (written by someone else)
             # reads as a string that cannot decode as JSON, a miss, instead of an error
-            pool = _pool.pool(url, encoding=encoding, encoding_errors="surrogateescape",
-                              decode_responses=True, socket_timeout=socket_timeout,
-                              socket_connect_timeout=socket_timeout,
-                              retry=Retry(NoBackoff(), 0))
+            pool = _pool.pool(url, encoding_errors="surrogateescape", decode_responses=True,
+                              **options)
+            # ``connection`` answers bytes, as the published adapter's client did
+            raw_pool = _pool.pool(url, decode_responses=False, **options)
         except (ValueError, TypeError) as e:
             # redis-py's message quotes parts of the URL, password included: not chained
             raise ValueError(f"The Redis URL {self.server!r} cannot be used ({type(e).__name__}"
                              "); expected redis[s]://[[user]:password@]host[:port][/db], "
                              "with special characters of the password %-encoded.") from None
         self._client = redis.Redis(connection_pool=pool)
+        self._raw_client = redis.Redis(connection_pool=raw_pool)
+        # the server as redis-py reads it from the URL; the password is deliberately not
+        # kept as an attribute, so no dump of the adapter can show it
+        address = pool.connection_kwargs
+        self.host: str = address.get("host", "localhost")
+        self.port = int(address.get("port", 6379))
+        self.database = int(address.get("db", 0))
+        self.username: Optional[str] = address.get("username")
+        self.encoding = encoding
+        self._delete_if_equal_script = self._client.register_script(_DELETE_IF_EQUAL)
 
     def _describe(self) -> str:
         return f"Redis cache {self.server}"
@@ -120,25 +142,28 @@ class RedisCacheAdapter(StoredCache):
     @property
     def connection(self) -> "ScopedRedis":
         """The server as this cache sees it: the commands of one or more keys, with the
-        keys named without this cache's prefix (``connection.ttl("x")``)."""
-        return ScopedRedis(self._client, self.prefix)
+        keys named without this cache's prefix (``connection.ttl("x")``), answering
+        ``bytes`` as a plain redis-py client does."""
+        return ScopedRedis(self._raw_client, self.prefix)
 
-    def _guard(self, operation: str, key: str, call: Callable[[], T], fallback: T) -> T:
+    def _guard(self, operation: str, key: Optional[str], call: Callable[[], T],
+               fallback: T) -> T:
         """One attempt, bounded by the socket timeout; a skipped server is not tried."""
         if _pool.is_skipped(self.server):
             return fallback
         return super()._guard(operation, key, call, fallback)
 
-    def _fault(self, operation: str, key: str, error: Exception) -> None:
+    def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
         """After a connection failure the server is skipped for ``retry_after`` seconds
         (logged once), so an outage costs each event almost nothing."""
         if (not isinstance(error, (redis.ConnectionError, redis.TimeoutError))
                 or self.retry_after <= 0):
             super()._fault(operation, key, error)
         elif _pool.skip(self.server, self.retry_after):  # not when skipping began already
-            logger.error("%s: %s of %r failed (%s: %s); skipping the server for %s s: "
-                         "every operation meanwhile is a miss.", self._describe(), operation,
-                         key, type(error).__name__, error, self.retry_after)
+            logger.error("%s: %s failed (%s: %s); skipping the server for %s s: every "
+                         "operation meanwhile is a miss.", self._describe(),
+                         self._operation(operation, key), type(error).__name__, error,
+                         self.retry_after)
 
     def _load(self, key: str, ttl: Optional[float]) -> Any:
         name = self.prefix + key
@@ -161,9 +186,17 @@ class RedisCacheAdapter(StoredCache):
         else:
             self._client.set(self.prefix + key, encoded, px=_milliseconds(ttl))
 
+    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+        name = self.prefix + key
+        if ttl == 0:  # an entry already expired is no entry: nothing to write
+            return not self._client.exists(name)
+        return bool(self._client.set(name, encoded, nx=True, px=_milliseconds(ttl)))
+
+    def _delete_if_equal(self, key: str, encoded: str) -> bool:
+        return bool(self._delete_if_equal_script(keys=[self.prefix + key], args=[encoded]))
+
     def _has(self, key: str) -> bool:
-        raw = self._client.get(self.prefix + key)
-        return raw is not None and raw != "null"
+        return bool(self._client.exists(self.prefix + key))
 
     def _delete(self, key: str) -> None:
         self._client.unlink(self.prefix + key)

@@ -1,16 +1,20 @@
-"""One SQLite connection per process and database file, reopened after ``fork``.
+"""One SQLite connection per thread and database file, reopened after ``fork`` and when
+the file is replaced or removed.
 
 Opening a connection and setting it up costs far more than a cache read, and an extension
-builds a new cache adapter on every event: sharing the connection makes the adapter
-nearly free to build. A connection must not cross a ``fork`` (SQLite's own rule), so the
-child forgets the inherited ones, without closing them: they belong to the parent.
+builds a new cache adapter on every event: keeping the connection makes the adapter
+nearly free to build. Each thread has its own, so a thread waiting for a locked database
+never holds up another thread's read (in WAL mode readers do not wait for writers), and
+no thread can close a connection another thread is using. A connection must not cross a
+``fork`` (SQLite's own rule), so the child forgets the inherited ones, without closing
+them: they belong to the parent.
 """
 
 import contextlib
 import os
 import sqlite3
 import threading
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 from rndi.cache.adapters._files import make_private_directory
 
@@ -22,12 +26,19 @@ _SCHEMA = (
     ") WITHOUT ROWID"
 )
 
+# a connection and a lock for whoever shares it; the lock is kept for callers that
+# hand one connection to several threads themselves
 Shared = Tuple[sqlite3.Connection, threading.Lock]
+# the file and options, and the thread
 _Key = Tuple[str, float, bool, int]
+# what a connection is open on: the file's device and inode
+_Identity = Tuple[int, int]
 
-_connections: Dict[_Key, Shared] = {}
-_inherited: List[Shared] = []  # kept referenced so the child never closes them
-_guard = threading.Lock()
+# module level, not thread-local: the locals of a parent's other threads are destroyed in
+# a forked child, and destroying a connection closes it, which SQLite forbids there
+_connections: Dict[_Key, Tuple[Shared, _Identity]] = {}
+_inherited: List[Any] = []  # kept referenced so the child never closes them
+_guard = threading.Lock()  # for changes; a thread finds its own connection without it
 
 
 def _forget_after_fork() -> None:
@@ -38,6 +49,11 @@ def _forget_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def _identity(path: str) -> _Identity:
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
 
 
 def _open(path: str, timeout: float, check_same_thread: bool) -> sqlite3.Connection:
@@ -60,26 +76,59 @@ def _open(path: str, timeout: float, check_same_thread: bool) -> sqlite3.Connect
     return connection
 
 
+def _remove_orphaned_journal(path: str) -> None:
+    """Remove the WAL files of a database file that was removed: SQLite would apply the
+    old database's pages to the new file made in its place."""
+    if not os.path.exists(path):
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path + suffix)
+
+
+def _close(shared: Shared) -> None:
+    # a same-thread connection refuses to be closed by another thread: then it is only
+    # forgotten, and closed when collected
+    with contextlib.suppress(sqlite3.ProgrammingError):
+        shared[0].close()
+
+
+def _close_those_of_ended_threads() -> None:
+    alive = {thread.ident for thread in threading.enumerate()}
+    for key in [key for key in _connections if key[3] not in alive]:
+        _close(_connections.pop(key)[0])
+
+
 def connection(path: str, timeout: float, check_same_thread: bool) -> Shared:
-    """The process-wide connection for this file and these options, opened on first use;
-    with ``check_same_thread`` (a connection usable only by the thread that opened it)
-    one per thread."""
-    key = (path, timeout, check_same_thread,
-           threading.get_ident() if check_same_thread else 0)
-    shared = _connections.get(key)
-    if shared is None:
+    """This thread's connection to this file with these options, opened on first use,
+    and opened again when the file was removed or replaced since (writes to a removed
+    file would be lost without a word)."""
+    key = (path, timeout, check_same_thread, threading.get_ident())
+    found = _connections.get(key)
+    if found is not None:
+        shared, identity = found
+        try:
+            same = _identity(path) == identity
+        except FileNotFoundError:
+            same = False
+        if same:
+            return shared
         with _guard:
-            shared = _connections.get(key)
-            if shared is None:
-                shared = (_open(path, timeout, check_same_thread), threading.Lock())
-                _connections[key] = shared
+            del _connections[key]
+        _close(shared)
+        _remove_orphaned_journal(path)
+    threading.current_thread()  # so a thread not started by threading is listed alive
+    shared = (_open(path, timeout, check_same_thread), threading.Lock())
+    with _guard:
+        _close_those_of_ended_threads()  # rare, as opening is: here it costs nothing
+        _connections[key] = (shared, _identity(path))
     return shared
 
 
 def discard(path: str) -> None:
-    """Forget this process's connections to ``path`` (after an error on it), closing
-    those this thread may close (another thread's same-thread connection refuses)."""
+    """Close and forget this thread's connections to ``path`` (after an error on it)."""
+    me = threading.get_ident()
     with _guard:
-        for key in [key for key in _connections if key[0] == path]:
-            with contextlib.suppress(sqlite3.ProgrammingError):
-                _connections.pop(key)[0].close()
+        mine = [_connections.pop(key)[0] for key in list(_connections)
+                if key[0] == path and key[3] == me]
+    for shared in mine:
+        _close(shared)

@@ -1,7 +1,7 @@
 """A cache in one SQLite file, safe for several processes on one host.
 
 WAL journal (readers never block the writer), one upsert per put, expiry checked inside
-each query, one connection per process shared by every adapter on the same file. A file
+each query, one connection per thread shared by every adapter on the same file. A file
 that is not a database, a directory that cannot be made, or a database that stays locked
 past the timeout, turns into logged misses: an extension must not fail because its cache
 did.
@@ -10,10 +10,11 @@ did.
 import os
 import sqlite3
 import time
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from rndi.cache import _config
 from rndi.cache._base import MISS, StoredCache, decode, expiry
+from rndi.cache.adapters._files import directory_setting
 from rndi.cache.adapters.sqlite import _pool
 from rndi.cache.contracts import Cache
 from rndi.cache.exceptions import CacheConfigurationError
@@ -27,10 +28,25 @@ _UPSERT = (
     "INSERT INTO cache (key, value, expire_at) VALUES (?, ?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at"
 )
-_HAS = "SELECT 1 FROM cache WHERE key = ? AND expire_at > ? AND value != 'null'"
+# one statement each, so the decision and the change are one transaction: an entry that
+# is live blocks the insert (the conditional update is skipped) and the change count says
+# which happened
+_ADD = (
+    "INSERT INTO cache (key, value, expire_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at "
+    "WHERE cache.expire_at <= ?"
+)
+_DELETE_IF_EQUAL = "DELETE FROM cache WHERE key = ? AND value = ? AND expire_at > ?"
+_HAS = "SELECT 1 FROM cache WHERE key = ? AND expire_at > ?"
 _DELETE = "DELETE FROM cache WHERE key = ?"
 _FLUSH = "DELETE FROM cache"
 _FLUSH_EXPIRED = "DELETE FROM cache WHERE expire_at <= ?"
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    """Whether ``error`` is another connection holding the lock past the timeout."""
+    return isinstance(error, sqlite3.OperationalError) and str(error).startswith(
+        ("database is locked", "database table is locked"))
+
 
 _DEFAULT_OPTIONS: Dict[str, Any] = {"check_same_thread": False, "timeout": 15.0}
 
@@ -59,7 +75,9 @@ class SQLiteCacheAdapter(StoredCache):
                 f"supported: {sorted(_DEFAULT_OPTIONS)}."
             )
         self.options = {**_DEFAULT_OPTIONS, **(options or {})}
-        self.path = os.path.join(os.path.abspath(directory_path), f"{name}.sqlite")
+        self.directory_path = directory_setting(directory_path)
+        self.name = name
+        self.path = os.path.join(self.directory_path, f"{name}.sqlite")
 
     # the published adapters' query for one entry: (value, expire_at)
     _get_sql = "SELECT value, expire_at FROM cache WHERE key = ?"
@@ -73,23 +91,30 @@ class SQLiteCacheAdapter(StoredCache):
 
     @property
     def connection(self) -> sqlite3.Connection:
-        """This process's connection to the cache file (autocommit; the table is
+        """This thread's connection to the cache file (autocommit; the table is
         ``cache (key, value, expire_at)``), opened on first use."""
         return self._shared()[0]
 
-    def _run(self, sql: str, parameters: tuple, fetch: bool = False) -> Any:
-        """Run one statement; on a database error, forget the connection (the file may
-        have been replaced) and let the error reach the caller's guard."""
+    def _execute(self, sql: str, parameters: tuple) -> Tuple[List[Any], int]:
+        """Run one statement: its rows and how many rows it changed. On a database error
+        other than a lock held too long, forget the connection (the file may be broken)
+        and let the error reach the caller's guard."""
         try:
             connection, lock = self._shared()
             with lock:
                 # fetchall ends the statement: a half-read cursor would keep its
                 # transaction (and, for UPDATE ... RETURNING, the write lock) open
-                rows = connection.execute(sql, parameters).fetchall()
-            return rows[0] if fetch and rows else None
-        except sqlite3.Error:
-            _pool.discard(self.path)
+                cursor = connection.execute(sql, parameters)
+                return cursor.fetchall(), cursor.rowcount
+        except sqlite3.Error as e:
+            if not _is_busy(e):  # a busy database is fine: the connection is kept
+                _pool.discard(self.path)
             raise
+
+    def _run(self, sql: str, parameters: tuple, fetch: bool = False) -> Any:
+        """Run one statement; with ``fetch``, its first row (``None`` when none)."""
+        rows, _ = self._execute(sql, parameters)
+        return rows[0] if fetch and rows else None
 
     def _load(self, key: str, ttl: Optional[float]) -> Any:
         now = self.clock()
@@ -109,6 +134,15 @@ class SQLiteCacheAdapter(StoredCache):
 
     def _store(self, key: str, encoded: str, ttl: float) -> None:
         self._run(_UPSERT, (key, encoded, expiry(self.clock(), ttl)))
+
+    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+        now = self.clock()
+        _, changed = self._execute(_ADD, (key, encoded, expiry(now, ttl), now))
+        return changed == 1
+
+    def _delete_if_equal(self, key: str, encoded: str) -> bool:
+        _, changed = self._execute(_DELETE_IF_EQUAL, (key, encoded, self.clock()))
+        return changed == 1
 
     def _has(self, key: str) -> bool:
         return self._run(_HAS, (key, self.clock()), fetch=True) is not None
