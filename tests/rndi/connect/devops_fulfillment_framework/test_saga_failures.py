@@ -102,7 +102,7 @@ def test_a_failing_provide_method_raises_its_own_error_naming_the_binding_in_a_n
             self.vendor = vendor
 
     container = Container([VendorProvider(), BaseServiceProvider({"config": {"to_instance": {}}})])
-    with pytest.raises(ConnectionError, match="vendor.example.com unreachable") as error:
+    with pytest.raises(ConnectionError, match=r"vendor\.example\.com unreachable") as error:
         container.get(NeedsVendor)
     (note,) = error.value.__notes__
     assert note.startswith("Raised while the container built 'vendor' (")
