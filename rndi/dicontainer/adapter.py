@@ -7,6 +7,7 @@ is a loop over a precomputed parameter plan.
 """
 
 import inspect
+import re
 from functools import lru_cache
 from typing import (
     Annotated,
@@ -68,7 +69,13 @@ when its name is bound (``def __init__(self, criteria, on_match: Injectable[Fn] 
 Any other parameter with a default keeps its default, as in the published container."""
 
 
+# ``Injectable[...]`` as text, for modules with ``from __future__ import annotations``
+_INJECTABLE_TEXT = re.compile(r"\s*(?:[\w.]+\.)?Injectable\[")
+
+
 def _opted_in(annotation: Any) -> bool:
+    if isinstance(annotation, str):
+        return _INJECTABLE_TEXT.match(annotation) is not None
     return get_origin(annotation) is Annotated and _INJECT in get_args(annotation)[1:]
 
 

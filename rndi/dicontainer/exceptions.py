@@ -17,8 +17,8 @@ class InvalidClassType(ContainerError, TypeError):
     def __init__(self, given: Any) -> None:
         self.given = given
         super().__init__(
-            f"Container.get() expects a class, got {given!r} ({type(given).__name__}); "
-            "pass the class itself, not an instance or a string."
+            f"Container.get() expects a class, got a {type(given).__name__}; pass the "
+            "class itself, not an instance or a string."
         )
 
 

@@ -98,6 +98,14 @@ def test_an_injectable_parameter_takes_its_binding_and_keeps_its_default_without
     assert Middleware([]).values == ([], None)  # still usable without a container
 
 
+def test_injectable_is_recognised_in_a_module_with_postponed_annotations():
+    from tests.rndi.dicontainer.postponed import PostponedMiddleware
+
+    container = Container([BaseServiceProvider({"on_match": {"to_instance": "approve"},
+                                                "retries": {"to_instance": "9"}})])
+    assert container.get(PostponedMiddleware).values == ("approve", 3)
+
+
 def test_get_returns_a_new_object_every_call_but_shares_dependencies():
     counter = Counter()
     names = BaseServiceProvider({"name": {"to_instance": "a"}})
@@ -224,6 +232,13 @@ def test_get_rejects_non_classes():
     for wrong in (Car(None, "x"), "Car", 42):
         with pytest.raises(InvalidClassType, match="expects a class"):
             container.get(wrong)
+
+
+def test_a_non_class_is_named_by_its_type_never_its_value():
+    with pytest.raises(InvalidClassType) as error:
+        Container([]).get("sk-live-secret")
+    assert "sk-live-secret" not in str(error.value)
+    assert "got a str" in str(error.value)
 
 
 def test_duplicate_name_across_providers_names_both():
