@@ -159,6 +159,16 @@ def test_provide_method_parameters_are_injected_recursively():
     assert container.get(Car).engine.power == 42
 
 
+def test_none_is_injected_whether_bound_or_provided():
+    # the published container refused both (pinject's allow_injecting_none=False)
+    class Provider(BaseServiceProvider):
+        def provide_engine(self):
+            return None
+
+    assert Container([Provider({"name": {"to_instance": None}})]).get(Car).engine is None
+    assert Container([Provider({"name": {"to_instance": None}})]).get(Car).name is None
+
+
 def test_keyword_only_parameters_are_injected_and_varargs_ignored():
     class Service:
         def __init__(self, *args, power, mode="fast", **kwargs):

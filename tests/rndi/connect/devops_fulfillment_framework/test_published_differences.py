@@ -12,6 +12,7 @@ from connect.eaas.core.responses import BackgroundResponse
 from rndi.connect.business_objects import Asset, Request
 from rndi.connect.business_transactions import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework import Saga
+from rndi.connect.devops_fulfillment_framework.providers import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter import ExtensionLoggerAdapter
 from rndi.connect.request_offline_criteria import OfflineCriteria
 from rndi.dicontainer import BaseServiceProvider
@@ -133,3 +134,19 @@ def test_make_binds_the_injected_logger_to_the_request_and_resolve_logs_one_info
         Plain.make({}, None, LOGGER, request).resolve(request)
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (logging.INFO, "PR-4 Transaction 'purchase' answered success.")]
+
+
+class ApprovingOffline(OfflineServiceProvider):
+    def provide_on_match(self):
+        return lambda request: BackgroundResponse.skip(f"approved {request['id']} offline")
+
+
+def test_offline_criteria_takes_the_bound_on_match_and_alone_still_skips():
+    # published: on_match has a default, so the container never injected the binding
+    request = offline_cancel()
+    saga = PurchaseOnly({**PurchaseOnly.event_providers({}, None, LOGGER, request),
+                         "calls": CallsProvider(Calls()), "offline": ApprovingOffline()})
+    assert saga.resolve(request).output == "approved PR-1 offline"
+    criteria = saga.container.get(OfflineCriteria)
+    assert criteria.on_match(request).output == "approved PR-1 offline"
+    assert OfflineCriteria([lambda r: True])(request).status == "skip"
