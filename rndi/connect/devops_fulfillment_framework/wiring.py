@@ -245,9 +245,12 @@ class _Walker:
 
 def _unregistered_providers(name: str, saga: type,
                             providers: Mapping[str, BaseServiceProvider]) -> List[str]:
-    """Provider classes with a ``provide_<name>`` method that the saga does not use, from
-    the saga's own package and the framework (not every class the process imported)."""
+    """Provider classes the saga does not use that provide ``name``: by a ``provide_<name>``
+    method, or by their own name (``vendor``: ``VendorProvider``, ``VendorServiceProvider``).
+    Only from the saga's own package and the framework, not every class imported."""
     package = saga.__module__.rpartition(".")[0] or saga.__module__
+    camel = "".join(part.capitalize() for part in name.split("_"))
+    named = {f"{camel}Provider", f"{camel}ServiceProvider"}
     found, seen, stack = [], set(), list(BaseServiceProvider.__subclasses__())
     while stack:
         cls = stack.pop()
@@ -258,8 +261,8 @@ def _unregistered_providers(name: str, saga: type,
         module = cls.__module__
         ours = (module == saga.__module__ or module.startswith(package + ".")
                 or module.startswith("rndi."))
-        if (ours and callable(getattr(cls, f"provide_{name}", None))
-                and not any(isinstance(p, cls) for p in providers.values())):
+        provides = callable(getattr(cls, f"provide_{name}", None)) or cls.__name__ in named
+        if ours and provides and not any(isinstance(p, cls) for p in providers.values()):
             found.append(f"{cls.__qualname__} ({module})")
     return sorted(found)[:2]
 

@@ -257,3 +257,35 @@ def test_a_missing_name_that_an_unregistered_provider_provides_suggests_adding_i
         providers = {**Saga.providers, "warehouse": WarehouseProvider}
 
     assert Remembered.check({}) == []
+
+
+class ShelfServiceProvider(BaseServiceProvider):
+    def register(self):
+        self.bind_instance("shelf", "the shelf")
+
+
+class NeedsShelf(Transaction):
+    def __init__(self, shelf):
+        pass
+
+
+class ForgotShelf(Saga):
+    def transactions(self, request):
+        return [NeedsShelf]
+
+
+def test_a_missing_name_matching_a_provider_class_name_suggests_adding_it():
+    (problem,) = ForgotShelf.check({})
+    assert f"ShelfServiceProvider ({__name__}) provides it" in problem.message
+
+
+def test_a_framework_provider_left_out_is_suggested():
+    class NoCache(Saga):
+        providers = {"offline": Saga.providers["offline"]}
+
+        def transactions(self, request):
+            return [CreateSubscription]
+
+    messages = [p.message for p in NoCache.check(CONFIG) if p.name == "cache"]
+    assert ("CacheServiceProvider (rndi.connect.devops_fulfillment_framework.providers.cache)"
+            " provides it but is not among NoCache's providers") in messages[0]
