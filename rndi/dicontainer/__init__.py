@@ -1,6 +1,6 @@
 """Name-based dependency injection container."""
 
-from rndi.dicontainer.adapter import BaseServiceProvider, Container
+from rndi.dicontainer.adapter import BaseServiceProvider, Container, Injectable
 from rndi.dicontainer.contracts import DIContainer, ServiceProvider
 from rndi.dicontainer.exceptions import (
     BindingFailure,
@@ -21,6 +21,7 @@ __all__ = [
     "DIContainer",
     "DependencyBuildingFailure",
     "DuplicateBinding",
+    "Injectable",
     "InvalidBinding",
     "InvalidClassType",
     "ServiceProvider",

@@ -7,12 +7,26 @@ is a loop over a precomputed parameter plan.
 """
 
 import inspect
+import re
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import (
+    Annotated,
+    Any,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    get_args,
+    get_origin,
+)
 
 from rndi.dicontainer.contracts import DIContainer, ServiceProvider
 from rndi.dicontainer.exceptions import (
-    BindingFailure,
     CircularDependency,
     ContainerError,
     DependencyBuildingFailure,
@@ -29,9 +43,40 @@ _UNSET: Any = object()
 _CLASS = 0
 _METHOD = 1
 
-# (name, positional_only, has_default, default) for each injectable parameter.
+# (name, positional_only, has_default, default) for each parameter. ``has_default``
+# means "never injected: the default is used"; a parameter annotated ``Injectable[...]``
+# has ``has_default`` false and keeps its default in ``default`` (``NO_DEFAULT`` when
+# there is none), used when nothing is bound to its name.
 _Plan = Tuple[Tuple[str, bool, bool, Any], ...]
 _Lazy = Tuple[int, Any]
+
+NO_DEFAULT: Any = inspect.Parameter.empty
+
+
+class _InjectMarker:
+    """The ``Annotated`` metadata that ``Injectable`` adds."""
+
+    def __repr__(self) -> str:
+        return "<inject even with a default>"
+
+
+_INJECT = _InjectMarker()
+_T = TypeVar("_T")
+
+Injectable = Annotated[_T, _INJECT]
+"""``Injectable[T]`` marks a parameter that has a default and is injected all the same
+when its name is bound (``def __init__(self, criteria, on_match: Injectable[Fn] = None)``).
+Any other parameter with a default keeps its default, as in the published container."""
+
+
+# ``Injectable[...]`` as text, for modules with ``from __future__ import annotations``
+_INJECTABLE_TEXT = re.compile(r"\s*(?:[\w.]+\.)?Injectable\[")
+
+
+def _opted_in(annotation: Any) -> bool:
+    if isinstance(annotation, str):
+        return _INJECTABLE_TEXT.match(annotation) is not None
+    return get_origin(annotation) is Annotated and _INJECT in get_args(annotation)[1:]
 
 
 @lru_cache(maxsize=4096)
@@ -44,7 +89,7 @@ def _plan(target: Callable[..., Any]) -> _Plan:
         (
             p.name,
             p.kind is inspect.Parameter.POSITIONAL_ONLY,
-            p.default is not inspect.Parameter.empty,
+            p.default is not NO_DEFAULT and not _opted_in(p.annotation),
             p.default,
         )
         for p in parameters
@@ -262,7 +307,7 @@ class Container(DIContainer):
     on one thread: build a new one per event, it is cheap.
     """
 
-    __slots__ = ("_building", "_lazy", "_shared")
+    __slots__ = ("_building", "_lazy", "_root", "_shared")
 
     def __init__(self, providers: List[BaseServiceProvider]) -> None:
         shared: Dict[str, Any] = {}
@@ -285,6 +330,7 @@ class Container(DIContainer):
         self._shared = shared
         self._lazy = lazy
         self._building: List[str] = []
+        self._root: Any = None  # the class get() builds, for the path of a failure
 
     def get(self, cls: type) -> Any:
         """Return a new instance of ``cls``, its constructor parameters injected by name.
@@ -293,9 +339,15 @@ class Container(DIContainer):
             InvalidClassType: ``cls`` is not a class.
             DependencyBuildingFailure: a parameter without default has nothing bound.
             CircularDependency: a binding needs itself, directly or not.
+
+        A parameter with a default keeps it, whether or not its name is bound (unless it
+        is annotated ``Injectable[...]``). An error raised by a binding's class or
+        ``provide_*`` method comes out as it is, its own type, with a note naming the
+        binding and the path to it (``__notes__``).
         """
         if not isinstance(cls, type):
             raise InvalidClassType(cls)
+        self._root = cls
         return self._call(cls, cls, _plan(cls), ())
 
     def bound(self, name: str, default: Any = None) -> Any:
@@ -307,6 +359,7 @@ class Container(DIContainer):
         if name in self._shared:
             return self._shared[name]
         if name in self._lazy:
+            self._root = None
             return self._make(name)
         return default
 
@@ -315,16 +368,20 @@ class Container(DIContainer):
         args = list(head)
         kwargs = {}
         for name, positional_only, has_default, default in plan:
+            if has_default:  # never injected, as in the published container
+                if positional_only:  # later positional arguments need this slot filled
+                    args.append(default)
+                continue
             if name in shared:
                 value = shared[name]
             elif name in self._lazy:
                 value = self._make(name, owner)
-            elif has_default:
-                if positional_only:  # later positional arguments need this slot filled
+            elif default is not NO_DEFAULT:  # Injectable[...] with nothing bound
+                if positional_only:
                     args.append(default)
                 continue
             else:
-                raise DependencyBuildingFailure(owner, name, [*shared, *self._lazy])
+                raise DependencyBuildingFailure(owner, name, {*shared, *self._lazy})
             if positional_only:
                 args.append(value)
             else:
@@ -346,11 +403,42 @@ class Container(DIContainer):
         except ContainerError:
             raise  # already names what failed, innermost first
         except Exception as e:
-            raise BindingFailure(name, owner if owner is not None else name, e) from e
+            # The caller's own error type goes through (code may catch its VendorError
+            # around a saga); a note says where it came from, innermost binding only.
+            _note_failure(e, name, self._root, building, kind, payload)
+            raise
         finally:
             building.pop()
         self._shared[name] = value
         return value
+
+
+_NOTE_PREFIX = "Raised while the container built "
+
+
+def _note_failure(error: BaseException, name: str, root: Any, building: Sequence[str],
+                  kind: int, payload: Any) -> None:
+    """Add a note naming the failed binding, its path and its source (names only, never a
+    value, so no configured secret can reach a log through it)."""
+    notes = getattr(error, "__notes__", None)
+    if notes and any(isinstance(n, str) and n.startswith(_NOTE_PREFIX) for n in notes):
+        return  # an inner binding already noted it
+    path = " -> ".join([*([_describe_target(root)] if root is not None else []), *building])
+    source = (f"class {_describe_target(payload)}" if kind == _CLASS
+              else f"{_describe_target(payload[0])}()")
+    note = (f"{_NOTE_PREFIX}{name!r} ({path}) with {source}; fix that provider or what it "
+            "needs.")
+    try:
+        if hasattr(error, "add_note"):  # Python 3.11+
+            error.add_note(note)
+        else:  # 3.10: the attribute 3.11's tracebacks print
+            vars(error)["__notes__"] = [*(notes or []), note]
+    except (AttributeError, TypeError):  # an exception that refuses new attributes
+        pass
+
+
+def _describe_target(target: Any) -> str:
+    return getattr(target, "__qualname__", None) or type(target).__qualname__
 
 
 class Binding(NamedTuple):

@@ -17,8 +17,8 @@ class InvalidClassType(ContainerError, TypeError):
     def __init__(self, given: Any) -> None:
         self.given = given
         super().__init__(
-            f"Container.get() expects a class, got {given!r} ({type(given).__name__}); "
-            "pass the class itself, not an instance or a string."
+            f"Container.get() expects a class, got a {type(given).__name__}; pass the "
+            "class itself, not an instance or a string."
         )
 
 
@@ -28,7 +28,7 @@ class DependencyBuildingFailure(ContainerError):
     def __init__(self, owner: Any, parameter: str, bound: Iterable[str]) -> None:
         self.owner = owner
         self.parameter = parameter
-        self.bound = sorted(bound)
+        self.bound = sorted(set(bound))  # each name once, however many tables hold it
         names = ", ".join(self.bound) or "(none)"
         super().__init__(
             f"Cannot build {_describe(owner)}: nothing is bound for parameter "
@@ -55,15 +55,17 @@ class CircularDependency(ContainerError):
     def __init__(self, chain: Sequence[str]) -> None:
         self.chain = tuple(chain)
         super().__init__(
-            f"Circular dependency: {' -> '.join(self.chain)}; break the cycle by "
-            "binding one of these names to an instance."
+            f"Circular dependency: {' -> '.join(self.chain)}; split one of these so it "
+            "no longer needs the next, or bind one of them to an instance."
         )
 
 
 class BindingFailure(ContainerError):
     """Building a lazy binding (a ``provide_*`` method or a ``to_class`` class) raised.
 
-    The error it raised is the ``__cause__``.
+    The container does not raise it: the error of the binding comes out as it is, with a
+    note naming the binding and its path (see ``Container.get``). It stays importable for
+    code that refers to it.
     """
 
     def __init__(self, name: str, owner: Any, error: BaseException) -> None:

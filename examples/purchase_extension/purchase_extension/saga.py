@@ -31,7 +31,7 @@ from rndi.connect.request_offline_criteria.contracts import Rule
 from rndi.connect.request_offline_criteria.rules import (
     composited_match_offline_asset_and_marketplace_parameter,
 )
-from rndi.dicontainer.adapter import BaseServiceProvider
+from rndi.dicontainer.adapter import BaseServiceProvider, Injectable
 
 SUBSCRIPTION_PARAM = "CAT_SUBSCRIPTION_ID"
 CUSTOMER_TTL = 24 * 3600  # vendor customer ids never change; keep them a day
@@ -46,7 +46,8 @@ def subscription_id(request: dict) -> Optional[str]:
 class VendorServiceProvider(BaseServiceProvider):
     """``vendor``: the vendor API client, from ``VENDOR_API_URL``/``VENDOR_API_KEY``."""
 
-    def provide_vendor(self, vendor_api_url: str, vendor_api_key: str = "") -> VendorClient:
+    def provide_vendor(self, vendor_api_url: str,
+                       vendor_api_key: Injectable[str] = "") -> VendorClient:
         return VendorClient(vendor_api_url, vendor_api_key)
 
 

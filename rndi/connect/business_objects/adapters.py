@@ -56,6 +56,8 @@ class Asset(HasConfiguration, HasConnection, HasContract, HasMarketplace, HasPar
             HasProduct, HasReadWriteOperations, AssetSource, AssetBuilder):
     """An asset (subscription): params, items, tiers, product, connection, marketplace."""
 
+    _repr_keyword = "asset"
+
     def __init__(self, asset: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(asset)
 
@@ -215,6 +217,8 @@ class TierConfiguration(HasConfiguration, HasConnection, HasMarketplace, HasPara
                         TierConfigurationBuilder):
     """A tier configuration: its account, tier level, product, params."""
 
+    _repr_keyword = "tier_config"
+
     def __init__(self, tier_config: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(tier_config)
 
@@ -249,6 +253,8 @@ class TierConfiguration(HasConfiguration, HasConnection, HasMarketplace, HasPara
 class Request(HasContract, HasEvents, HasMarketplace, HasParameters, HasReadWriteOperations,
               RequestSource, RequestBuilder):
     """A fulfillment request: an asset request or a tier-config request."""
+
+    _repr_keyword = "request"
 
     def __init__(self, request: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(request)

@@ -89,8 +89,11 @@ class BusinessObject:
         self._writable()[member] = value
         return self
 
+    # the constructor's parameter name, shown in repr() as the published objects show it
+    _repr_keyword = "data"
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._data.get('id')!r})"
+        return f"{type(self).__name__}({self._repr_keyword}={self._data!r})"
 
     def __str__(self) -> str:
         return str(self._data)

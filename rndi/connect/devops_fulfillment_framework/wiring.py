@@ -18,6 +18,7 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
 )
 from rndi.dicontainer.adapter import (
+    NO_DEFAULT,
     BaseServiceProvider,
     Binding,
     describe_bindings,
@@ -180,38 +181,93 @@ def _label(entry: Any) -> str:
 class _Walker:
     """Follows parameters through bindings, collecting problems (each binding once)."""
 
-    def __init__(self, table: Dict[str, _Bound]) -> None:
+    def __init__(self, table: Dict[str, _Bound], saga: type,
+                 providers: Mapping[str, BaseServiceProvider]) -> None:
         self.table = table
+        self.saga = saga
+        self.providers = providers
         self.problems: List[Problem] = []
         self.walked: set = set()
 
     def walk(self, parameters: Sequence[Tuple[str, bool, bool, Any]], path: Path) -> None:
-        for name, _, has_default, _ in parameters:
+        for name, _, has_default, default in parameters:
+            if has_default:  # keeps its default: never injected, so never needed
+                continue
             bound = self.table.get(name)
             here = (*path, name)
             if bound is None:
-                if not has_default:
+                if default is NO_DEFAULT:
                     self.problems.append(self._missing(name, here))
                 continue
             if bound.binding.kind == "instance" or name in self.walked:
                 continue
             if name in path[1:]:
-                loop = (*path[path.index(name, 1):], name)
-                self.problems.append(Problem(
-                    "cycle", name, here,
-                    f"{' -> '.join(loop)}: {name!r} needs itself (from {path[0]}); "
-                    "break the loop by binding one of them to an instance."))
+                self.problems.append(self._cycle(name, path, here))
                 continue
             self.walk(bound.binding.parameters, here)
             self.walked.add(name)
 
+    def _cycle(self, name: str, path: Path, here: Path) -> Problem:
+        loop = (*path[path.index(name, 1):], name)
+        members = "; ".join(f"{member!r} is {self.table[member].origin()}"
+                            for member in dict.fromkeys(loop))
+        return Problem("cycle", name, here,
+                       f"{' -> '.join(loop)}: {name!r} needs itself (from {path[0]}). On the "
+                       f"loop: {members}. Split one of them so that it no longer needs the "
+                       "next (move what they share into a binding of its own), or bind one "
+                       "of them to an instance.")
+
+    def _needs(self, binding: str, name: str, seen: Optional[set] = None) -> bool:
+        """Whether ``binding`` needs ``name``, directly or through other bindings."""
+        seen = set() if seen is None else seen
+        bound = self.table.get(binding)
+        if bound is None or binding in seen:
+            return False
+        seen.add(binding)
+        return any(not has_default and (parameter == name or self._needs(parameter, name, seen))
+                   for parameter, _, has_default, _ in bound.binding.parameters)
+
     def _missing(self, name: str, path: Path) -> Problem:
-        close = difflib.get_close_matches(name, list(self.table), n=2, cutoff=0.7)
+        # a close name that itself needs the missing one is no way out: 'activation_tpl'
+        # comes from 'activation_template', so the config key is what is missing
+        close = [c for c in difflib.get_close_matches(name, list(self.table), n=2, cutoff=0.7)
+                 if not self._needs(c, name)]
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
+        unregistered = _unregistered_providers(name, self.saga, self.providers)
+        if unregistered:
+            owner = self.saga.__name__
+            add = (f" {' or '.join(unregistered)} provides it but is not among "
+                   f"{owner}'s providers: add it to {owner}.providers, bind it in a "
+                   "provider,")
+        else:
+            add = " Bind it in a provider,"
         return Problem("missing", name, path,
-                       f"{' -> '.join(path)}: nothing is bound to {name!r}{hint} Bind it in "
-                       f"a provider, set the config key {name.upper()!r}, or give the "
-                       "parameter a default.")
+                       f"{' -> '.join(path)}: nothing is bound to {name!r}{hint}{add} set the "
+                       f"config key {name.upper()!r}, or give the parameter a default.")
+
+
+def _unregistered_providers(name: str, saga: type,
+                            providers: Mapping[str, BaseServiceProvider]) -> List[str]:
+    """Provider classes the saga does not use that provide ``name``: by a ``provide_<name>``
+    method, or by their own name (``vendor``: ``VendorProvider``, ``VendorServiceProvider``).
+    Only from the saga's own package and the framework, not every class imported."""
+    package = saga.__module__.rpartition(".")[0] or saga.__module__
+    camel = "".join(part.capitalize() for part in name.split("_"))
+    named = {f"{camel}Provider", f"{camel}ServiceProvider"}
+    found, seen, stack = [], set(), list(BaseServiceProvider.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        stack.extend(cls.__subclasses__())
+        module = cls.__module__
+        ours = (module == saga.__module__ or module.startswith(package + ".")
+                or module.startswith("rndi."))
+        provides = callable(getattr(cls, f"provide_{name}", None)) or cls.__name__ in named
+        if ours and provides and not any(isinstance(p, cls) for p in providers.values()):
+            found.append(f"{cls.__qualname__} ({module})")
+    return sorted(found)[:2]
 
 
 def check(saga: Type[Any], config: Mapping[str, Any],
@@ -225,7 +281,7 @@ def check(saga: Type[Any], config: Mapping[str, Any],
                             f"{type(request).__name__}.")
         providers = _providers(saga, config, request)
         table, found = _bindings(providers)
-        walker = _Walker(table)
+        walker = _Walker(table, saga, providers)
         for role, entry, error in _entries(_saga_instance(saga, providers), request):
             if error is not None:
                 found.append(Problem("invalid", role, (f"{saga.__name__}.{role}()",),
@@ -257,9 +313,10 @@ def explain(saga: Type[Any], config: Mapping[str, Any], request: Optional[dict] 
              depth: int) -> None:
         for name, _, has_default, default in parameters:
             indent = "  " * depth
-            bound = table.get(name)
+            bound = None if has_default else table.get(name)  # a default is never replaced
             if bound is None:
-                lines.append(f"{indent}{name} <- " + (f"its default {default!r}" if has_default
+                lines.append(f"{indent}{name} <- " + (f"its default {default!r}"
+                                                      if default is not NO_DEFAULT
                                                       else "MISSING: nothing is bound"))
                 continue
             if name in path[1:]:

@@ -12,6 +12,7 @@ from rndi.connect.business_transactions.contracts import (
     FnBackgroundExecution,
 )
 from rndi.connect.request_offline_criteria.contracts import OfflineChecker, Rule
+from rndi.dicontainer.adapter import Injectable
 
 
 class OfflineCriteria(OfflineChecker):
@@ -22,7 +23,8 @@ class OfflineCriteria(OfflineChecker):
     is skipped when there is none) and never reaches the transactions.
     """
 
-    def __init__(self, criteria: List[Rule], on_match: Optional[Callable[[dict], Any]] = None):
+    def __init__(self, criteria: List[Rule],
+                 on_match: Injectable[Optional[Callable[[dict], Any]]] = None):
         criteria = list(criteria or [])
         for index, rule in enumerate(criteria):
             if not callable(rule):

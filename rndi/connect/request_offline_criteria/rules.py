@@ -1,14 +1,16 @@
 """Offline-mode rules: each tells whether a request belongs to a subscription that lives
 outside the vendor system (typically during a migration).
 
-The offline list is read from the ``offline_mode`` parameter (of the request or its
-asset) and from the ``offline_mode_list`` asset configuration parameter (set per
-marketplace). A list is a ``structured_value`` list, or text with the ids separated by
-commas, semicolons, spaces or new lines.
+Two places list offline assets, read as the published rules read them:
+
+- the ``offline_mode`` parameter of the request or of its asset: offline when its
+  ``value`` is the asset id itself (the whole text, not a list inside it);
+- the ``offline_mode_list`` asset configuration parameter (set per marketplace): offline
+  when its ``structured_value`` holds the asset id (an item of a list, a key of an
+  object, or a part of a text). Any other shape lists nothing.
 """
 
-import re
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional
 
 from rndi.connect.business_objects.helpers import find_by_id
 
@@ -17,21 +19,20 @@ PARAM_OFFLINE_MODE_LIST = "offline_mode_list"
 
 OFFLINE_REQUEST_TYPES = frozenset({"cancel", "suspend"})
 
-_SEPARATORS = re.compile(r"[\s,;]+")
+
+def _names(param: Optional[Dict[str, Any]], asset_id: str) -> bool:
+    """The ``offline_mode`` parameter's value is the asset id."""
+    return param is not None and param.get("value") == asset_id
 
 
-def _ids(param: Optional[Dict[str, Any]]) -> Set[str]:
-    if not param:
-        return set()
-    structured = param.get("structured_value")
-    if isinstance(structured, (list, tuple)):
-        return {str(item).strip() for item in structured if item}
-    if isinstance(structured, dict):  # {"AS-...": true} checkbox-like lists
-        return {str(key).strip() for key, on in structured.items() if on}
-    value = param.get("value")
-    if isinstance(value, str):
-        return {item for item in _SEPARATORS.split(value) if item}
-    return set()
+def _holds(param: Optional[Dict[str, Any]], asset_id: str) -> bool:
+    """The ``offline_mode_list`` parameter's structured value holds the asset id."""
+    listed = (param or {}).get("structured_value")
+    if isinstance(listed, str):
+        return asset_id in listed
+    if isinstance(listed, (list, tuple, dict)):
+        return asset_id in listed
+    return False  # absent or null: nothing is listed (the published rule raised here)
 
 
 def _asset(request: dict) -> Dict[str, Any]:
@@ -50,24 +51,25 @@ def match_request_type(request: dict) -> bool:
 
 
 def match_offline_asset_parameter(request: dict) -> bool:
-    """The asset id is listed in the ``offline_mode`` param of the request or its asset."""
+    """The ``offline_mode`` param of the request or of its asset has the asset id as its
+    value."""
     asset = _asset(request)
     asset_id = asset.get("id")
     if not asset_id:
         return False
-    listed = _ids(find_by_id(_params(request), PARAM_OFFLINE_MODE)) | _ids(
-        find_by_id(_params(asset), PARAM_OFFLINE_MODE))
-    return asset_id in listed
+    return (_names(find_by_id(_params(request), PARAM_OFFLINE_MODE), asset_id)
+            or _names(find_by_id(_params(asset), PARAM_OFFLINE_MODE), asset_id))
 
 
 def match_offline_marketplace_parameter(request: dict) -> bool:
-    """The asset id is in the ``offline_mode_list`` asset configuration parameter."""
+    """The ``offline_mode_list`` asset configuration parameter's structured value holds
+    the asset id."""
     asset = _asset(request)
     asset_id = asset.get("id")
     configuration = asset.get("configuration")
     if not asset_id or not isinstance(configuration, dict):
         return False
-    return asset_id in _ids(find_by_id(_params(configuration), PARAM_OFFLINE_MODE_LIST))
+    return _holds(find_by_id(_params(configuration), PARAM_OFFLINE_MODE_LIST), asset_id)
 
 
 def composited_match_offline_asset_and_marketplace_parameter(request: dict) -> bool:

@@ -1,12 +1,17 @@
+import sys
+from typing import Optional
+
 import pytest
 
 from rndi.dicontainer import (
     BaseServiceProvider,
+    BindingFailure,
     CircularDependency,
     Container,
     ContainerError,
     DependencyBuildingFailure,
     DuplicateBinding,
+    Injectable,
     InvalidBinding,
     InvalidClassType,
 )
@@ -47,11 +52,58 @@ def test_injects_constructor_parameters_by_name():
     assert (car.name, car.engine.power, car.color) == ("beetle", 50, "red")
 
 
-def test_bound_name_replaces_parameter_default():
+def test_a_parameter_with_a_default_keeps_it_even_when_its_name_is_bound():
+    # as the published container (pinject) does: a config key TIMEOUT="5" must not turn
+    # timeout=30 into the string '5'
+    class Client:
+        def __init__(self, name, timeout=30, *, retries=3):
+            self.values = (name, timeout, retries)
+
     container = Container([BaseServiceProvider({"name": {"to_instance": "x"},
-                                                "color": {"to_instance": "blue"},
-                                                "engine": {"to_instance": None}})])
-    assert container.get(Car).color == "blue"
+                                                "timeout": {"to_instance": "5"},
+                                                "retries": {"to_instance": "9"}})])
+    assert container.get(Client).values == ("x", 30, 3)
+
+
+def test_a_provide_method_parameter_with_a_default_keeps_it_even_when_bound():
+    class Provider(BaseServiceProvider):
+        def provide_engine(self, power=90):
+            return Engine(power)
+
+    container = Container([Provider({"power": {"to_instance": "500"},
+                                     "name": {"to_instance": "n"}})])
+    assert container.get(Car).engine.power == 90
+
+
+def test_a_defaulted_parameter_is_never_built_so_its_binding_cannot_fail_the_class():
+    class Provider(BaseServiceProvider):
+        def provide_color(self):
+            raise RuntimeError("must not be called")
+
+    container = Container([Provider({"name": {"to_instance": "n"},
+                                     "engine": {"to_instance": None}})])
+    assert container.get(Car).color == "red"
+
+
+def test_an_injectable_parameter_takes_its_binding_and_keeps_its_default_without_one():
+    class Middleware:
+        def __init__(self, criteria, on_match: Injectable[Optional[str]] = None):
+            self.values = (criteria, on_match)
+
+    bound = Container([BaseServiceProvider({"criteria": {"to_instance": []},
+                                            "on_match": {"to_instance": "approve"}})])
+    assert bound.get(Middleware).values == ([], "approve")
+    unbound = Container([BaseServiceProvider({"criteria": {"to_instance": []}})])
+    assert unbound.get(Middleware).values == ([], None)
+    assert Middleware([]).values == ([], None)  # still usable without a container
+
+
+def test_injectable_is_recognised_in_a_module_with_postponed_annotations():
+    from tests.rndi.dicontainer.postponed import PostponedMiddleware
+
+    container = Container([BaseServiceProvider({"on_match": {"to_instance": "approve"},
+                                                "retries": {"to_instance": "9"}})])
+    assert container.get(PostponedMiddleware).values == ("approve", 3)
 
 
 def test_get_returns_a_new_object_every_call_but_shares_dependencies():
@@ -107,23 +159,35 @@ def test_provide_method_parameters_are_injected_recursively():
     assert container.get(Car).engine.power == 42
 
 
+def test_none_is_injected_whether_bound_or_provided():
+    # the published container refused both (pinject's allow_injecting_none=False)
+    class Provider(BaseServiceProvider):
+        def provide_engine(self):
+            return None
+
+    assert Container([Provider({"name": {"to_instance": None}})]).get(Car).engine is None
+    assert Container([Provider({"name": {"to_instance": None}})]).get(Car).name is None
+
+
 def test_keyword_only_parameters_are_injected_and_varargs_ignored():
     class Service:
         def __init__(self, *args, power, mode="fast", **kwargs):
             self.values = (args, power, mode, kwargs)
 
-    container = Container([BaseServiceProvider({"power": {"to_instance": 3}})])
+    container = Container([BaseServiceProvider({"power": {"to_instance": 3},
+                                                "mode": {"to_instance": "slow"}})])
     assert container.get(Service).values == ((), 3, "fast", {})
 
 
 def test_positional_only_parameters_are_injected_in_order():
     class Service:
-        def __init__(self, first, second="two", third="three", /):
+        def __init__(self, first, second, third="three", /):
             self.values = (first, second, third)
 
     container = Container([BaseServiceProvider({"first": {"to_instance": 1},
+                                                "second": {"to_instance": 2},
                                                 "third": {"to_instance": 3}})])
-    assert container.get(Service).values == (1, "two", 3)
+    assert container.get(Service).values == (1, 2, "three")
 
 
 def test_class_without_constructor_is_built():
@@ -154,6 +218,16 @@ def test_missing_binding_names_class_parameter_and_bound_names():
     assert "give the parameter a default" in message
 
 
+def test_missing_binding_lists_each_bound_name_once():
+    # 'engine' was built (so it is in the built table too) before 'name' was found missing
+    container = Container([BaseServiceProvider({"engine": {"to_class": Engine},
+                                                "power": {"to_instance": 1}})])
+    with pytest.raises(DependencyBuildingFailure) as error:
+        container.get(Car)
+    assert error.value.bound == ["engine", "power"]
+    assert "Bound names: engine, power." in str(error.value)
+
+
 def test_missing_binding_in_provide_method_names_the_method():
     class Provider(BaseServiceProvider):
         def provide_engine(self, horsepower):
@@ -168,6 +242,13 @@ def test_get_rejects_non_classes():
     for wrong in (Car(None, "x"), "Car", 42):
         with pytest.raises(InvalidClassType, match="expects a class"):
             container.get(wrong)
+
+
+def test_a_non_class_is_named_by_its_type_never_its_value():
+    with pytest.raises(InvalidClassType) as error:
+        Container([]).get("sk-live-secret")
+    assert "sk-live-secret" not in str(error.value)
+    assert "got a str" in str(error.value)
 
 
 def test_duplicate_name_across_providers_names_both():
@@ -296,7 +377,7 @@ def test_provider_without_super_init_still_binds():
 
 def test_every_error_derives_from_one_base():
     for error in (InvalidClassType, DependencyBuildingFailure, DuplicateBinding,
-                  CircularDependency, InvalidBinding):
+                  CircularDependency, InvalidBinding, BindingFailure):
         assert issubclass(error, ContainerError)
 
 
@@ -307,6 +388,69 @@ def test_constructor_errors_propagate_unchanged():
 
     with pytest.raises(RuntimeError, match="vendor down"):
         Container([]).get(Broken)
+
+
+class VendorError(Exception):
+    pass
+
+
+class VendorProvider(BaseServiceProvider):
+    def provide_vendor(self, vendor_api_key):
+        raise VendorError(f"login refused for key {vendor_api_key}")
+
+
+class Session:
+    def __init__(self, vendor):
+        self.vendor = vendor
+
+
+class Checkout:
+    def __init__(self, session):
+        self.session = session
+
+
+def test_a_binding_error_keeps_its_own_type_with_a_note_naming_the_binding_and_path():
+    container = Container([VendorProvider({"vendor_api_key": {"to_instance": "s3cr3t-key"},
+                                           "session": {"to_class": Session}})])
+    with pytest.raises(VendorError) as error:  # the caller's own type, not a wrapper
+        container.get(Checkout)
+    assert str(error.value) == "login refused for key s3cr3t-key"  # untouched
+    assert error.value.__notes__ == [
+        "Raised while the container built 'vendor' (Checkout -> session -> vendor) with "
+        "VendorProvider.provide_vendor(); fix that provider or what it needs."]
+    assert not isinstance(error.value, ContainerError)
+
+
+def test_the_note_never_quotes_a_configured_value():
+    container = Container([VendorProvider({"vendor_api_key": {"to_instance": "s3cr3t-key"}})])
+    with pytest.raises(VendorError) as error:
+        container.get(Session)
+    assert all("s3cr3t" not in note for note in error.value.__notes__)
+
+
+def test_a_failing_bound_class_is_named_in_the_note():
+    class Broken:
+        def __init__(self):
+            raise KeyError("region")
+
+    container = Container([BaseServiceProvider({"vendor": {"to_class": Broken}})])
+    with pytest.raises(KeyError) as error:
+        container.get(Session)
+    assert error.value.__notes__ == [
+        "Raised while the container built 'vendor' (Session -> vendor) with class "
+        "test_a_failing_bound_class_is_named_in_the_note.<locals>.Broken; fix that provider "
+        "or what it needs."]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="tracebacks print notes from 3.11")
+def test_the_note_is_readable_where_tracebacks_print_it():
+    import traceback
+
+    container = Container([VendorProvider({"vendor_api_key": {"to_instance": "k"}})])
+    with pytest.raises(VendorError) as error:
+        container.get(Session)
+    printed = "".join(traceback.format_exception(error.value))
+    assert "Raised while the container built 'vendor' (Session -> vendor)" in printed
 
 
 def test_static_and_class_provide_methods_are_called_correctly():

@@ -41,7 +41,8 @@ class ConfigurationServiceProvider(BaseServiceProvider):
     parameter name (``my-key``), and keys naming what the framework binds itself
     (``CLIENT``, ``LOGGER``, ``CACHE`` … see ``RESERVED_NAMES``; logged once), are
     reachable through ``config`` only. Two keys that bind one name
-    (``ACTIVATION_TEMPLATE`` and ``activation_template``): the first wins, logged once.
+    (``ACTIVATION_TEMPLATE`` and ``activation_template``): the later one wins, logged
+    once.
 
     Raises:
         TypeError: ``config`` is not a mapping.
@@ -68,11 +69,10 @@ class ConfigurationServiceProvider(BaseServiceProvider):
                            "the framework binds that name itself. Read it through "
                            "config[%r], or rename the key.", key, name, key)
                 continue
-            if name in source:
+            if name in source:  # the later key wins, as in the published provider
                 _warn_once(f"twice:{source[name]}:{key}", "Configuration keys %r and %r "
                            "both bind %r; %r is injected. Keep one of them.",
-                           source[name], key, name, source[name])
-                continue
+                           source[name], key, name, key)
             source[name] = key
             bound[name] = value.strip() if isinstance(value, str) else value
         bound["config"] = self.config

@@ -225,7 +225,20 @@ def test_raw_get_and_members():
     request.with_member("custom", {"a": 1}).without_member("extra")
     assert data == {"id": "PR-1", "custom": {"a": 1}}
     assert request.get("custom") == {"a": 1} and request.get("nope", 0) == 0
-    assert str(request) == str(data) and repr(request) == "Request('PR-1')"
+    assert str(request) == str(data)
+
+
+def test_repr_shows_the_class_and_its_data_as_the_published_objects_do():
+    data = {"id": "PR-1", "asset": {"id": "AS-1"}}
+    assert repr(Request(data)) == "Request(request={'id': 'PR-1', 'asset': {'id': 'AS-1'}})"
+    assert repr(Request(data).asset()) == "Asset(asset={'id': 'AS-1'})"
+    assert (repr(TierConfiguration({"id": "TC-1"}))
+            == "TierConfiguration(tier_config={'id': 'TC-1'})")
+
+    class Purchase(Request):
+        pass
+
+    assert repr(Purchase({})) == "Purchase(request={})"
 
 
 @pytest.mark.parametrize("wrong", ["PR-1", ["a"], 3])

@@ -181,3 +181,111 @@ def test_explain_tells_where_each_value_comes_from():
     assert "      activation_template <- config key 'ACTIVATION_TEMPLATE'" in text
     assert CALLED == []
     assert "vendor_api_ulr <- MISSING: nothing is bound" in PurchaseSaga.explain(CONFIG)
+
+
+class Tuned(Transaction):
+    def __init__(self, client, timeout=30):
+        pass
+
+
+class TunedSaga(Saga):
+    def transactions(self, request):
+        return [Tuned]
+
+
+def test_a_defaulted_parameter_comes_from_its_default_even_when_a_config_key_binds_it():
+    assert TunedSaga.check({"TIMEOUT": "5"}) == []
+    assert "    Tuned\n      client <- " in TunedSaga.explain({"TIMEOUT": "5"})
+    assert "      timeout <- its default 30" in TunedSaga.explain({"TIMEOUT": "5"})
+
+
+def test_a_defaulted_parameter_is_never_walked_so_its_broken_binding_is_no_problem():
+    class Broken(BaseServiceProvider):
+        def provide_timeout(self, missing_thing):
+            return 1
+
+    class BrokenTimeout(TunedSaga):
+        providers = {**TunedSaga.providers, "broken": Broken}
+
+    assert BrokenTimeout.check({}) == []
+
+
+def test_a_cycle_names_the_classes_and_providers_on_the_loop_and_suggests_splitting():
+    (problem,) = CycleSaga.check({})
+    assert ("'a' is class A, built by the container, from Loop (providers['loop']); "
+            "'b' is class B, built by the container, from Loop (providers['loop'])"
+            ) in problem.message
+    assert "Split one of them so that it no longer needs the next" in problem.message
+
+
+class ActivationSaga(Saga):
+    def transactions(self, request):
+        return [ApproveRequest]
+
+
+def test_a_missing_config_key_is_not_answered_with_a_name_derived_from_it():
+    # the offline provider's 'activation_tpl' comes from 'activation_template' itself
+    (problem,) = ActivationSaga.check({})
+    assert "did you mean" not in problem.message
+    assert problem.message == (
+        "ApproveRequest -> activation_template: nothing is bound to 'activation_template'. "
+        "Bind it in a provider, set the config key 'ACTIVATION_TEMPLATE', or give the "
+        "parameter a default.")
+
+
+class WarehouseProvider(BaseServiceProvider):
+    def provide_warehouse(self):
+        return "the warehouse"
+
+
+class NeedsWarehouse(Transaction):
+    def __init__(self, warehouse):
+        pass
+
+
+class ForgotWarehouse(Saga):
+    def transactions(self, request):
+        return [NeedsWarehouse]
+
+
+def test_a_missing_name_that_an_unregistered_provider_provides_suggests_adding_it():
+    (problem,) = ForgotWarehouse.check({})
+    assert (f"WarehouseProvider ({__name__}) provides it but is not among ForgotWarehouse's "
+            "providers: add it to ForgotWarehouse.providers") in problem.message
+
+    class Remembered(ForgotWarehouse):
+        providers = {**Saga.providers, "warehouse": WarehouseProvider}
+
+    assert Remembered.check({}) == []
+
+
+class ShelfServiceProvider(BaseServiceProvider):
+    def register(self):
+        self.bind_instance("shelf", "the shelf")
+
+
+class NeedsShelf(Transaction):
+    def __init__(self, shelf):
+        pass
+
+
+class ForgotShelf(Saga):
+    def transactions(self, request):
+        return [NeedsShelf]
+
+
+def test_a_missing_name_matching_a_provider_class_name_suggests_adding_it():
+    (problem,) = ForgotShelf.check({})
+    assert f"ShelfServiceProvider ({__name__}) provides it" in problem.message
+
+
+def test_a_framework_provider_left_out_is_suggested():
+    class NoCache(Saga):
+        providers = {"offline": Saga.providers["offline"]}
+
+        def transactions(self, request):
+            return [CreateSubscription]
+
+    messages = [p.message for p in NoCache.check(CONFIG) if p.name == "cache"]
+    assert ("CacheServiceProvider (rndi.connect.devops_fulfillment_framework.providers.cache)"
+            " provides it but is not among NoCache's providers") in messages[0]

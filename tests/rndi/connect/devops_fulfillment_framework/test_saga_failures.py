@@ -13,7 +13,7 @@ from rndi.connect.devops_fulfillment_framework import (
     Saga,
 )
 from rndi.connect.devops_fulfillment_framework.providers import configuration
-from rndi.dicontainer import BaseServiceProvider, BindingFailure, Container
+from rndi.dicontainer import BaseServiceProvider, Container
 
 LOGGER = logging.getLogger("tests.saga.failures")
 
@@ -92,7 +92,7 @@ def test_a_class_that_is_not_a_transaction_is_invalid_not_skipped():
         Listed.make({}, None, LOGGER).resolve({"answer": BackgroundResponse.done()})
 
 
-def test_a_failing_provide_method_names_the_binding_and_the_class_it_was_for():
+def test_a_failing_provide_method_raises_its_own_error_naming_the_binding_in_a_note():
     class VendorProvider(BaseServiceProvider):
         def provide_vendor(self, config):
             raise ConnectionError("vendor.example.com unreachable")
@@ -102,13 +102,40 @@ def test_a_failing_provide_method_names_the_binding_and_the_class_it_was_for():
             self.vendor = vendor
 
     container = Container([VendorProvider(), BaseServiceProvider({"config": {"to_instance": {}}})])
-    with pytest.raises(BindingFailure) as error:
+    with pytest.raises(ConnectionError, match=r"vendor\.example\.com unreachable") as error:
         container.get(NeedsVendor)
-    message = str(error.value)
-    assert message.startswith("Building 'vendor' for ")
-    assert "NeedsVendor failed: ConnectionError: vendor.example.com unreachable" in message
-    assert isinstance(error.value.__cause__, ConnectionError)
-    assert error.value.name == "vendor" and error.value.owner is NeedsVendor
+    (note,) = error.value.__notes__
+    assert note.startswith("Raised while the container built 'vendor' (")
+    assert "NeedsVendor -> vendor) with " in note
+    assert "VendorProvider.provide_vendor()" in note
+
+
+class VendorError(Exception):
+    pass
+
+
+class VendorSaga(Saga):
+    class Provider(BaseServiceProvider):
+        def provide_vendor(self, vendor_api_key):
+            raise VendorError(f"key {vendor_api_key} refused")
+
+    class UsesVendor(Answers):
+        def __init__(self, vendor):
+            self.vendor = vendor
+
+    providers = {**Saga.providers, "vendor": Provider}
+
+    def transactions(self, request):
+        return [self.UsesVendor]
+
+
+def test_code_catching_its_own_error_around_a_saga_still_catches_it():
+    saga = VendorSaga.make({"VENDOR_API_KEY": "s3cr3t"}, None, LOGGER)
+    with pytest.raises(VendorError) as error:
+        saga.resolve({"id": "PR-1", "answer": BackgroundResponse.done()})
+    assert "UsesVendor -> vendor) with VendorSaga.Provider.provide_vendor()" in (
+        error.value.__notes__[0])
+    assert "s3cr3t" not in error.value.__notes__[0]
 
 
 @pytest.fixture
@@ -135,10 +162,14 @@ def test_a_config_key_named_like_a_framework_binding_cannot_break_the_saga(
     assert len(warnings) == 1 and f"Configuration key '{key}' is not injected" in warnings[0]
 
 
-def test_two_keys_binding_one_name_warn_and_the_first_wins(caplog, fresh_warnings):
+def test_two_keys_binding_one_name_warn_and_the_later_wins(caplog, fresh_warnings):
     config = {"ACTIVATION_TEMPLATE": "TL-UPPER", "activation_template": "TL-lower"}
     with caplog.at_level(logging.WARNING):
         container = Container([ConfigurationServiceProvider(config)])
-    assert container.bound("activation_template") == "TL-UPPER"
+    # as in the published provider, where each key overwrote the one before
+    assert container.bound("activation_template") == "TL-lower"
     assert ("Configuration keys 'ACTIVATION_TEMPLATE' and 'activation_template' both bind "
-            "'activation_template'; 'ACTIVATION_TEMPLATE' is injected") in caplog.text
+            "'activation_template'; 'activation_template' is injected") in caplog.text
+    reversed_keys = {"activation_template": "TL-lower", "ACTIVATION_TEMPLATE": "TL-UPPER"}
+    reversed_container = Container([ConfigurationServiceProvider(reversed_keys)])
+    assert reversed_container.bound("activation_template") == "TL-UPPER"

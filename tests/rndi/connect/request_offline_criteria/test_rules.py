@@ -42,11 +42,8 @@ def listing(request, listed):
     return request
 
 
-@pytest.mark.parametrize("listed", [
-    ASSET_ID, f"AS-0000-0000-0000, {ASSET_ID}", f"AS-1;{ASSET_ID}\nAS-2", [ASSET_ID],
-])
-def test_asset_parameter_lists_the_asset(asset_purchase, listed):
-    request = listing(asset_purchase, listed)
+def test_asset_parameter_whose_value_is_the_asset_id_matches(asset_purchase):
+    request = listing(asset_purchase, ASSET_ID)
     assert match_offline_asset_parameter(request) is True
     assert composited_match_offline_asset_and_marketplace_parameter(request) is True
 
@@ -56,24 +53,44 @@ def test_request_level_parameter_lists_the_asset(asset_purchase):
     assert match_offline_asset_parameter(request) is True
 
 
-def test_asset_parameter_listing_other_assets_does_not_match(asset_purchase):
-    request = listing(asset_purchase, "AS-1,AS-2")
+@pytest.mark.parametrize("listed", [
+    # as in the published rule, the value is compared whole: a text holding several ids
+    # is not a list of them, and a structured value is not read
+    f"AS-0000-0000-0000,{ASSET_ID}", f"AS-1;{ASSET_ID}", f"{ASSET_ID} ", [ASSET_ID],
+    "AS-1,AS-2", "",
+])
+def test_asset_parameter_matches_only_the_asset_id_itself(asset_purchase, listed):
+    request = listing(asset_purchase, listed)
     assert match_offline_asset_parameter(request) is False
-    request = listing(asset_purchase, "")
-    assert match_offline_asset_parameter(request) is False
+    assert composited_match_offline_asset_and_marketplace_parameter(request) is False
 
 
-@pytest.mark.parametrize("listed", [[ASSET_ID, "AS-2"], {ASSET_ID: True, "AS-2": False}])
+@pytest.mark.parametrize("listed", [
+    [ASSET_ID, "AS-2"], {ASSET_ID: True, "AS-2": False}, {ASSET_ID: False},
+    f"AS-2,{ASSET_ID}",
+])
 def test_marketplace_configuration_list_lists_the_asset(asset_purchase, listed):
+    # a list item, an object key (whatever its value) or a part of a text, as published
     request = Request(asset_purchase)
-    request.asset().with_configuration_param("offline_mode_list", listed)
+    request.asset().with_configuration_param("offline_mode_list", ["placeholder"])
+    request.asset().configuration_param("offline_mode_list")["structured_value"] = listed
     assert match_offline_marketplace_parameter(request.raw()) is True
     assert composited_match_offline_asset_and_marketplace_parameter(request.raw()) is True
 
 
-def test_marketplace_list_without_the_asset_does_not_match(asset_purchase):
+@pytest.mark.parametrize("listed", [["AS-2"], {"AS-2": True}, "AS-2", None, 7])
+def test_marketplace_list_without_the_asset_does_not_match(asset_purchase, listed):
     request = Request(asset_purchase)
-    request.asset().with_configuration_param("offline_mode_list", ["AS-2"])
+    request.asset().with_configuration_param("offline_mode_list", ["placeholder"])
+    request.asset().configuration_param("offline_mode_list")["structured_value"] = listed
+    assert match_offline_marketplace_parameter(request.raw()) is False
+
+
+def test_marketplace_list_value_text_is_not_read(asset_purchase):
+    request = Request(asset_purchase)
+    request.asset().with_configuration_param("offline_mode_list", ASSET_ID)
+    param = request.asset().configuration_param("offline_mode_list")
+    assert param.get("value") == ASSET_ID and not param.get("structured_value")
     assert match_offline_marketplace_parameter(request.raw()) is False
 
 
