@@ -160,20 +160,25 @@ def test_errors_of_the_saga_code_are_shown_with_config_values_masked(capsys, sag
     module = saga_module("""
         class Refusing(Saga):
             def __init__(self, providers=None):
-                key = providers["config"].config["VENDOR_API_KEY"]
-                raise RuntimeError(f"the vendor refused {key} at https://bob:pw@vendor")
+                config = providers["config"].config
+                key, hosts = config["VENDOR_API_KEY"], config["VENDOR"]["HOSTS"]
+                raise RuntimeError(f"the vendor refused {key} at https://bob:pw@vendor, "
+                                   f"{hosts[0]} after {config['CACHE_TTL']} s")
 
             def transactions(self, request):
                 return [Approve]
     """)
-    code, out, err = run(capsys, "check", f"{module}:Refusing",
+    config = Path.cwd() / "config.json"
+    config.write_text(json.dumps({"VENDOR": {"HOSTS": ["vendor-S3cretPW-host"]},
+                                  "CACHE_TTL": 900}))
+    code, out, err = run(capsys, "check", f"{module}:Refusing", "--config", str(config),
                          "--set", f"VENDOR_API_KEY={SECRET}")
     assert (code, out) == (2, "")
     source = (Path.cwd() / f"{module}.py").read_text().splitlines()
     line = next(n for n, text in enumerate(source, 1) if "raise RuntimeError" in text)
     assert err == (f"rndi-saga: Cannot check Refusing: RuntimeError (raised at {module}.py:{line}, "
                    "in __init__): the vendor refused ********* at "
-                   "https://bob:*********@vendor\n")
+                   "https://bob:*********@vendor, ********* after 900 s\n")
 
 
 @pytest.mark.parametrize(("source", "message"), [

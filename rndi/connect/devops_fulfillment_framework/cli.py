@@ -45,16 +45,17 @@ Redact = Callable[[str], str]
 def _redactor(config: Dict[str, Any]) -> Redact:
     """Masks, in a line of output, the configuration's values and any URL's password."""
     values: set = set()
-    pending: List[Any] = [config]
+    pending: List[Tuple[Any, Any]] = [(None, config)]
     while pending:  # a loop, not recursion: the config may nest deep
-        mapping = pending.pop()
-        for key, value in mapping.items():
-            if isinstance(value, dict):
-                pending.append(value)
-            elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                text = str(value).strip()
-                if len(text) >= _SHORTEST_MASKED or (text and is_secret_name(key)):
-                    values.add(text)
+        key, value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.items())
+        elif isinstance(value, list):  # an item is as secret as its key
+            pending.extend((key, item) for item in value)
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            text = str(value).strip()
+            if len(text) >= _SHORTEST_MASKED or (text and is_secret_name(key)):
+                values.add(text)
     ordered = sorted(values, key=len, reverse=True)  # a longer value before its parts
 
     def redact(line: str) -> str:
