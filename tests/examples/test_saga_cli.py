@@ -1,8 +1,14 @@
 """rndi-saga, run as a subprocess on the example extension and on broken copies of it."""
 
+import itertools
+import json
 import shutil
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
+
+import pytest
 
 from rndi.connect.devops_fulfillment_framework.cli import main
 from tests.examples.conftest import EXAMPLE
@@ -68,8 +74,10 @@ def test_what_cannot_be_checked_exits_2_with_a_clear_message(tmp_path, capsys, m
     cases = [
         (("check", "purchase_extension.saga"), "is not module:Class"),
         (("check", "purchase_extension.saga:Nope"), "has no 'Nope'"),
-        (("check", "purchase_extension.saga:VendorServiceProvider"), "is not a Saga subclass"),
+        (("check", "purchase_extension.saga:VendorServiceProvider"),
+         "must name a Saga subclass, but class VendorServiceProvider is not one"),
         (("check", SAGA, "--set", "NOEQUALS"), "--set takes KEY=VALUE"),
+        (("check", SAGA, "--set", "=value"), "--set number 1 has nothing before '='"),
         (("check", SAGA, "--config", str(tmp_path / "missing.json")),
          "Cannot read the config file"),
     ]
@@ -82,3 +90,192 @@ def test_what_cannot_be_checked_exits_2_with_a_clear_message(tmp_path, capsys, m
         assert main(list(arguments)) == 2, arguments
         error = capsys.readouterr().err
         assert message in error and error.startswith("rndi-saga: ")
+
+
+SECRET = "sk-live-S3cretPW"
+HEADER = """
+from connect.eaas.core.responses import BackgroundResponse
+from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework.application import Saga
+from rndi.dicontainer.adapter import BaseServiceProvider
+
+
+class Approve(BackgroundTransaction):
+    def should_execute(self, request):
+        return True
+
+    def execute(self, request):
+        return BackgroundResponse.done()
+
+    def compensate(self, request, e):
+        raise e
+"""
+NUMBERS = itertools.count()
+
+
+@pytest.fixture
+def saga_module(tmp_path, monkeypatch):
+    """Writes a module (the transaction Approve and the usual imports come first) and
+    gives its name; the current directory is its directory, as for a user."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    written = []
+
+    def write(source):
+        name = f"cli_case_{next(NUMBERS)}"
+        (tmp_path / f"{name}.py").write_text(HEADER + textwrap.dedent(source))
+        written.append(name)
+        return name
+
+    yield write
+    for name in written:
+        sys.modules.pop(name, None)
+
+
+def run(capsys, *arguments):
+    code = main(list(arguments))
+    out, err = capsys.readouterr()
+    assert SECRET not in out + err and "S3cretPW" not in out + err
+    return code, out, err
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    (f"API_KEY:{SECRET}", "--set number 1 has no '='; did you mean --set API_KEY=… ?"),
+    (SECRET, "--set number 1 has no '='; --set takes KEY=VALUE (the argument is not shown"),
+], ids=["colon-typo", "no-separator"])
+def test_a_mistyped_set_is_refused_without_echoing_it(capsys, setting, message):
+    code, out, err = run(capsys, "check", SAGA, "--set", setting)
+    assert code == 2 and out == ""
+    assert err == f"rndi-saga: {message}" + err.split(message, 1)[1]
+
+
+def test_a_spec_naming_something_that_is_not_a_class_names_its_type(capsys, saga_module):
+    module = saga_module(f"CONFIG = {{'API_KEY': {SECRET!r}}}\n")
+    code, _, err = run(capsys, "check", f"{module}:CONFIG")
+    assert code == 2
+    assert err == f"rndi-saga: {module}:CONFIG must name a Saga subclass, but it is a dict.\n"
+
+
+def test_errors_of_the_saga_code_are_shown_with_config_values_masked(capsys, saga_module):
+    module = saga_module("""
+        class Refusing(Saga):
+            def __init__(self, providers=None):
+                config = providers["config"].config
+                key, hosts = config["VENDOR_API_KEY"], config["VENDOR"]["HOSTS"]
+                raise RuntimeError(f"the vendor refused {key} at https://bob:pw@vendor, "
+                                   f"{hosts[0]} after {config['CACHE_TTL']} s")
+
+            def transactions(self, request):
+                return [Approve]
+    """)
+    config = Path.cwd() / "config.json"
+    config.write_text(json.dumps({"VENDOR": {"HOSTS": ["vendor-S3cretPW-host"]},
+                                  "CACHE_TTL": 900}))
+    code, out, err = run(capsys, "check", f"{module}:Refusing", "--config", str(config),
+                         "--set", f"VENDOR_API_KEY={SECRET}")
+    assert (code, out) == (2, "")
+    source = (Path.cwd() / f"{module}.py").read_text().splitlines()
+    line = next(n for n, text in enumerate(source, 1) if "raise RuntimeError" in text)
+    assert err == (f"rndi-saga: Cannot check Refusing: RuntimeError (raised at {module}.py:{line}, "
+                   "in __init__): the vendor refused ********* at "
+                   "https://bob:*********@vendor, ********* after 900 s\n")
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("""
+        class NeedsArguments(BaseServiceProvider):
+            def __init__(self, url):
+                super().__init__()
+
+        class Checked(Saga):
+            providers = {**Saga.providers, "vendor": NeedsArguments}
+
+            def transactions(self, request):
+                return [Approve]
+    """, "Cannot check Checked: TypeError (raised at application.py:"),
+    ("""
+        class Raising(BaseServiceProvider):
+            def register(self):
+                raise RuntimeError("the vendor is down")
+
+        class Checked(Saga):
+            providers = {**Saga.providers, "vendor": Raising}
+
+            def transactions(self, request):
+                return [Approve]
+    """, "Cannot check Checked: RuntimeError (raised at cli_case_"),
+    ("""
+        links = {}
+        for number in range(2999):
+            namespace = {}
+            exec(f"def __init__(self, link{number + 1}):\\n    pass\\n", namespace)
+            links[f"link{number}"] = type(f"Link{number}", (), namespace)
+
+        class Chain(BaseServiceProvider):
+            def register(self):
+                for name, cls in links.items():
+                    self.bind_class(name, cls)
+                self.bind_instance("link2999", 1)
+
+        class Start(Approve):
+            def __init__(self, link0):
+                pass
+
+        class Checked(Saga):
+            providers = {**Saga.providers, "chain": Chain}
+
+            def transactions(self, request):
+                return [Start]
+    """, "Cannot check Checked: its wiring (or its own code) nests deeper than Python's "
+         "recursion limit"),
+], ids=["provider-needs-arguments", "register-raises", "chain-of-3000-bindings"])
+def test_a_saga_that_cannot_be_checked_exits_2_with_a_message(capsys, saga_module, source,
+                                                              message):
+    module = saga_module(source)
+    code, out, err = run(capsys, "check", f"{module}:Checked")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"rndi-saga: {message}") and "Traceback" not in err
+    assert len(err.splitlines()) == 1
+
+
+def test_a_module_that_exits_on_import_is_not_a_pass(tmp_path):
+    (tmp_path / "exits.py").write_text("import sys\nsys.exit(0)\n")
+    result = rndi_saga("check", "exits:Saga", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("rndi-saga: Importing 'exits' called sys.exit(0); a module that "
+                             "defines a saga must not exit when imported (put that code under "
+                             "`if __name__ == '__main__':`).\n")
+
+
+def test_files_that_cannot_be_read_as_json_exit_2_without_a_traceback(tmp_path, capsys):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    not_utf8 = tmp_path / "latin1.json"
+    not_utf8.write_bytes(b'{"API_KEY": "caf\xe9"}')
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"API_KEY": "' + SECRET + '",}')
+    cases = [
+        (deep, "cannot be read as JSON: RecursionError (nesting too deep"),
+        ("/dev/zero", "'/dev/zero' is larger than 8 MiB"),
+        (not_utf8, "is not UTF-8 (at byte 16)"),
+        (broken, "is not JSON: Expecting property name enclosed in double quotes at line 1"),
+        (tmp_path, "Cannot read the config file"),
+    ]
+    for path, message in cases:
+        code, out, err = run(capsys, "check", SAGA, "--config", str(path))
+        assert (code, out) == (2, ""), path
+        assert message in err and err.startswith("rndi-saga: "), err
+
+
+def test_a_json_file_may_start_with_a_byte_order_mark(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(EXAMPLE)
+    config = tmp_path / "config.json"
+    config.write_bytes(b"\xef\xbb\xbf" + json.dumps(
+        {"ACTIVATION_TEMPLATE": "TL-1", "VENDOR_API_URL": "http://vendor"}).encode())
+    request = tmp_path / "request.json"
+    request.write_bytes(b"\xef\xbb\xbf" + (EXAMPLE.parent / "fixtures" /
+                                          "asset_purchase.json").read_bytes())
+    code, out, _ = run(capsys, "check", SAGA, "--config", str(config), "--request",
+                       str(request))
+    assert (code, out) == (0, "PurchaseSaga: the wiring is complete (1 sample request "
+                              "checked).\n")

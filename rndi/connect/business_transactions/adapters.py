@@ -29,15 +29,16 @@ class TupleBackgroundTransaction(BackgroundTransaction):
         execution: FnBackgroundExecution,
         compensation: Optional[FnBackgroundCompensation] = None,
     ) -> None:
+        label = _label(name)
         for role, fn in (("predicate", predicate), ("execution", execution)):
             if not callable(fn):
                 raise TransactionException.invalid(
-                    f"Transaction '{name}': the {role} must be callable, got {fn!r}."
+                    f"{label}: the {role} must be callable, got {_kind(fn)}."
                 )
         if compensation is not None and not callable(compensation):
             raise TransactionException.invalid(
-                f"Transaction '{name}': the compensation must be callable or None, "
-                f"got {compensation!r}."
+                f"{label}: the compensation must be callable or None, "
+                f"got {_kind(compensation)}."
             )
         self._name = name
         self._predicate = predicate
@@ -59,14 +60,29 @@ class TupleBackgroundTransaction(BackgroundTransaction):
         return self._compensation(request, e)
 
 
+def _kind(value: object) -> str:
+    """A value by its type only: what a message may show of it (it may hold a secret)."""
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} items"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _label(name: object) -> str:
+    # a transaction's name is a label the author chose; anything else is shown by type
+    return f"Transaction {name!r}" if isinstance(name, str) else (
+        f"The transaction named by {_kind(name)}")
+
+
 def _adapt(transaction: object) -> BackgroundTransaction:
     if isinstance(transaction, BackgroundTransaction):
         return transaction
     if isinstance(transaction, tuple) and len(transaction) in (3, 4):
         return TupleBackgroundTransaction(*transaction)
     raise TransactionException.invalid(
-        f"Expected a BackgroundTransaction instance or a tuple (name, predicate, "
-        f"execution[, compensation]), got {transaction!r}."
+        "Expected a BackgroundTransaction instance or a tuple (name, predicate, "
+        f"execution[, compensation]), got {_kind(transaction)}; list transactions or "
+        "such tuples."
     )
 
 

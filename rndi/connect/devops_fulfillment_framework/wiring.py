@@ -17,6 +17,11 @@ from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
 )
+from rndi.connect.devops_logger_adapter._secrets import (
+    MASK,
+    is_secret_name,
+    mask_url_credentials,
+)
 from rndi.dicontainer.adapter import (
     NO_DEFAULT,
     BaseServiceProvider,
@@ -157,21 +162,28 @@ def _entries(saga_instance: Any, request: dict) -> Iterator[Tuple[str, Any, Opti
 
 
 def _entry_problem(role: str, entry: Any) -> Optional[str]:
-    """Why ``entry`` cannot be a ``role`` entry, or ``None``."""
+    """Why ``entry`` cannot be a ``role`` entry (what follows "lists"), or ``None``."""
     if role == "transactions":
         if isinstance(entry, type):
             if issubclass(entry, BackgroundTransaction):
                 return None
-            return f"{entry.__qualname__} is not a BackgroundTransaction subclass"
+            return (f"{entry.__qualname__}, which is not a BackgroundTransaction subclass; "
+                    "list transaction classes, instances or (name, predicate, execution) "
+                    "tuples")
         if not entry or isinstance(entry, BackgroundTransaction):
             return None
         if isinstance(entry, tuple) and len(entry) in (3, 4):
             return None
-        return (f"a {type(entry).__name__} is neither a transaction class, a transaction, "
-                "nor a (name, predicate, execution[, compensation]) tuple")
+        return (f"{_a(type(entry).__name__)}, which is neither a transaction class, a "
+                "transaction, nor a (name, predicate, execution[, compensation]) tuple")
     if isinstance(entry, type) or not entry or callable(entry):
         return None
-    return f"a {type(entry).__name__} is not callable as a middleware"
+    return (f"{_a(type(entry).__name__)}, which is not callable as a middleware; list "
+            "middleware classes or callables taking (request, next)")
+
+
+def _a(type_name: str) -> str:
+    return f"{'an' if type_name[:1].lower() in 'aeiou' else 'a'} {type_name}"
 
 
 def _label(entry: Any) -> str:
@@ -302,30 +314,68 @@ def check(saga: Type[Any], config: Mapping[str, Any],
     return problems
 
 
+_DEEPEST_INDENT = 40  # deeper levels print their depth, so a long chain stays linear
+
+
+def _default(name: str, value: Any) -> str:
+    """A parameter's default as ``explain`` shows it: masked when the name says secret
+    (unless empty), cut short when long."""
+    if is_secret_name(name) and not (value is None or (isinstance(value, str) and not value)):
+        return MASK
+    text = mask_url_credentials(repr(value))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Tree:
+    """The lines of ``explain``: each binding's parameters are printed once, where it
+    first appears; later appearances refer back to it, so a dependency shared by many
+    (a diamond, many layers deep) costs one line per appearance, not a copy of its tree."""
+
+    def __init__(self, table: Dict[str, _Bound], lines: List[str]) -> None:
+        self.table = table
+        self.lines = lines
+        self.shown: Dict[str, str] = {}  # binding name -> the entry it is shown under
+
+    def add(self, parameters: Sequence[Tuple[str, bool, bool, Any]], entry: str) -> None:
+        # an explicit stack, not recursion: a chain of thousands of bindings is printed
+        stack: List[Tuple[Iterator[Tuple[str, bool, bool, Any]], Path, int]] = [
+            (iter(parameters), (entry,), 3)]
+        while stack:
+            pending, path, depth = stack[-1]
+            parameter = next(pending, None)
+            if parameter is None:
+                stack.pop()
+                continue
+            name, _, has_default, default = parameter
+            indent = "  " * min(depth, _DEEPEST_INDENT) + (
+                f"[{depth - 2}] " if depth > _DEEPEST_INDENT else "")  # its level
+            bound = None if has_default else self.table.get(name)  # a default is kept
+            if bound is None:
+                self.lines.append(f"{indent}{name} <- " + (
+                    f"its default {_default(name, default)}" if default is not NO_DEFAULT
+                    else "MISSING: nothing is bound"))
+                continue
+            line = f"{indent}{name} <- {bound.origin()}"
+            needs = bound.binding.parameters if bound.binding.kind != "instance" else ()
+            if name in path[1:]:
+                self.lines.append(f"{line} (a cycle: see above)")
+            elif needs and name in self.shown:
+                self.lines.append(f"{line} (its parameters: see above, under "
+                                  f"{self.shown[name]})")
+            else:
+                self.lines.append(line)
+                if needs:
+                    self.shown[name] = entry
+                    stack.append((iter(needs), (*path, name), depth + 1))
+
+
 def explain(saga: Type[Any], config: Mapping[str, Any], request: Optional[dict] = None) -> str:
     """See ``Saga.explain``."""
     request = sample_request() if request is None else request
     providers = _providers(saga, config, request)
     table, duplicates = _bindings(providers)
     lines = [f"{saga.__name__}, for {request.get('type')} request {request.get('id')}:"]
-
-    def tree(parameters: Sequence[Tuple[str, bool, bool, Any]], path: Path,
-             depth: int) -> None:
-        for name, _, has_default, default in parameters:
-            indent = "  " * depth
-            bound = None if has_default else table.get(name)  # a default is never replaced
-            if bound is None:
-                lines.append(f"{indent}{name} <- " + (f"its default {default!r}"
-                                                      if default is not NO_DEFAULT
-                                                      else "MISSING: nothing is bound"))
-                continue
-            if name in path[1:]:
-                lines.append(f"{indent}{name} <- {bound.origin()} (a cycle: see above)")
-                continue
-            lines.append(f"{indent}{name} <- {bound.origin()}")
-            if bound.binding.kind != "instance":
-                tree(bound.binding.parameters, (*path, name), depth + 1)
-
+    tree = _Tree(table, lines)
     for role, entry, error in _entries(_saga_instance(saga, providers), request):
         header = f"  {role}()"
         if header not in lines:
@@ -334,7 +384,7 @@ def explain(saga: Type[Any], config: Mapping[str, Any], request: Optional[dict] 
             lines.append(f"    raised {error}")
         elif isinstance(entry, type):
             lines.append(f"    {entry.__qualname__}")
-            tree(injected_parameters(entry), (entry.__qualname__,), 3)
+            tree.add(injected_parameters(entry), entry.__qualname__)
         elif entry:
             lines.append(f"    {_label(entry)} instance (used as it is)")
     lines.extend(f"  {problem}" for problem in duplicates)

@@ -2,18 +2,21 @@
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterable, MutableMapping, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, MutableMapping, Tuple, Union
 
 from rndi.connect.business_objects.helpers import request_model
+from rndi.connect.devops_logger_adapter._secrets import (
+    MASK,
+    is_secret_name,
+    mask_url_credentials,
+)
+from rndi.connect.devops_logger_adapter._secrets import secret_matcher as _secret_matcher
 
 AnyLogger = Union[logging.Logger, logging.LoggerAdapter]
 
-MASK = "*" * 9
 _PARAM_VALUES = frozenset({"value", "structured_value"})
-DEFAULT_SECRET_KEYS = frozenset({
-    "api_key", "apikey", "authorization", "password", "passwd", "secret", "client_secret",
-    "token", "access_token", "refresh_token", "private_key",
-})
+_CONTAINERS = (Mapping, list, tuple)
+_DONE = object()
 
 
 class ExtensionLoggerAdapter(logging.LoggerAdapter):
@@ -86,59 +89,78 @@ def bind_logger(logger: AnyLogger, request: Dict[str, Any]) -> logging.LoggerAda
     return ExtensionLoggerAdapter(base, extra)
 
 
-def _normal(name: str) -> str:
-    return name.lower().replace("_", "").replace("-", "")
+class _Copy:
+    """A mapping, list or tuple being copied: the items copied so far, and the rest."""
+
+    __slots__ = ("keys", "pending", "source", "values")
+
+    def __init__(self, source: Any, is_secret: Callable[[Any], bool]) -> None:
+        self.source = source
+        self.keys: List[Any] = []
+        self.values: List[Any] = []
+        self.pending: Iterator[Tuple[Any, Any]]
+        if isinstance(source, Mapping):
+            param_secret = is_secret(source.get("id")) or source.get("type") == "password"
+            self.pending = (
+                (key, MASK if is_secret(key) or (param_secret and key in _PARAM_VALUES)
+                 else value)
+                for key, value in source.items())
+        else:
+            self.pending = ((None, item) for item in source)
+
+    def built(self) -> Any:
+        if isinstance(self.source, Mapping):
+            return dict(zip(self.keys, self.values, strict=True))
+        return self.values  # lists and tuples alike, as the published function answers
 
 
-def _secret_matcher(to_mask: Union[str, Iterable[str], None]) -> Callable[[Any], bool]:
-    names = DEFAULT_SECRET_KEYS if to_mask is None else (
-        [to_mask] if isinstance(to_mask, str) else list(to_mask))
-    suffixes = tuple(_normal(name) for name in names if isinstance(name, str) and name)
-
-    def is_secret(key: Any) -> bool:
-        # CACHE_REDIS_PASSWORD and X-Api-Key end with a secret name once normalised
-        return isinstance(key, str) and bool(suffixes) and _normal(key).endswith(suffixes)
-
-    return is_secret
+def _leaf(value: Any) -> Any:
+    return mask_url_credentials(value) if isinstance(value, str) else value
 
 
 def mask_dictionary(data: Any, to_mask: Union[str, Iterable[str], None] = None) -> Any:
-    """A deep copy of ``data`` with the values of secret keys replaced by ``*********``.
+    """A copy of ``data`` with the values of secret keys replaced by ``*********``.
 
-    A key is secret when, lower-cased and without ``_`` and ``-``, it ends with one of
-    the names (``CACHE_REDIS_PASSWORD`` and ``X-Api-Key`` match ``password`` and
-    ``api_key``). Connect parameters (``{"id": "password", "value": ...}``) are masked by
-    their ``id``: their ``value`` and ``structured_value``. The mask has a fixed width,
-    so it does not tell the secret's length.
+    A key is secret by the rule of ``is_secret_name`` (password, secret, token, API_KEY,
+    Authorization …, in any case and with any prefix or suffix) or, when ``to_mask`` names
+    keys, when it ends with one of them once lower-cased and stripped of ``_`` and ``-``.
+    Connect parameters (``{"id": "password", "value": ...}``, or any with
+    ``"type": "password"``) have their ``value`` and ``structured_value`` masked. The
+    password of a URL (``redis://user:password@host``) is masked in any string. The mask
+    has a fixed width, so it does not tell the secret's length.
 
     Args:
-        data: any mapping, list, tuple (named tuples too) or value; nested ones are
-            walked; a structure that contains itself is cut at the repetition.
-        to_mask: the secret names (one name or several); common secret names
-            (api_key, password, token, authorization …) when not given.
+        data: any mapping, list, tuple or value; nested ones are walked, however deep.
+            Mappings come back as dicts, lists and tuples as lists (as the published
+            function answers); a structure that contains itself is cut at the repetition
+            with ``"<cycle>"``.
+        to_mask: more secret names (one name or several), besides the rule.
     """
     is_secret = _secret_matcher(to_mask)
-    on_path: Set[int] = set()
+    if not isinstance(data, _CONTAINERS):
+        return _leaf(data)
+    # an explicit stack, not recursion: data nested thousands deep is masked too
+    stack = [_Copy(data, is_secret)]
+    on_path = {id(data)}
+    while True:
+        top = stack[-1]
+        key, value = next(top.pending, (_DONE, None))
+        if key is not _DONE:
+            top.keys.append(key)
+            if not isinstance(value, _CONTAINERS):
+                top.values.append(_leaf(value))
+            elif id(value) in on_path:
+                top.values.append("<cycle>")
+            else:  # copied first; its copy is appended when it is finished
+                stack.append(_Copy(value, is_secret))
+                on_path.add(id(value))
+            continue
+        stack.pop()
+        on_path.discard(id(top.source))
+        if not stack:
+            return top.built()
+        stack[-1].values.append(top.built())
 
-    def walk(value: Any) -> Any:
-        if not isinstance(value, (Mapping, list, tuple)):
-            return value
-        if id(value) in on_path:
-            return "<cycle>"
-        on_path.add(id(value))
-        try:
-            if isinstance(value, Mapping):
-                secret_param = is_secret(value.get("id"))
-                return {k: (MASK if is_secret(k) or (secret_param and k in _PARAM_VALUES)
-                            else walk(v)) for k, v in value.items()}
-            items = [walk(item) for item in value]
-            if isinstance(value, tuple) and hasattr(value, "_fields"):
-                return type(value)(*items)
-            return type(value)(items) if isinstance(value, tuple) else items
-        finally:
-            on_path.discard(id(value))
 
-    return walk(data)
-
-
-__all__ = ["ExtensionLoggerAdapter", "bind_logger", "mask_dictionary", "request_model"]
+__all__ = ["ExtensionLoggerAdapter", "bind_logger", "is_secret_name", "mask_dictionary",
+           "mask_url_credentials", "request_model"]

@@ -72,6 +72,27 @@ def test_select_rejects_entries_that_are_not_transactions():
         select([("only", "two")], {})
 
 
+def test_an_invalid_entry_is_named_by_its_type_never_its_value():
+    secret = "sk-live-S3cretPW"
+    cases = [
+        (lambda: select([{"api_key": secret}], {}), "got a dict; list transactions"),
+        (lambda: select([("only", secret)], {}), "got a tuple of 2 items"),
+        (lambda: TupleBackgroundTransaction("t", (secret,), lambda r: None),
+         "'t': the predicate must be callable, got a tuple of 1 items"),
+        (lambda: select([("t", lambda r: True, secret)], {}),
+         "the execution must be callable, got a str"),
+        (lambda: TupleBackgroundTransaction("t", bool, bool, {"token": secret}),
+         "compensation must be callable or None, got a dict"),
+        (lambda: TupleBackgroundTransaction({"name": secret}, 1, bool),
+         "The transaction named by a dict: the predicate must be callable, got an int"),
+    ]
+    for raising, message in cases:
+        with pytest.raises(InvalidTransaction) as error:
+            raising()
+        assert message in str(error.value)
+        assert "S3cretPW" not in str(error.value)
+
+
 def test_tuple_transaction_checks_its_callables():
     with pytest.raises(InvalidTransaction, match="'t': the predicate must be callable"):
         TupleBackgroundTransaction("t", True, lambda r: None)

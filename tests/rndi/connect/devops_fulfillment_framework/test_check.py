@@ -148,8 +148,28 @@ class WrongEntries(CorrectSaga):
 def test_entries_that_are_not_transactions_or_middlewares_are_invalid():
     problems = WrongEntries.check(CONFIG)
     assert [(p.kind, p.name) for p in problems] == [("invalid", "int"), ("invalid", "dict")]
-    assert "dict is not a BackgroundTransaction subclass" in problems[1].message
-    assert "not callable as a middleware" in problems[0].message
+    assert problems[1].message == (
+        "WrongEntries.transactions() lists dict, which is not a BackgroundTransaction "
+        "subclass; list transaction classes, instances or (name, predicate, execution) "
+        "tuples.")
+    assert problems[0].message.startswith(
+        "WrongEntries.middlewares() lists an int, which is not callable as a middleware; ")
+
+
+class NotATransaction:
+    pass
+
+
+class ListsAnInstanceOfNothing(CorrectSaga):
+    def transactions(self, request):
+        return [NotATransaction(), ApproveRequest]
+
+
+def test_an_entry_that_is_no_transaction_is_named_by_its_type():
+    (problem,) = ListsAnInstanceOfNothing.check(CONFIG)
+    assert problem.message.startswith(
+        "ListsAnInstanceOfNothing.transactions() lists a NotATransaction, which is neither "
+        "a transaction class, a transaction, nor a (name, predicate, execution")
 
 
 class Raising(CorrectSaga):
@@ -289,3 +309,103 @@ def test_a_framework_provider_left_out_is_suggested():
     messages = [p.message for p in NoCache.check(CONFIG) if p.name == "cache"]
     assert ("CacheServiceProvider (rndi.connect.devops_fulfillment_framework.providers.cache)"
             " provides it but is not among NoCache's providers") in messages[0]
+
+
+def diamond_saga(layers):
+    """A saga whose transaction needs two bindings, each needing the same two of the next
+    layer, and so on: 2**layers paths to the bottom."""
+    bindings = {}
+    for layer in range(layers, 0, -1):
+        below = ("bottom",) if layer == layers else (f"left{layer + 1}", f"right{layer + 1}")
+        for side in ("left", "right"):
+            source = f"def __init__(self, {', '.join(below)}):\n    pass\n"
+            namespace: dict = {}
+            exec(source, namespace)  # noqa: S102 - a class with these parameter names
+            bindings[f"{side}{layer}"] = type(f"{side}{layer}", (), namespace)
+
+    class Layers(BaseServiceProvider):
+        def register(self):
+            for name, cls in bindings.items():
+                self.bind_class(name, cls)
+            self.bind_instance("bottom", 1)
+
+    class Top(Transaction):
+        def __init__(self, left1, right1):
+            pass
+
+    Top.__qualname__ = "Top"
+
+    class DiamondSaga(Saga):
+        providers = {**Saga.providers, "layers": Layers}
+
+        def transactions(self, request):
+            return [Top, Top]
+
+    return DiamondSaga
+
+
+def test_explain_prints_a_shared_subtree_once_and_refers_back_to_it():
+    text = diamond_saga(22).explain({})
+    lines = text.splitlines()
+    assert len(lines) < 200  # one line per appearance: 2 per layer and side, not 2**22
+    assert "      left1 <- class left1, built by the container, from Layers" in text
+    assert ("        left2 <- class left2, built by the container, from Layers "
+            "(providers['layers'])\n") in text
+    assert ("        left2 <- class left2, built by the container, from Layers "
+            "(providers['layers']) (its parameters: see above, under Top)") in text
+    second_top = lines.index("    Top", lines.index("    Top") + 1)
+    assert lines[second_top + 1].endswith("(its parameters: see above, under Top)")
+    assert sum("bottom <- an instance of int" in line for line in lines) == 2
+
+
+def test_explain_prints_a_chain_of_thousands_of_bindings_with_bounded_indentation():
+    text = chain_saga(3_000).explain({})
+    lines = text.splitlines()
+    assert lines[-1].endswith("[3000] link2999 <- an instance of int from Chain "
+                              "(providers['chain'])")
+    assert max(len(line) for line in lines) < 200
+
+
+def chain_saga(length):
+    bindings = {}
+    for number in range(length - 1):
+        namespace: dict = {}
+        exec(f"def __init__(self, link{number + 1}):\n    pass\n", namespace)  # noqa: S102
+        bindings[f"link{number}"] = type(f"Link{number}", (), namespace)
+
+    class Chain(BaseServiceProvider):
+        def register(self):
+            for name, cls in bindings.items():
+                self.bind_class(name, cls)
+            self.bind_instance(f"link{length - 1}", 1)
+
+    class Start(Transaction):
+        def __init__(self, link0):
+            pass
+
+    class ChainSaga(Saga):
+        providers = {**Saga.providers, "chain": Chain}
+
+        def transactions(self, request):
+            return [Start]
+
+    return ChainSaga
+
+
+class SecretDefaults(Transaction):
+    def __init__(self, vendor_api_key="sk-live-S3cretPW",
+                 vendor_url="https://bob:S3cretPW@vendor.example", notes="x" * 500):
+        pass
+
+
+class SecretDefaultsSaga(Saga):
+    def transactions(self, request):
+        return [SecretDefaults]
+
+
+def test_explain_masks_secret_defaults_and_cuts_long_ones_short():
+    text = SecretDefaultsSaga.explain({})
+    assert "S3cretPW" not in text
+    assert "vendor_api_key <- its default *********" in text
+    assert "vendor_url <- its default 'https://bob:*********@vendor.example'" in text
+    assert "notes <- its default 'xxxx" in text and "x" * 100 not in text

@@ -125,11 +125,11 @@ def test_masked_secrets_never_reach_the_log_output(caplog):
     assert payload["password"] == "hunter2-secret"  # the original is untouched
 
 
-def test_mask_dictionary_with_explicit_keys():
-    masked = mask_dictionary({"Customer_Id": "C-1", "password": "p", "list": ({"customer_id": 2},)},
-                             ["customer_id"])
-    assert masked == {"Customer_Id": "*********", "password": "p",
-                      "list": ({"customer_id": "*********"},)}
+def test_mask_dictionary_with_explicit_keys_adds_them_to_the_rule():
+    masked = mask_dictionary({"Customer_Id": "C-1", "password": "p", "seats": 3,
+                              "list": ({"customer_id": 2},)}, ["customer_id"])
+    assert masked == {"Customer_Id": "*********", "password": "*********", "seats": 3,
+                      "list": [{"customer_id": "*********"}]}
 
 
 def test_with_bounded_logger_mixin(asset_purchase, caplog):
