@@ -137,3 +137,54 @@ def test_custom_routes_for_other_services():
         answer = requests.get(f"{vendor.url}/things/hat", timeout=5)
         assert answer.json() == {"thing": "hat"} and answer.headers["X-Served-By"] == "vendor"
         assert requests.get(f"{vendor.url}/things/missing", timeout=5).status_code == 404
+
+
+def test_requests_seeded_without_an_asset_are_answered_not_dropped(api, asset_purchase):
+    bare = {"id": "PR-BARE", "status": "pending"}
+    null_asset = {"id": "PR-NULL", "status": "pending", "asset": None}
+    api.add_request(bare)
+    api.add_request(null_asset)
+    update = {"asset": {"params": [{"id": "CAT_SUBSCRIPTION_ID", "value": "S-1"}]}}
+    for request_id in ("PR-BARE", "PR-NULL"):
+        answer = requests.put(f"{api.endpoint}/requests/{request_id}", json=update, timeout=5)
+        assert answer.status_code == 400
+        assert "seeded without an asset object" in answer.json()["errors"][0]
+    asset_id = asset_purchase["asset"]["id"]
+    assert api.client().assets[asset_id].get()["id"] == asset_id
+    assert requests.get(f"{api.endpoint}/assets/AS-404", timeout=5).status_code == 404
+    assert api.failures == []
+
+
+def test_a_parameter_update_names_the_unknown_id_never_a_value_and_applies_nothing(api):
+    before = api.request(PR)
+    updates = [{"id": "CAT_SUBSCRIPTION_ID", "value": "applied?"},
+               {"id": "NOPE", "value": "hunter2-secret"}]
+    answer = requests.put(f"{api.endpoint}/requests/{PR}",
+                          json={"asset": {"params": updates}}, timeout=5)
+    assert answer.status_code == 400 and "'NOPE'" in answer.json()["errors"][0]
+    assert "hunter2" not in answer.text
+    assert api.request(PR) == before
+
+
+@pytest.mark.parametrize(("content", "named"), [
+    ([{"id": "PR-1", "secret": "hunter2"}], "holds a list"),
+    ("hunter2", "holds a str"),
+    ({"secret": "hunter2"}, "has no 'id'"),
+    ({"id": ["hunter2"]}, "has no 'id'"),
+])
+def test_seeding_from_a_file_of_the_wrong_shape_names_the_type_not_the_content(
+        tmp_path, content, named):
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match="expected a Connect request") as error:
+        ConnectAPI([path])
+    assert named in str(error.value) and str(path) in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+def test_seeding_from_a_file_that_is_not_json_names_the_file(tmp_path):
+    path = tmp_path / "seed.json"
+    path.write_text("password=hunter2")
+    with pytest.raises(ValueError, match="is not JSON") as error:
+        ConnectAPI([path])
+    assert str(path) in str(error.value) and "hunter2" not in str(error.value)
