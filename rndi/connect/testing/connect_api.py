@@ -26,6 +26,26 @@ _ACTION = r"(?P<action>approve|fail|inquire|pend)"
 # Connect answers a transition from the wrong status with 400 and this code.
 _WRONG_STATUS = "REQ_003"
 
+# What the runner's start-up validation reads: the account behind the API key, the
+# ``Connect-Version`` header of that answer, and the event types with their statuses.
+CONNECT_VERSION = "43.0.0"
+ACCOUNT = {"id": "VA-000-000", "name": "Local vendor", "type": "vendor"}
+_ASSET_REQUEST_STATUSES = ["approved", "draft", "failed", "inquiring", "pending",
+                           "revoked", "revoking", "tiers_setup"]
+_TIER_CONFIG_REQUEST_STATUSES = ["approved", "failed", "inquiring", "pending", "tiers_setup"]
+EVENT_DEFINITIONS = [
+    *({"type": f"asset_{kind}_request_processing", "object_statuses": _ASSET_REQUEST_STATUSES}
+      for kind in ("purchase", "change", "suspend", "resume", "cancel", "adjustment",
+                   "renew", "transfer")),
+    *({"type": f"asset_{kind}_request_validation", "object_statuses": ["draft"]}
+      for kind in ("purchase", "change", "renew", "transfer")),
+    *({"type": f"tier_config_{kind}_request_processing",
+       "object_statuses": _TIER_CONFIG_REQUEST_STATUSES}
+      for kind in ("setup", "change", "adjustment")),
+    *({"type": f"tier_config_{kind}_request_validation", "object_statuses": ["draft"]}
+      for kind in ("setup", "change")),
+]
+
 
 def _not_found(kind: str, object_id: str) -> HTTPError:
     return HTTPError(404, {"error_code": "REQ_001", "errors": [f"{kind} {object_id} not found."]})
@@ -98,6 +118,18 @@ def _member_with_id(collection: Dict[str, Dict[str, Any]], member: str, kind: st
     raise _not_found(kind, object_id)
 
 
+def _page(found: List[Any], query: str) -> Answer:
+    """One page of a collection, per ``limit`` and ``offset``, with Connect's
+    ``Content-Range`` (``items <first>-<last>/<total>``)."""
+    limit_match = re.search(r"(?:^|&)limit=(\d+)", query)
+    offset_match = re.search(r"(?:^|&)offset=(\d+)", query)
+    offset = int(offset_match.group(1)) if offset_match else 0
+    end = len(found) if limit_match is None else offset + int(limit_match.group(1))
+    page = found[offset:end]
+    last = max(offset + len(page) - 1, 0)
+    return 200, page, {"Content-Range": f"items {offset}-{last}/{len(found)}"}
+
+
 class ConnectAPI(FakeHTTPService):
     """Connect's REST API for the calls fulfillment extensions make.
 
@@ -128,6 +160,8 @@ class ConnectAPI(FakeHTTPService):
         self.route("POST", rf"{base}/tier/config-requests/{_ID}/{_ACTION}",
                    self._transition_tier_config_request)
         self.route("GET", rf"{base}/tier/configs/{_ID}", self._get_tier_config)
+        self.route("GET", rf"{base}/accounts", self._list_accounts)
+        self.route("GET", rf"{base}/devops/event-definitions", self._list_event_definitions)
 
     # seeding and inspection ------------------------------------------------------------
 
@@ -200,10 +234,14 @@ class ConnectAPI(FakeHTTPService):
         found = [request for request in collection.values()
                  if (ids is None or request["id"] in ids)
                  and (statuses is None or request.get("status") in statuses)]
-        limit_match = re.search(r"(?:^|&)limit=(\d+)", call.query)
-        page = found if limit_match is None else found[: int(limit_match.group(1))]
-        last = max(len(page) - 1, 0)
-        return 200, page, {"Content-Range": f"items 0-{last}/{len(found)}"}
+        return _page(found, call.query)
+
+    def _list_accounts(self, call: RecordedCall) -> Answer:
+        status, page, headers = _page([copy.deepcopy(ACCOUNT)], call.query)
+        return status, page, {**headers, "Connect-Version": CONNECT_VERSION}
+
+    def _list_event_definitions(self, call: RecordedCall) -> Answer:
+        return _page(copy.deepcopy(EVENT_DEFINITIONS), call.query)
 
     def _list_asset_requests(self, call: RecordedCall) -> Answer:
         return self._listing(self.asset_requests, call)

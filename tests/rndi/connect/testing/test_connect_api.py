@@ -188,3 +188,15 @@ def test_seeding_from_a_file_that_is_not_json_names_the_file(tmp_path):
     with pytest.raises(ValueError, match="is not JSON") as error:
         ConnectAPI([path])
     assert str(path) in str(error.value) and "hunter2" not in str(error.value)
+
+
+def test_serves_what_the_runners_start_up_validation_reads(api):
+    client = api.client()
+    assert client.accounts.all().first()["id"] == "VA-000-000"
+    assert client.response.headers["Connect-Version"].split(".")[0].isdigit()
+    definitions = {d["type"]: d for d in client("devops").event_definitions.all()}
+    assert "pending" in definitions["asset_purchase_request_processing"]["object_statuses"]
+    assert definitions["tier_config_setup_request_validation"]["object_statuses"] == ["draft"]
+    page = requests.get(f"{api.endpoint}/devops/event-definitions?limit=2&offset=3", timeout=5)
+    assert [d["type"] for d in page.json()] == list(definitions)[3:5]
+    assert page.headers["Content-Range"] == f"items 3-4/{len(definitions)}"
