@@ -58,6 +58,7 @@ def test_unknown_parameter_update_is_refused(api):
     ("PUT", f"requests/{PR}", {"asset": 5}, "asset must be an object, got int"),
     ("PUT", f"requests/{PR}", {"asset": None}, "asset must be an object, got NoneType"),
     ("PUT", f"requests/{PR}", {"asset": {"params": "x"}}, "params must be a list"),
+    ("PUT", f"requests/{PR}", {"asset": {"params": [5]}}, "must be an object, got int"),
     ("PUT", f"requests/{PR}", [1, 2], "body must be a JSON object, got list"),
     ("PUT", f"tier/config-requests/{TCR}", {"params": {"id": "x"}}, "params must be a list"),
     ("POST", f"tier/config-requests/{TCR}/approve", {"template": "TL-1"},
@@ -200,3 +201,15 @@ def test_serves_what_the_runners_start_up_validation_reads(api):
     page = requests.get(f"{api.endpoint}/devops/event-definitions?limit=2&offset=3", timeout=5)
     assert [d["type"] for d in page.json()] == list(definitions)[3:5]
     assert page.headers["Content-Range"] == f"items 3-4/{len(definitions)}"
+
+
+def test_parameter_updates_are_applied_like_connect(api):
+    api.client().requests[PR].update(payload={"asset": {"params": [
+        {"id": "CAT_SUBSCRIPTION_ID", "value": "SUB-1", "value_error": ""}]}})
+    (param,) = [p for p in api.request(PR)["asset"]["params"]
+                if p["id"] == "CAT_SUBSCRIPTION_ID"]
+    assert (param["value"], param["value_error"]) == ("SUB-1", "")
+    api.add_request({"id": "PR-ODD", "status": "pending", "asset": {"params": None}})
+    answer = requests.put(f"{api.endpoint}/requests/PR-ODD", timeout=5,
+                          json={"asset": {"params": [{"id": "X", "value": "1"}]}})
+    assert answer.status_code == 400 and "NoneType, not a list" in answer.json()["errors"][0]
