@@ -26,18 +26,48 @@ _ACTION = r"(?P<action>approve|fail|inquire|pend)"
 # Connect answers a transition from the wrong status with 400 and this code.
 _WRONG_STATUS = "REQ_003"
 
+# What the runner's start-up validation reads: the account behind the API key, the
+# ``Connect-Version`` header of that answer, and the event types with their statuses.
+CONNECT_VERSION = "43.0.0"
+ACCOUNT = {"id": "VA-000-000", "name": "Local vendor", "type": "vendor"}
+_ASSET_REQUEST_STATUSES = ["approved", "draft", "failed", "inquiring", "pending",
+                           "revoked", "revoking", "tiers_setup"]
+_TIER_CONFIG_REQUEST_STATUSES = ["approved", "failed", "inquiring", "pending", "tiers_setup"]
+EVENT_DEFINITIONS = [
+    *({"type": f"asset_{kind}_request_processing", "object_statuses": _ASSET_REQUEST_STATUSES}
+      for kind in ("purchase", "change", "suspend", "resume", "cancel", "adjustment",
+                   "renew", "transfer")),
+    *({"type": f"asset_{kind}_request_validation", "object_statuses": ["draft"]}
+      for kind in ("purchase", "change", "renew", "transfer")),
+    *({"type": f"tier_config_{kind}_request_processing",
+       "object_statuses": _TIER_CONFIG_REQUEST_STATUSES}
+      for kind in ("setup", "change", "adjustment")),
+    *({"type": f"tier_config_{kind}_request_validation", "object_statuses": ["draft"]}
+      for kind in ("setup", "change")),
+]
+
 
 def _not_found(kind: str, object_id: str) -> HTTPError:
     return HTTPError(404, {"error_code": "REQ_001", "errors": [f"{kind} {object_id} not found."]})
 
 
-def _update_params(params: List[Dict[str, Any]], updates: Any) -> None:
+def _update_params(params: Any, updates: Any) -> None:
+    """Apply parameter updates the way Connect does: all of them or, on an unknown or
+    malformed one, none."""
     if not isinstance(updates, list):
         raise _invalid("params must be a list.")
-    by_id = {param.get("id"): param for param in params}
+    if not isinstance(params, list):
+        raise _invalid(f"The seeded params are a {type(params).__name__}, not a list.")
+    by_id = {param["id"]: param for param in params
+             if isinstance(param, dict) and isinstance(param.get("id"), str)}
     for update in updates:
-        if not isinstance(update, dict) or update.get("id") not in by_id:
-            raise _invalid(f"Unknown parameter {update!r}.")
+        if not isinstance(update, dict):
+            raise _invalid(f"Each parameter update must be an object, got "
+                           f"{type(update).__name__}.")
+        param_id = update.get("id")
+        if not isinstance(param_id, str) or param_id not in by_id:
+            raise _invalid(f"Unknown parameter {str(param_id)[:80]!r}.")
+    for update in updates:
         target = by_id[update["id"]]
         for key in ("value", "value_error", "structured_value"):
             if key in update:
@@ -77,6 +107,29 @@ def _rql_values(query: str, operator: str, field: str) -> Optional[List[str]]:
     return match.group(1).split(",") if match else None
 
 
+def _member_with_id(collection: Dict[str, Dict[str, Any]], member: str, kind: str,
+                    object_id: str) -> Dict[str, Any]:
+    """The ``member`` object (``asset``, ``configuration``) of a seeded request with that
+    id; requests seeded without one are passed over."""
+    for request in collection.values():
+        found = request.get(member)
+        if isinstance(found, dict) and found.get("id") == object_id:
+            return found
+    raise _not_found(kind, object_id)
+
+
+def _page(found: List[Any], query: str) -> Answer:
+    """One page of a collection, per ``limit`` and ``offset``, with Connect's
+    ``Content-Range`` (``items <first>-<last>/<total>``)."""
+    limit_match = re.search(r"(?:^|&)limit=(\d+)", query)
+    offset_match = re.search(r"(?:^|&)offset=(\d+)", query)
+    offset = int(offset_match.group(1)) if offset_match else 0
+    end = len(found) if limit_match is None else offset + int(limit_match.group(1))
+    page = found[offset:end]
+    last = max(offset + len(page) - 1, 0)
+    return 200, page, {"Content-Range": f"items {offset}-{last}/{len(found)}"}
+
+
 class ConnectAPI(FakeHTTPService):
     """Connect's REST API for the calls fulfillment extensions make.
 
@@ -107,17 +160,33 @@ class ConnectAPI(FakeHTTPService):
         self.route("POST", rf"{base}/tier/config-requests/{_ID}/{_ACTION}",
                    self._transition_tier_config_request)
         self.route("GET", rf"{base}/tier/configs/{_ID}", self._get_tier_config)
+        self.route("GET", rf"{base}/accounts", self._list_accounts)
+        self.route("GET", rf"{base}/devops/event-definitions", self._list_event_definitions)
 
     # seeding and inspection ------------------------------------------------------------
 
     def add_request(self, request: Union[dict, str, Path]) -> Dict[str, Any]:
         """Serve a request (a dict or a JSON file); tier-config requests are recognised by
-        their ``configuration`` object."""
+        their ``configuration`` object.
+
+        Raises:
+            ValueError: the request (or the file's JSON) is not an object with an ``id``;
+                the message names what was found by type, never by content.
+        """
+        source = "The request"
         if isinstance(request, (str, Path)):
-            request = json.loads(Path(request).read_text(encoding="utf-8"))
-        if not isinstance(request, dict) or not request.get("id"):
-            raise ValueError(f"A Connect request needs to be a dict with an 'id', "
-                             f"got {request!r}.")
+            source = f"The file {request}"
+            try:
+                request = json.loads(Path(request).read_text(encoding="utf-8"))
+            except ValueError as e:  # the position of the fault, never the text
+                raise ValueError(f"{source} is not JSON ({e}): it must hold one Connect "
+                                 "request object.") from None
+        if not isinstance(request, dict):
+            raise ValueError(f"{source} holds a {type(request).__name__}; expected a "
+                             "Connect request: a JSON object with an 'id'.")
+        if not isinstance(request.get("id"), str) or not request["id"]:
+            raise ValueError(f"{source} has no 'id' (a non-empty string); expected a "
+                             "Connect request such as {\"id\": \"PR-1\", ...}.")
         stored = copy.deepcopy(request)
         collection = (self.tier_config_requests if "configuration" in stored
                       and "asset" not in stored else self.asset_requests)
@@ -173,10 +242,14 @@ class ConnectAPI(FakeHTTPService):
         found = [request for request in collection.values()
                  if (ids is None or request["id"] in ids)
                  and (statuses is None or request.get("status") in statuses)]
-        limit_match = re.search(r"(?:^|&)limit=(\d+)", call.query)
-        page = found if limit_match is None else found[: int(limit_match.group(1))]
-        last = max(len(page) - 1, 0)
-        return 200, page, {"Content-Range": f"items 0-{last}/{len(found)}"}
+        return _page(found, call.query)
+
+    def _list_accounts(self, call: RecordedCall) -> Answer:
+        status, page, headers = _page([copy.deepcopy(ACCOUNT)], call.query)
+        return status, page, {**headers, "Connect-Version": CONNECT_VERSION}
+
+    def _list_event_definitions(self, call: RecordedCall) -> Answer:
+        return _page(copy.deepcopy(EVENT_DEFINITIONS), call.query)
 
     def _list_asset_requests(self, call: RecordedCall) -> Answer:
         return self._listing(self.asset_requests, call)
@@ -196,23 +269,22 @@ class ConnectAPI(FakeHTTPService):
         return 200, self._find(self.tier_config_requests, object_id), {}
 
     def _get_asset(self, call: RecordedCall, object_id: str) -> Answer:
-        for request in self.asset_requests.values():
-            if request.get("asset", {}).get("id") == object_id:
-                return 200, request["asset"], {}
-        raise _not_found("Asset", object_id)
+        return 200, _member_with_id(self.asset_requests, "asset", "Asset", object_id), {}
 
     def _get_tier_config(self, call: RecordedCall, object_id: str) -> Answer:
-        for request in self.tier_config_requests.values():
-            if request.get("configuration", {}).get("id") == object_id:
-                return 200, request["configuration"], {}
-        raise _not_found("Tier configuration", object_id)
+        return 200, _member_with_id(self.tier_config_requests, "configuration",
+                                    "Tier configuration", object_id), {}
 
     def _update_asset_request(self, call: RecordedCall, object_id: str) -> Answer:
         request = self._find(self.asset_requests, object_id)
-        asset = _object_member(_object_body(call), "asset")
         body = _object_body(call)
+        asset = _object_member(body, "asset")
         if "params" in asset:
-            _update_params(request["asset"].setdefault("params", []), asset["params"])
+            seeded = request.get("asset")
+            if not isinstance(seeded, dict):
+                raise _invalid(f"Request {object_id} was seeded without an asset object: "
+                               "there are no parameters to update.")
+            _update_params(seeded.setdefault("params", []), asset["params"])
         if "note" in body:
             request["note"] = body["note"]
         return 200, request, {}

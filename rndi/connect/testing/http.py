@@ -1,7 +1,16 @@
-"""A small recording HTTP(S) server on 127.0.0.1 for tests of code that calls web APIs."""
+"""A small recording HTTP(S) server on 127.0.0.1 for tests of code that calls web APIs.
 
+A route handler takes the :class:`RecordedCall` (and the named groups of its path pattern
+as keyword arguments) and returns ``(status, body, headers)``: the body is encoded as
+JSON, ``None`` sends no body. Raising :class:`HTTPError` answers with its status and
+payload. Whatever else goes wrong in a route (an exception, a body JSON cannot encode,
+an answer of the wrong shape) is answered with a JSON 500, never a dropped connection.
+"""
+
+import contextlib
 import json
 import re
+import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -9,25 +18,33 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
+from rndi.connect.testing._body import MAX_BODY_BYTES, BadCall, discard, read_body
+
+__all__ = ["MAX_BODY_BYTES", "Answer", "FakeHTTPService", "HTTPError", "Handler",
+           "RecordedCall"]
+
+# (status, JSON-encodable body or None, extra headers): what a route handler returns
 Answer = Tuple[int, Any, Dict[str, str]]
 Handler = Callable[..., Answer]
 
-# No test sends more; a bigger or unreadable body is answered, not read into memory.
-MAX_BODY_BYTES = 10 * 1024 * 1024
-
-
-class _BadCall(Exception):
-    """A call the server answers with an error before routing it."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+# Enough for a test opening many connections at once: with a small backlog the kernel
+# drops the extra connection attempts and each client waits a second to retry.
+LISTEN_BACKLOG = 128
+# After refusing a body, how long a silent client may keep the connection before it closes.
+LINGER_SECONDS = 2.0
 
 
 @dataclass
 class RecordedCall:
-    """One HTTP call the server received."""
+    """One HTTP call the server received.
+
+    Attributes:
+        method: ``GET``, ``POST``…
+        path: the path, percent-decoded, runs of ``/`` collapsed.
+        query: the query string, percent-decoded, without the ``?``.
+        body: the decoded JSON body; the text when it is not JSON; ``None`` when empty.
+        headers: the request headers.
+    """
 
     method: str
     path: str
@@ -45,33 +62,73 @@ class HTTPError(Exception):
         self.payload = payload
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection; the TLS handshake runs in that thread, bounded, so a
+    client that never sends its hello holds up nobody else."""
+
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+
+    def __init__(self, handler: type, ssl_context: Optional[ssl.SSLContext],
+                 handshake_timeout: float) -> None:
+        self.ssl_context = ssl_context
+        self.handshake_timeout = handshake_timeout
+        super().__init__(("127.0.0.1", 0), handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(self.handshake_timeout)
+        try:
+            connection = self.ssl_context.wrap_socket(request, server_side=True)
+        except OSError:  # no hello in time, not TLS, or a refused certificate
+            return
+        connection.settimeout(None)
+        try:
+            super().finish_request(connection, client_address)
+        finally:
+            connection.close()
+
+
 class FakeHTTPService:
     """A threaded JSON HTTP server on a free 127.0.0.1 port, recording every call.
 
-    Subclasses declare routes with :meth:`route` (a regex on the path, with named groups
-    passed to the handler as keyword arguments). Use it as a context manager.
+    Declare routes with :meth:`route` (a regex on the path, with named groups passed to
+    the handler as keyword arguments), in a subclass or on an instance. Use it as a
+    context manager. Every call is appended to :attr:`calls` before it is routed.
 
     Args:
         ssl_context: serve HTTPS with this server-side context.
+        handshake_timeout: seconds a client has to complete its TLS handshake.
+
+    Attributes:
+        calls: every :class:`RecordedCall` received, in order.
+        failures: the exceptions route handlers raised (answered with a 500), in order,
+            so a test can re-raise the one that matters.
     """
 
-    def __init__(self, ssl_context: Optional[ssl.SSLContext] = None) -> None:
+    def __init__(self, ssl_context: Optional[ssl.SSLContext] = None,
+                 handshake_timeout: float = 10.0) -> None:
         self.calls: List[RecordedCall] = []
+        self.failures: List[BaseException] = []
         self._routes: List[Tuple[str, re.Pattern[str], Handler]] = []
         self._ssl_context = ssl_context
-        self._server: Optional[ThreadingHTTPServer] = None
+        self._handshake_timeout = handshake_timeout
+        self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
-        """Answer ``method`` calls whose path fully matches ``pattern`` with ``handler``."""
+        """Answer ``method`` calls whose path fully matches ``pattern`` with
+        ``handler(call, **named_groups)``, which returns ``(status, body, headers)``."""
         self._routes.append((method.upper(), re.compile(pattern), handler))
 
     @property
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("The service is not started: call start() or use `with`.")
-        return self._server.server_address[1]
+        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
@@ -95,11 +152,7 @@ class FakeHTTPService:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        self._server.daemon_threads = True
-        if self._ssl_context is not None:
-            self._server.socket = self._ssl_context.wrap_socket(
-                self._server.socket, server_side=True)
+        self._server = _Server(RequestHandler, self._ssl_context, self._handshake_timeout)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         kwargs={"poll_interval": 0.05})
         self._thread.start()
@@ -124,18 +177,29 @@ class FakeHTTPService:
         parts = urlsplit(handler.path)
         path = re.sub(r"/{2,}", "/", unquote(parts.path))  # clients can send //
         try:
-            body = _read_body(handler)
-        except _BadCall as e:
-            handler.close_connection = True  # where this body ends is unknown
-            _respond(handler, e.status, {"error_code": f"HTTP_{e.status}",
-                                         "errors": [e.message]}, {})
+            body = read_body(handler.headers, handler.rfile)
+        except BadCall as e:
+            handler.close_connection = True  # where the next call would start is unknown
+            _respond(handler, e.status, _error_body(e.status, e.message), {})
+            if e.unread:  # let the client finish sending, so it reads the answer
+                handler.connection.settimeout(LINGER_SECONDS)
+                discard(handler.rfile, e.unread)
             return
         call = RecordedCall(handler.command, path, unquote(parts.query), body,
                             dict(handler.headers.items()))
         with self._lock:
             self.calls.append(call)
+            status, data, headers = self._encoded_answer(call)
+        _respond_encoded(handler, status, data, headers)
+
+    def _encoded_answer(self, call: RecordedCall) -> Tuple[int, bytes, Dict[str, str]]:
+        """The route's answer, encoded; a route that fails is a 500 naming what went wrong."""
+        try:
             status, payload, headers = self._answer(call)
-        _respond(handler, status, payload, headers)
+            return status, _encode(payload), dict(headers)
+        except Exception as e:  # any fault of a route is answered, not a dropped connection
+            self.failures.append(e)
+            return 500, _encode(_error_body(500, _describe_failure(call, e))), {}
 
     def _answer(self, call: RecordedCall) -> Answer:
         allowed = False
@@ -147,43 +211,71 @@ class FakeHTTPService:
             if method != call.method:
                 continue
             try:
-                return route(call, **match.groupdict())
+                answer = route(call, **match.groupdict())
             except HTTPError as e:
                 return e.status, e.payload, {}
+            return _checked_answer(route, answer)
         if allowed:
-            return 405, {"error_code": "HTTP_405", "errors": [f"{call.method} not allowed"]}, {}
-        return 404, {"error_code": "HTTP_404", "errors": [f"No route for {call.path}"]}, {}
+            return 405, _error_body(405, f"{call.method} not allowed"), {}
+        return 404, _error_body(404, f"No route for {call.path}"), {}
 
 
-def _read_body(handler: BaseHTTPRequestHandler) -> Any:
-    """The call's body: decoded JSON, else text; ``None`` when there is none."""
-    declared = handler.headers.get("Content-Length")
+class _WrongAnswer(TypeError):
+    """A route returned something other than ``(status, body, headers)``."""
+
+
+class _Unencodable(TypeError):
+    """A route answered with a body JSON cannot encode."""
+
+
+def _checked_answer(route: Handler, answer: Any) -> Answer:
+    if (not isinstance(answer, tuple) or len(answer) != 3 or not isinstance(answer[0], int)
+            or not isinstance(answer[2], dict)):
+        raise _WrongAnswer(
+            f"the route {_name(route)} must return (status: int, body, headers: dict), "
+            f"got {type(answer).__name__}")
+    return answer
+
+
+def _name(route: Handler) -> str:
+    return str(getattr(route, "__qualname__", None) or type(route).__name__)
+
+
+def _describe_failure(call: RecordedCall, error: Exception) -> str:
+    if isinstance(error, _WrongAnswer):
+        return f"The answer to {call.method} {call.path} is unusable: {error}"
+    if isinstance(error, _Unencodable):
+        return (f"The answer to {call.method} {call.path} has a body JSON cannot encode: "
+                f"{error}; answer with dicts, lists, strings, finite numbers, booleans "
+                "and None")
+    return (f"The route for {call.method} {call.path} raised {type(error).__name__}; "
+            "the exception is in the service's failures")
+
+
+def _error_body(status: int, message: str) -> Dict[str, Any]:
+    return {"error_code": f"HTTP_{status}", "errors": [message]}
+
+
+def _encode(payload: Any) -> bytes:
+    """JSON bytes (``b""`` for ``None``); NaN and infinities are not JSON either."""
+    if payload is None:
+        return b""
     try:
-        length = int(declared or 0)
-    except ValueError:
-        raise _BadCall(400, f"Content-Length must be a number, got {declared!r}") from None
-    if length < 0:
-        raise _BadCall(400, f"Content-Length must not be negative, got {length}")
-    if length > MAX_BODY_BYTES:
-        raise _BadCall(413, f"The body is {length} bytes; this server takes at most "
-                            f"{MAX_BODY_BYTES}")
-    raw = handler.rfile.read(length) if length else b""
-    if len(raw) < length:
-        raise _BadCall(400, f"The body ended after {len(raw)} of {length} bytes")
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
+        return json.dumps(payload, allow_nan=False).encode()
     except RecursionError:
-        raise _BadCall(400, "The JSON body is nested too deeply") from None
-    except ValueError:
-        return raw.decode("utf-8", "replace")
+        raise _Unencodable("it is nested too deeply") from None
+    except (TypeError, ValueError) as e:  # the message names a type, or NaN, never a value
+        raise _Unencodable(str(e)) from None
 
 
 def _respond(handler: BaseHTTPRequestHandler, status: int, payload: Any,
              headers: Dict[str, str]) -> None:
+    _respond_encoded(handler, status, _encode(payload), headers)
+
+
+def _respond_encoded(handler: BaseHTTPRequestHandler, status: int, data: bytes,
+                     headers: Dict[str, str]) -> None:
     """Status line, headers and body in a single write."""
-    data = b"" if payload is None else json.dumps(payload).encode()
     reason = handler.responses.get(status, ("",))[0]
     lines = [f"{handler.protocol_version} {status} {reason}",
              "Content-Type: application/json", f"Content-Length: {len(data)}",
@@ -191,4 +283,5 @@ def _respond(handler: BaseHTTPRequestHandler, status: int, payload: Any,
     if handler.close_connection:
         lines.append("Connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    handler.wfile.write(head + data)
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError, socket.timeout):
+        handler.wfile.write(head + data)  # a client that left needs no answer

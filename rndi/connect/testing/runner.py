@@ -3,6 +3,7 @@
 Pairs with :class:`FakeEaaS` (the websocket server) and :class:`ConnectAPI` served over
 HTTPS (the runner only speaks HTTPS to the API). The runner gets its own process group,
 a hard deadline, and is ended, with its workers and nothing else, on ``stop()``.
+:meth:`ExtensionRunner.wait_ready` fails as soon as the runner dies at start-up.
 """
 
 import contextlib
@@ -14,14 +15,46 @@ import sys
 import tempfile
 import threading
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
+from rndi.connect.testing._pypi import PyPIStandIn
 from rndi.connect.testing.connect_api import ConnectAPI
 from rndi.connect.testing.eaas import FakeEaaS
 
+__all__ = ["ExtensionRunner", "RunnerExited", "cextrun_path", "process_usage"]
+
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY",
-                    "all_proxy")
+                    "all_proxy", "NO_PROXY", "no_proxy")
+# how many of the runner's last output lines an error quotes
+OUTPUT_TAIL_LINES = 20
+# how often wait_ready looks at the runner process while its workers connect
+_READY_POLL_SECONDS = 0.1
+
+
+class RunnerExited(RuntimeError):
+    """The runner process ended before its workers were ready.
+
+    Attributes:
+        exit_code: the runner's exit code (negative: the signal that ended it).
+        output_tail: its last lines of output.
+    """
+
+    def __init__(self, exit_code: int, output_tail: str, timed_out: bool = False) -> None:
+        cause = ("was ended at its deadline" if timed_out
+                 else f"exited with code {exit_code}")
+        super().__init__(f"The runner {cause} before its workers were ready. Its last "
+                         f"lines:\n{output_tail}")
+        self.exit_code = exit_code
+        self.output_tail = output_tail
+
+
+def _runner_version() -> str:
+    try:
+        return version("connect-extension-runner")
+    except PackageNotFoundError:  # the runner's own fallback when it is not installed
+        return "0.0.0"
 
 
 def cextrun_path() -> str:
@@ -90,7 +123,9 @@ def process_usage(pid: int) -> Dict[str, float]:
 
 
 class ExtensionRunner:
-    """``cextrun --unsecure --no-validate --no-rich-logging`` against local fakes.
+    """``cextrun --unsecure --no-validate --no-rich-logging`` against local fakes, or,
+    with ``validate=True``, ``cextrun --unsecure --no-rich-logging``: the runner first
+    checks the extension project as it does in production.
 
     Args:
         eaas: the started websocket server.
@@ -102,12 +137,34 @@ class ExtensionRunner:
         environment: extra variables for the runner (``BACKGROUND_TASK_MAX_EXECUTION_TIME``…).
         command: the command line to start instead of ``cextrun --unsecure --no-validate
             --no-rich-logging`` (another runner build, or a stand-in in tests).
+        validate: run the runner's start-up validation. It reads ``pyproject.toml`` in
+            ``project_dir``, imports the extension, asks the Connect API stand-in for the
+            account and the event definitions, and asks PyPI whether the runner is the
+            latest release: a local stand-in answers that, through ``HTTPS_PROXY``, so
+            the runner reaches no other host over HTTPS.
+        project_dir: the extension project (the directory of its ``pyproject.toml``, with
+            ``[tool.poetry.dependencies]`` and ``[tool.poetry.plugins."connect.eaas.ext"]``
+            as the runner's validation expects); the runner's working directory.
+
+    Attributes:
+        process: the runner process, once started.
+        timed_out: whether the deadline ended it.
+        pypi: with ``validate``, the PyPI stand-in (its ``calls``, and the hosts it
+            ``refused``), until ``close()``.
+
+    Raises:
+        ValueError: ``validate`` without a ``project_dir``.
     """
 
     def __init__(self, eaas: FakeEaaS, connect: ConnectAPI, ca_bundle: str,
                  python_path: Iterable[str] = (), deadline: float = 120.0,
                  environment: Optional[Dict[str, str]] = None,
-                 command: Optional[List[str]] = None) -> None:
+                 command: Optional[List[str]] = None, validate: bool = False,
+                 project_dir: Optional[str] = None) -> None:
+        if validate and project_dir is None:
+            raise ValueError("validate=True runs the runner's checks on the extension "
+                             "project: give project_dir, the directory of its "
+                             "pyproject.toml.")
         self.eaas = eaas
         self.connect = connect
         self.ca_bundle = ca_bundle
@@ -115,9 +172,13 @@ class ExtensionRunner:
         self.deadline = deadline
         self.extra_environment = dict(environment or {})
         self.command = list(command) if command else None
+        self.validate = validate
+        self.project_dir = project_dir
         self.process: Optional[subprocess.Popen] = None
         self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by close()
         self._timer: Optional[threading.Timer] = None
+        self.pypi: Optional[PyPIStandIn] = None
+        self._bundle: Optional[Path] = None
         self.timed_out = False
 
     def environment(self) -> Dict[str, str]:
@@ -135,18 +196,68 @@ class ExtensionRunner:
         if self.python_path:
             env["PYTHONPATH"] = os.pathsep.join(
                 [*self.python_path, *filter(None, [os.environ.get("PYTHONPATH")])])
+        if self.pypi is not None and self._bundle is not None:
+            env.update({"HTTPS_PROXY": self.pypi.proxy_url,
+                        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+                        "SSL_CERT_FILE": str(self._bundle),
+                        "REQUESTS_CA_BUNDLE": str(self._bundle)})
         env.update(self.extra_environment)
         return env
 
     def start(self) -> "ExtensionRunner":
-        command = self.command or [cextrun_path(), "--unsecure", "--no-validate",
-                                   "--no-rich-logging"]
+        command = self.command or [cextrun_path(), "--unsecure", "--no-rich-logging",
+                                   *([] if self.validate else ["--no-validate"])]
+        if self.validate:
+            self._start_pypi()
         self.process = subprocess.Popen(  # noqa: S603 - the runner we installed
-            command,
+            command, cwd=self.project_dir,
             env=self.environment(), stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
         self.end_in(self.deadline)
         return self
+
+    def _start_pypi(self) -> None:
+        """The PyPI the validation asks, and a CA bundle trusting it and the API."""
+        self.pypi = PyPIStandIn(_runner_version()).start()
+        handle, name = tempfile.mkstemp(prefix="rndi-runner-ca-", suffix=".pem")
+        with os.fdopen(handle, "wb") as bundle:
+            if self.ca_bundle:
+                bundle.write(Path(self.ca_bundle).read_bytes().rstrip() + b"\n")
+            bundle.write(self.pypi.ca_pem)
+        self._bundle = Path(name)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until both runner workers have received their setup response, watching
+        the runner process all along.
+
+        Raises:
+            RunnerExited: the runner ended first (its validation failed, it crashed, or
+                its deadline passed): at once, with its exit code and last lines.
+            TimeoutError: the workers were not ready within ``timeout`` seconds while the
+                runner kept running (the message quotes its last lines).
+            RuntimeError: the runner is not started.
+        """
+        if self.process is None:
+            raise RuntimeError("The runner is not started: call start() or use `with`.")
+        deadline = time.monotonic() + timeout
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                raise RunnerExited(code, self.output_tail(), self.timed_out)
+            left = deadline - time.monotonic()
+            try:
+                self.eaas.wait_ready(timeout=max(min(_READY_POLL_SECONDS, left), 0.0))
+                return
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"The runner's workers were not ready within {timeout} s; the "
+                        f"runner is still running. Its last lines:\n"
+                        f"{self.output_tail()}") from None
+
+    def output_tail(self, lines: int = OUTPUT_TAIL_LINES) -> str:
+        """The runner's last ``lines`` lines of output."""
+        return "\n".join(self.output.splitlines()[-lines:])
 
     def end_in(self, seconds: float) -> None:
         """Replace the deadline: end the runner ``seconds`` from now, whatever it is doing.
@@ -251,9 +362,15 @@ class ExtensionRunner:
         return roles
 
     def close(self) -> None:
-        """Stop the runner if needed and release its log."""
+        """Stop the runner if needed and release its log and its PyPI stand-in."""
         self.stop()
         self._log.close()
+        if self.pypi is not None:
+            self.pypi.stop()
+            self.pypi = None
+        if self._bundle is not None:
+            self._bundle.unlink(missing_ok=True)
+            self._bundle = None
 
     @property
     def output(self) -> str:

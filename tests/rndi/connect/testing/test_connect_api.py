@@ -58,6 +58,7 @@ def test_unknown_parameter_update_is_refused(api):
     ("PUT", f"requests/{PR}", {"asset": 5}, "asset must be an object, got int"),
     ("PUT", f"requests/{PR}", {"asset": None}, "asset must be an object, got NoneType"),
     ("PUT", f"requests/{PR}", {"asset": {"params": "x"}}, "params must be a list"),
+    ("PUT", f"requests/{PR}", {"asset": {"params": [5]}}, "must be an object, got int"),
     ("PUT", f"requests/{PR}", [1, 2], "body must be a JSON object, got list"),
     ("PUT", f"tier/config-requests/{TCR}", {"params": {"id": "x"}}, "params must be a list"),
     ("POST", f"tier/config-requests/{TCR}/approve", {"template": "TL-1"},
@@ -137,3 +138,78 @@ def test_custom_routes_for_other_services():
         answer = requests.get(f"{vendor.url}/things/hat", timeout=5)
         assert answer.json() == {"thing": "hat"} and answer.headers["X-Served-By"] == "vendor"
         assert requests.get(f"{vendor.url}/things/missing", timeout=5).status_code == 404
+
+
+def test_requests_seeded_without_an_asset_are_answered_not_dropped(api, asset_purchase):
+    bare = {"id": "PR-BARE", "status": "pending"}
+    null_asset = {"id": "PR-NULL", "status": "pending", "asset": None}
+    api.add_request(bare)
+    api.add_request(null_asset)
+    update = {"asset": {"params": [{"id": "CAT_SUBSCRIPTION_ID", "value": "S-1"}]}}
+    for request_id in ("PR-BARE", "PR-NULL"):
+        answer = requests.put(f"{api.endpoint}/requests/{request_id}", json=update, timeout=5)
+        assert answer.status_code == 400
+        assert "seeded without an asset object" in answer.json()["errors"][0]
+    asset_id = asset_purchase["asset"]["id"]
+    assert api.client().assets[asset_id].get()["id"] == asset_id
+    assert requests.get(f"{api.endpoint}/assets/AS-404", timeout=5).status_code == 404
+    assert api.failures == []
+
+
+def test_a_parameter_update_names_the_unknown_id_never_a_value_and_applies_nothing(api):
+    before = api.request(PR)
+    updates = [{"id": "CAT_SUBSCRIPTION_ID", "value": "applied?"},
+               {"id": "NOPE", "value": "hunter2-secret"}]
+    answer = requests.put(f"{api.endpoint}/requests/{PR}",
+                          json={"asset": {"params": updates}}, timeout=5)
+    assert answer.status_code == 400 and "'NOPE'" in answer.json()["errors"][0]
+    assert "hunter2" not in answer.text
+    assert api.request(PR) == before
+
+
+@pytest.mark.parametrize(("content", "named"), [
+    ([{"id": "PR-1", "secret": "hunter2"}], "holds a list"),
+    ("hunter2", "holds a str"),
+    ({"secret": "hunter2"}, "has no 'id'"),
+    ({"id": ["hunter2"]}, "has no 'id'"),
+])
+def test_seeding_from_a_file_of_the_wrong_shape_names_the_type_not_the_content(
+        tmp_path, content, named):
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match="expected a Connect request") as error:
+        ConnectAPI([path])
+    assert named in str(error.value) and str(path) in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+def test_seeding_from_a_file_that_is_not_json_names_the_file(tmp_path):
+    path = tmp_path / "seed.json"
+    path.write_text("password=hunter2")
+    with pytest.raises(ValueError, match="is not JSON") as error:
+        ConnectAPI([path])
+    assert str(path) in str(error.value) and "hunter2" not in str(error.value)
+
+
+def test_serves_what_the_runners_start_up_validation_reads(api):
+    client = api.client()
+    assert client.accounts.all().first()["id"] == "VA-000-000"
+    assert client.response.headers["Connect-Version"].split(".")[0].isdigit()
+    definitions = {d["type"]: d for d in client("devops").event_definitions.all()}
+    assert "pending" in definitions["asset_purchase_request_processing"]["object_statuses"]
+    assert definitions["tier_config_setup_request_validation"]["object_statuses"] == ["draft"]
+    page = requests.get(f"{api.endpoint}/devops/event-definitions?limit=2&offset=3", timeout=5)
+    assert [d["type"] for d in page.json()] == list(definitions)[3:5]
+    assert page.headers["Content-Range"] == f"items 3-4/{len(definitions)}"
+
+
+def test_parameter_updates_are_applied_like_connect(api):
+    api.client().requests[PR].update(payload={"asset": {"params": [
+        {"id": "CAT_SUBSCRIPTION_ID", "value": "SUB-1", "value_error": ""}]}})
+    (param,) = [p for p in api.request(PR)["asset"]["params"]
+                if p["id"] == "CAT_SUBSCRIPTION_ID"]
+    assert (param["value"], param["value_error"]) == ("SUB-1", "")
+    api.add_request({"id": "PR-ODD", "status": "pending", "asset": {"params": None}})
+    answer = requests.put(f"{api.endpoint}/requests/PR-ODD", timeout=5,
+                          json={"asset": {"params": [{"id": "X", "value": "1"}]}})
+    assert answer.status_code == 400 and "NoneType, not a list" in answer.json()["errors"][0]

@@ -1,17 +1,27 @@
 """The EaaS server and the runner driver, with a stand-in runner (``fake_runner.py``): the
 same conversation and process tree as ``cextrun``, on every Python."""
 
+import json
 import os
+import ssl
 import subprocess
 import sys
 import textwrap
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+import trustme
 
 from rndi.connect.testing import ConnectAPI
+from rndi.connect.testing import runner as runner_module
 from rndi.connect.testing.eaas import FakeEaaS
-from rndi.connect.testing.runner import ExtensionRunner, cextrun_path, process_usage
+from rndi.connect.testing.runner import (
+    ExtensionRunner,
+    RunnerExited,
+    cextrun_path,
+    process_usage,
+)
 
 FAKE_RUNNER = str(Path(__file__).with_name("fake_runner.py"))
 EVENT = "asset_purchase_request_processing"
@@ -22,12 +32,12 @@ def start_runner():
     """Start the stand-in runner in ``mode`` against a fresh EaaS server and Connect API."""
     started = []
 
-    def start(mode="master", deadline=240, environment=None):
+    def start(mode="master", deadline=240, environment=None, command=None):
         connect = ConnectAPI().start()
         eaas = FakeEaaS({"ACTIVATION_TEMPLATE": "TL-1"}).start()
         runner = ExtensionRunner(eaas, connect, ca_bundle="", deadline=deadline,
                                  environment=environment,
-                                 command=[sys.executable, FAKE_RUNNER, mode]).start()
+                                 command=command or [sys.executable, FAKE_RUNNER, mode]).start()
         started.append((connect, eaas, runner))
         return eaas, runner
 
@@ -165,3 +175,104 @@ def test_the_eaas_server_without_its_extra_says_which_extra_to_install():
     out = subprocess.run([sys.executable, "-c", WITHOUT_WEBSOCKETS], capture_output=True,
                          text=True, check=True).stdout
     assert 'pip install "rndi-connect-devops-fulfillment-framework[testing]"' in out
+
+
+DIES_AT_START = textwrap.dedent("""
+    import sys
+    for number in range(1, 31):
+        print(f"start-up line {number}")
+    print("ERROR: The event type *x* is not valid.")
+    sys.exit(3)
+""")
+
+
+def test_wait_ready_fails_at_once_with_the_exit_code_when_the_runner_dies_at_start(
+        start_runner):
+    _, runner = start_runner(command=[sys.executable, "-c", DIES_AT_START])
+    with pytest.raises(RunnerExited, match="exited with code 3") as error:
+        runner.wait_ready(timeout=3600)  # waiting it out would hang the test run
+    assert error.value.exit_code == 3
+    tail = error.value.output_tail.splitlines()
+    assert len(tail) == 20 and tail[-1] == "ERROR: The event type *x* is not valid."
+    assert tail[0] == "start-up line 12"
+    assert "start-up line 11\n" not in str(error.value)
+
+
+def test_wait_ready_returns_when_both_workers_are_ready(start_runner):
+    eaas, runner = start_runner()
+    runner.wait_ready(timeout=120)
+    assert {"background", "interactive"} <= set(eaas.setup_requests)
+    assert runner.process.poll() is None
+
+
+def test_wait_ready_names_the_deadline_when_it_ended_the_runner(start_runner):
+    _, runner = start_runner(mode="hang", deadline=0.2)
+    with pytest.raises(RunnerExited, match="ended at its deadline") as error:
+        runner.wait_ready(timeout=3600)
+    assert error.value.exit_code == -9
+
+
+def test_wait_ready_on_a_runner_that_never_connects_times_out_saying_it_still_runs(
+        start_runner):
+    _, runner = start_runner(mode="hang")
+    with pytest.raises(TimeoutError, match="still running"):
+        runner.wait_ready(timeout=0.3)
+    assert runner.process.poll() is None
+
+
+def test_wait_ready_needs_a_started_runner():
+    with ConnectAPI() as connect, FakeEaaS({}) as eaas:
+        runner = ExtensionRunner(eaas, connect, "")
+        with pytest.raises(RuntimeError, match="not started"):
+            runner.wait_ready()
+        runner.close()
+
+
+def test_validation_needs_the_project_directory():
+    with pytest.raises(ValueError, match="project_dir"):
+        ExtensionRunner(FakeEaaS({}), ConnectAPI(), "", validate=True)
+
+
+WHAT_THE_RUNNER_SEES = textwrap.dedent("""\
+    #!{python}
+    import json, os, sys
+    import requests
+    answer = requests.get("https://pypi.org/pypi/connect-extension-runner/json", timeout=60)
+    try:
+        requests.get("https://example.com/", timeout=60)
+        elsewhere = "reached"
+    except requests.exceptions.ProxyError:
+        elsewhere = "refused"
+    local = requests.get(os.environ["CONNECT_URL"], timeout=60).status_code
+    print(json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd(), "pypi": answer.json(),
+                      "elsewhere": elsewhere, "local": local}}))
+""")
+
+
+def test_with_validation_the_runner_runs_in_the_project_and_pypi_answers_locally(
+        monkeypatch, tmp_path):
+    script = tmp_path / "cextrun"
+    script.write_text(WHAT_THE_RUNNER_SEES.format(python=sys.executable))
+    script.chmod(0o755)
+    monkeypatch.setattr(runner_module, "cextrun_path", lambda: str(script))
+    ca = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with ConnectAPI(ssl_context=context) as connect, FakeEaaS({}) as eaas:
+        runner = ExtensionRunner(eaas, connect, str(bundle), validate=True,
+                                 project_dir=str(tmp_path),
+                                 environment={"CONNECT_URL": connect.endpoint + "/accounts"})
+        runner.start()
+        used_bundle = Path(runner.environment()["REQUESTS_CA_BUNDLE"])
+        try:
+            assert runner.process.wait(120) == 0, runner.output
+            seen = json.loads(runner.output.splitlines()[-1])
+        finally:
+            runner.close()
+    assert seen["argv"] == ["--unsecure", "--no-rich-logging"]
+    assert seen["cwd"] == str(tmp_path)
+    assert seen["pypi"]["info"]["version"] == version("connect-extension-runner")
+    assert seen["elsewhere"] == "refused" and seen["local"] == 200
+    assert used_bundle != bundle and not used_bundle.exists()  # its own, removed on close
