@@ -238,13 +238,13 @@ def test_a_saga_that_cannot_be_checked_exits_2_with_a_message(capsys, saga_modul
     assert len(err.splitlines()) == 1
 
 
-def test_a_module_that_exits_on_import_is_not_a_pass(tmp_path):
-    (tmp_path / "exits.py").write_text("import sys\nsys.exit(0)\n")
-    result = rndi_saga("check", "exits:Saga", cwd=tmp_path)
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == ("rndi-saga: Importing 'exits' called sys.exit(0); a module that "
-                             "defines a saga must not exit when imported (put that code under "
-                             "`if __name__ == '__main__':`).\n")
+def test_a_module_that_exits_on_import_is_not_a_pass(capsys, saga_module):
+    module = saga_module("import sys\nsys.exit(0)\n")
+    code, out, err = run(capsys, "check", f"{module}:Saga")
+    assert (code, out) == (2, "")
+    assert err == (f"rndi-saga: Importing {module!r} called sys.exit(0); a module that "
+                   "defines a saga must not exit when imported (put that code under "
+                   "`if __name__ == '__main__':`).\n")
 
 
 def test_files_that_cannot_be_read_as_json_exit_2_without_a_traceback(tmp_path, capsys):
