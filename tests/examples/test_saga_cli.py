@@ -238,6 +238,33 @@ def test_a_saga_that_cannot_be_checked_exits_2_with_a_message(capsys, saga_modul
     assert len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize(("command", "source", "message"), [
+    ("check", """
+        import os
+        raise ValueError("no vendor at https://bob:S3cretPW@vendor")
+    """, "Cannot import '{module}': ValueError (raised at {module}.py:"),
+    ("check", """
+        def __getattr__(name):
+            raise LookupError(name)
+    """, "Reading 'Missing' from '{module}' raised LookupError (raised at {module}.py:"),
+    ("explain", """
+        import sys
+
+        class Exiting(Saga):
+            def transactions(self, request):
+                sys.exit("stop")
+        Missing = Exiting
+    """, "Cannot explain Exiting: its code called sys.exit(…)."),
+], ids=["import-raises", "module-getattr-raises", "saga-exits"])
+def test_the_saga_module_failing_is_a_message_and_exit_2(capsys, saga_module, command,
+                                                         source, message):
+    module = saga_module(source)
+    code, out, err = run(capsys, command, f"{module}:Missing")
+    assert (code, out) == (2, "")
+    assert err.startswith("rndi-saga: " + message.format(module=module)), err
+    assert len(err.splitlines()) == 1
+
+
 def test_a_module_that_exits_on_import_is_not_a_pass(capsys, saga_module):
     module = saga_module("import sys\nsys.exit(0)\n")
     code, out, err = run(capsys, "check", f"{module}:Saga")
