@@ -96,8 +96,6 @@ def _load_saga(spec: str, redact: Redact) -> type:
     if not colon or not module_name or not name:
         raise UsageError(f"{spec!r} is not module:Class (for example "
                          "purchase_extension.saga:PurchaseSaga).")
-    from rndi.connect.devops_fulfillment_framework.application import Saga
-
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:  # names a module or a file, nothing of the user's data
@@ -118,6 +116,8 @@ def _load_saga(spec: str, redact: Redact) -> type:
                              f"{_failure(e, redact)}") from e
         if found is None:
             raise UsageError(f"{module_name!r} has no {name!r}.")
+    from rndi.connect.devops_fulfillment_framework.application import Saga
+
     if not isinstance(found, type):
         raise UsageError(f"{spec} must name a Saga subclass, but it is "
                          f"{_a(type(found).__name__)}.")
