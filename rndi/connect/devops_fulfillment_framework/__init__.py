@@ -1,11 +1,18 @@
 """The Connect DevOps fulfillment framework: sagas of transactions with injection."""
 
 from rndi.connect.devops_fulfillment_framework.application import Saga
-from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse, SagaError
+from rndi.connect.devops_fulfillment_framework.exceptions import (
+    InvalidResponse,
+    SagaError,
+    UnrecordableResult,
+)
+from rndi.connect.devops_fulfillment_framework.journal import StepJournal
+from rndi.connect.devops_fulfillment_framework.lease import RequestLease
 from rndi.connect.devops_fulfillment_framework.providers import (
     CacheServiceProvider,
     ConfigurationServiceProvider,
     ConnectServiceProvider,
+    JournalServiceProvider,
     OfflineServiceProvider,
 )
 
@@ -14,7 +21,11 @@ __all__ = [
     "ConfigurationServiceProvider",
     "ConnectServiceProvider",
     "InvalidResponse",
+    "JournalServiceProvider",
     "OfflineServiceProvider",
+    "RequestLease",
     "Saga",
     "SagaError",
+    "StepJournal",
+    "UnrecordableResult",
 ]

@@ -31,6 +31,7 @@ from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noq
     AnyConnectClient,
     ConnectServiceProvider,
 )
+from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider, Container
@@ -95,6 +96,7 @@ class Saga(ABC):
     providers: Dict[str, ProviderSpec] = {
         "cache": CacheServiceProvider,
         "offline": OfflineServiceProvider,
+        "journal": JournalServiceProvider,
     }
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
