@@ -38,9 +38,9 @@ class UnrecordableResult(SagaError, TypeError):
     def __init__(self, step: str, result: Any) -> None:
         self.step = step
         super().__init__(
-            f"Journal step {step!r} answered a {type(result).__name__}, which JSON cannot "
-            "hold, so a redelivery could not have it back. Answer what you need later as "
-            "plain data (an id, a dict of strings and numbers).")
+            f"Journal step {step!r} answered a value of type {type(result).__name__}, which "
+            "JSON cannot hold, so a redelivery could not have it back. Answer what you need "
+            "later as plain data (an id, a dict of strings and numbers).")
 
 
 __all__ = ["InvalidResponse", "SagaError", "UnrecordableResult"]
