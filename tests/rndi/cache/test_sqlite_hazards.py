@@ -138,8 +138,7 @@ def raw_rows(path):
 
 
 def eventually(condition):
-    """Whether ``condition()`` comes true, tried again for up to a minute: a connection
-    checks its file every ``RECHECK_EVERY`` seconds, not on every operation."""
+    """Whether ``condition()`` comes true, tried again for up to a minute."""
     deadline = time.monotonic() + 60
     while not condition():
         if time.monotonic() > deadline:
@@ -149,7 +148,9 @@ def eventually(condition):
 
 
 @pytest.mark.parametrize("removed", [("",), ("", "-wal", "-shm")])
-def test_a_database_file_removed_while_connected_is_made_again(tmp_path, caplog, removed):
+def test_a_database_file_removed_while_connected_is_made_again(tmp_path, caplog, removed,
+                                                              monkeypatch):
+    monkeypatch.setattr(_pool, "RECHECK_EVERY", 0.0)  # checked on every operation
     cache = SQLiteCacheAdapter(str(tmp_path))
     cache.put("before", 1)
     for suffix in removed:
@@ -168,7 +169,9 @@ def test_a_database_file_removed_while_connected_is_made_again(tmp_path, caplog,
     assert raw_rows(cache.path) == [("after", "2")]
 
 
-def test_a_database_file_replaced_while_connected_is_read_from_its_replacement(tmp_path):
+def test_a_database_file_replaced_while_connected_is_read_from_its_replacement(tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setattr(_pool, "RECHECK_EVERY", 0.0)
     cache = SQLiteCacheAdapter(str(tmp_path))
     cache.put("old", 1)
     other = SQLiteCacheAdapter(str(tmp_path / "elsewhere"))
