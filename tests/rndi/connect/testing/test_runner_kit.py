@@ -54,7 +54,7 @@ def test_fifty_tasks_in_flight_come_back_each_with_its_own_result(start_runner):
     ids = [f"PR-0000-0000-0000-{n:03d}" for n in range(50)]
     results = dict(eaas.deliver_many(EVENT, ids, timeout=120))
     assert sorted(results) == ids
-    assert all(output == {"result": "success", "message": object_id}
+    assert all(output == {"result": "success", "message": object_id, "instance": "INS-local"}
                for object_id, output in results.items())
     assert eaas.in_flight == 0
     assert runner.stop() == 0
@@ -65,7 +65,8 @@ def test_deliver_returns_the_output_of_one_task(start_runner):
     eaas, runner = start_runner()
     runner.wait_ready(timeout=120)  # returns once both workers have their setup
     assert {"background", "interactive"} <= set(eaas.setup_requests)
-    assert eaas.deliver(EVENT, "PR-1", timeout=120) == {"result": "success", "message": "PR-1"}
+    assert eaas.deliver(EVENT, "PR-1", timeout=120) == {
+        "result": "success", "message": "PR-1", "instance": "INS-local"}
 
 
 def test_processes_are_named_by_role_and_their_usage_can_be_read(start_runner):
