@@ -275,6 +275,11 @@ class ExtensionRunner:
         self._timer.daemon = True
         self._timer.start()
 
+    def kill(self) -> None:
+        """End the runner and its workers at once with SIGKILL, as a replica dies (a
+        crash, an out-of-memory kill): nothing gets to finish or clean up."""
+        self._signal(signal.SIGKILL)
+
     def _expire(self) -> None:
         self.timed_out = True
         self._signal(signal.SIGKILL)
