@@ -95,4 +95,5 @@ async def test_the_sync_saga_in_an_async_handler_stops_before_the_vendor(
 
 async def test_the_async_saga_wiring_is_complete(saga_check, vendor_api, purchase_request):
     saga_check(AsyncPurchaseSaga, {"ACTIVATION_TEMPLATE": "TL-1", "VENDOR_API_URL": vendor_api.url,
-                                   "VENDOR_API_KEY": "k"}, [purchase_request])
+                                   "VENDOR_API_KEY": "k", "CACHE_DRIVER": "redis"},
+               [purchase_request])

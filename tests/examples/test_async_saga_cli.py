@@ -9,7 +9,7 @@ from tests.examples.conftest import ASYNC_EXAMPLE, EXAMPLE
 
 SAGA = "async_purchase_extension.saga:AsyncPurchaseSaga"
 SETTINGS = ["--set", "ACTIVATION_TEMPLATE=TL-1", "--set", "VENDOR_API_URL=http://vendor",
-            "--set", "VENDOR_API_KEY=k"]
+            "--set", "VENDOR_API_KEY=k", "--set", "CACHE_DRIVER=sqlite"]
 
 
 def rndi_saga(*arguments, cwd=ASYNC_EXAMPLE):

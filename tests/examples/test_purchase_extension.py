@@ -6,11 +6,11 @@ import logging
 import pytest
 from purchase_extension.extension import PurchaseExtension
 from purchase_extension.saga import PurchaseSaga
-from purchase_extension.vendor import FakeVendorAPI
+from purchase_extension.vendor import FakeVendorAPI, VendorClient
 
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.connect.business_objects import Request
-from rndi.connect.testing import ConnectAPI
+from rndi.connect.testing import ConnectAPI, HTTPError
 
 LOGGER = logging.getLogger("tests.example")
 TEMPLATE = "TL-111-222-333"
@@ -134,8 +134,49 @@ def test_the_saga_wiring_is_complete_for_every_sample(saga_check, purchase_reque
 
 
 def test_without_the_activation_template_check_names_every_consumer():
-    problems = PurchaseSaga.check({"VENDOR_API_URL": "http://vendor"})
+    problems = PurchaseSaga.check({"VENDOR_API_URL": "http://vendor", "CACHE_DRIVER": "sqlite"})
     assert [p.path for p in problems] == [
         ("OfflineCriteria", "on_match", "activation_tpl", "activation_template"),
         ("ApproveRequest", "activation_template"),
     ]
+
+
+def test_on_the_null_cache_check_says_the_lease_and_journal_protect_nothing():
+    problems = PurchaseSaga.check({"VENDOR_API_URL": "http://vendor", "ACTIVATION_TEMPLATE": "T"})
+    assert [(p.kind, p.name) for p in problems] == [("unsafe", "RequestLease"),
+                                                    ("unsafe", "journal")]
+
+
+class FlakyConnect(ConnectAPI):
+    """Connect answering 502 to a first parameter update and its three retries (the
+    client's own), after the vendor order."""
+
+    bad_gateways = 4
+
+    def _update_asset_request(self, call, object_id):
+        if self.bad_gateways:
+            self.bad_gateways -= 1
+            raise HTTPError(502, {"error_code": "HTTP_502", "errors": ["Bad gateway"]})
+        return super()._update_asset_request(call, object_id)
+
+
+def test_a_failed_parameter_update_does_not_order_a_second_subscription(tmp_path,
+                                                                        purchase_request):
+    with FlakyConnect([purchase_request]) as connect, FakeVendorAPI() as vendor:
+        results = deliver_until_done(connect, vendor, tmp_path, purchase_request["id"])
+    assert results == ["reschedule", "reschedule", "reschedule", "success"]
+    assert len(connect.calls_to("PUT", f"requests/{purchase_request['id']}")) == 4 + 1
+    orders = [call for call in vendor.calls if call.path == "/subscriptions"]
+    assert len(orders) == 1 and len(vendor.subscriptions) == 1
+    assert len(orders[0].headers["Idempotency-Key"]) == 36  # the journal's key, a UUID
+    assert connect.request(purchase_request["id"])["status"] == "approved"
+
+
+def test_the_vendor_answers_a_repeated_order_key_with_the_first_subscription():
+    with FakeVendorAPI() as vendor:
+        client = VendorClient(vendor.url)
+        first = client.create_subscription("CUS-1", "AS-1", [], idempotency_key="k-1")
+        again = client.create_subscription("CUS-1", "AS-1", [], idempotency_key="k-1")
+        other = client.create_subscription("CUS-1", "AS-1", [])
+    assert first["id"] == again["id"] != other["id"]
+    assert len(vendor.subscriptions) == 2

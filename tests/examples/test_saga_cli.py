@@ -14,7 +14,8 @@ from rndi.connect.devops_fulfillment_framework.cli import main
 from tests.examples.conftest import EXAMPLE
 
 SAGA = "purchase_extension.saga:PurchaseSaga"
-SETTINGS = ["--set", "ACTIVATION_TEMPLATE=TL-1", "--set", "VENDOR_API_URL=http://vendor"]
+SETTINGS = ["--set", "ACTIVATION_TEMPLATE=TL-1", "--set", "VENDOR_API_URL=http://vendor",
+            "--set", "CACHE_DRIVER=sqlite"]
 
 
 def rndi_saga(*arguments, cwd=EXAMPLE):
@@ -298,7 +299,8 @@ def test_a_json_file_may_start_with_a_byte_order_mark(tmp_path, capsys, monkeypa
     monkeypatch.chdir(EXAMPLE)
     config = tmp_path / "config.json"
     config.write_bytes(b"\xef\xbb\xbf" + json.dumps(
-        {"ACTIVATION_TEMPLATE": "TL-1", "VENDOR_API_URL": "http://vendor"}).encode())
+        {"ACTIVATION_TEMPLATE": "TL-1", "VENDOR_API_URL": "http://vendor",
+         "CACHE_DRIVER": "sqlite"}).encode())
     request = tmp_path / "request.json"
     request.write_bytes(b"\xef\xbb\xbf" + (EXAMPLE.parent / "fixtures" /
                                           "asset_purchase.json").read_bytes())

@@ -10,14 +10,21 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 from connect.eaas.core.responses import BackgroundResponse
-from purchase_extension.saga import CUSTOMER_TTL, SUBSCRIPTION_PARAM, PurchaseSaga, subscription_id
-from purchase_extension.vendor import VendorError
+from purchase_extension.saga import (
+    CUSTOMER_TTL,
+    ORDER_STEP,
+    SUBSCRIPTION_PARAM,
+    PurchaseSaga,
+    subscription_id,
+)
+from purchase_extension.vendor import VendorError, idempotency_headers
 
 from rndi.cache.contracts import Cache
 from rndi.connect.api_facades.assets.mixins import WithAssetFacade
 from rndi.connect.business_objects.adapters import Request
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
-from rndi.dicontainer.adapter import BaseServiceProvider
+from rndi.connect.devops_fulfillment_framework import StepJournal
+from rndi.dicontainer.adapter import BaseServiceProvider, Injectable
 
 
 class AsyncVendorClient:
@@ -31,10 +38,12 @@ class AsyncVendorClient:
         self.timeout = timeout
         self._subscriptions: Dict[str, Dict[str, Any]] = {}
 
-    async def _call(self, method: str, path: str, body: Optional[dict] = None) -> Dict[str, Any]:
+    async def _call(self, method: str, path: str, body: Optional[dict] = None,
+                    headers: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         try:
             async with httpx.AsyncClient(timeout=self.timeout, headers=self.headers) as http:
-                answer = await http.request(method, f"{self.base_url}{path}", json=body)
+                answer = await http.request(method, f"{self.base_url}{path}", json=body,
+                                            headers=headers)
         except httpx.HTTPError as e:
             raise VendorError(f"Vendor API unreachable: {e}") from e
         if answer.status_code >= 400:
@@ -49,10 +58,11 @@ class AsyncVendorClient:
                                 {"external_id": external_id, "name": name, "email": email})
 
     async def create_subscription(self, customer_id: str, external_id: str,
-                                  items: List[Dict[str, Any]]) -> Dict[str, Any]:
+                                  items: List[Dict[str, Any]],
+                                  idempotency_key: Optional[str] = None) -> Dict[str, Any]:
         return await self._call("POST", "/subscriptions",
                                 {"customer_id": customer_id, "external_id": external_id,
-                                 "items": items})
+                                 "items": items}, idempotency_headers(idempotency_key))
 
     async def subscription(self, subscription_id: str) -> Dict[str, Any]:
         """A subscription, read once per event however many transactions ask."""
@@ -65,17 +75,19 @@ class AsyncVendorClient:
 class AsyncVendorServiceProvider(BaseServiceProvider):
     """``vendor``: the awaitable vendor client."""
 
-    def provide_vendor(self, vendor_api_url: str, vendor_api_key: str) -> AsyncVendorClient:
+    def provide_vendor(self, vendor_api_url: str,
+                       vendor_api_key: Injectable[str] = "") -> AsyncVendorClient:
         return AsyncVendorClient(vendor_api_url, vendor_api_key)
 
 
 class CreateSubscription(BackgroundTransaction, WithAssetFacade):
-    def __init__(self, client: Any, logger: Any, vendor: AsyncVendorClient,
-                 cache: Cache) -> None:
+    def __init__(self, client: Any, logger: Any, vendor: AsyncVendorClient, cache: Cache,
+                 journal: StepJournal) -> None:
         self.client = client
         self.logger = logger
         self.vendor = vendor
         self.cache = cache
+        self.journal = journal
 
     def name(self) -> str:
         return "Create subscription"
@@ -99,8 +111,13 @@ class CreateSubscription(BackgroundTransaction, WithAssetFacade):
         purchase = Request(request)
         asset = purchase.asset()
         items = [{"mpn": item["mpn"], "quantity": item["quantity"]} for item in asset.items()]
-        subscription = await self.vendor.create_subscription(
-            await self._customer_id(purchase), asset.id() or "", items)
+        customer_id = await self._customer_id(purchase)
+
+        async def order() -> Dict[str, Any]:
+            return await self.vendor.create_subscription(
+                customer_id, asset.id() or "", items, self.journal.idempotency_key(ORDER_STEP))
+
+        subscription = await self.journal.aonce(ORDER_STEP, order)  # see PurchaseSaga
         updated = await self.aupdate_asset_request_parameters(
             purchase, [{"id": SUBSCRIPTION_PARAM, "value": subscription["id"]}])
         self.logger.info("Ordered vendor subscription %s.", subscription_id(updated.raw()))

@@ -8,8 +8,9 @@ Delivery after delivery (Connect redelivers a request the extension reschedules)
 2. ``WaitForProvisioning``: the vendor is still provisioning: reschedule.
 3. ``ApproveRequest``: the subscription is active: approve with the activation template.
 
-``OfflineCriteria`` runs first: an asset listed as offline is approved at once, without a
-vendor call.
+``RequestLease`` runs first: while one delivery works on a request, another (a
+redelivery after a timeout, a replica) reschedules. ``OfflineCriteria`` comes next: an
+asset listed as offline is approved at once, without a vendor call.
 """
 
 from typing import Any, List, Optional
@@ -21,6 +22,7 @@ from rndi.cache.contracts import Cache
 from rndi.connect.api_facades.assets.mixins import WithAssetFacade
 from rndi.connect.business_objects.adapters import Request
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework import RequestLease, StepJournal
 from rndi.connect.devops_fulfillment_framework.application import Saga
 from rndi.connect.devops_fulfillment_framework.providers import OfflineServiceProvider
 from rndi.connect.request_offline_criteria.adapters import (
@@ -34,6 +36,7 @@ from rndi.connect.request_offline_criteria.rules import (
 from rndi.dicontainer.adapter import BaseServiceProvider, Injectable
 
 SUBSCRIPTION_PARAM = "CAT_SUBSCRIPTION_ID"
+ORDER_STEP = "order-subscription"
 CUSTOMER_TTL = 24 * 3600  # vendor customer ids never change; keep them a day
 
 
@@ -63,11 +66,13 @@ class PurchaseOfflineProvider(OfflineServiceProvider):
 
 
 class CreateSubscription(BackgroundTransaction, WithAssetFacade):
-    def __init__(self, client: Any, logger: Any, vendor: VendorClient, cache: Cache) -> None:
+    def __init__(self, client: Any, logger: Any, vendor: VendorClient, cache: Cache,
+                 journal: StepJournal) -> None:
         self.client = client
         self.logger = logger
         self.vendor = vendor
         self.cache = cache
+        self.journal = journal
 
     def name(self) -> str:
         return "Create subscription"
@@ -92,8 +97,12 @@ class CreateSubscription(BackgroundTransaction, WithAssetFacade):
         purchase = Request(request)
         asset = purchase.asset()
         items = [{"mpn": item["mpn"], "quantity": item["quantity"]} for item in asset.items()]
-        subscription = self.vendor.create_subscription(
-            self._customer_id(purchase), asset.id() or "", items)
+        customer_id = self._customer_id(purchase)
+        # Recorded once per request: a redelivery after a failed parameter update gets
+        # this subscription back instead of ordering another. The vendor's idempotency
+        # key covers the one gap left, a crash between its answer and the record.
+        subscription = self.journal.once(ORDER_STEP, lambda: self.vendor.create_subscription(
+            customer_id, asset.id() or "", items, self.journal.idempotency_key(ORDER_STEP)))
         updated = self.update_asset_request_parameters(
             purchase, [{"id": SUBSCRIPTION_PARAM, "value": subscription["id"]}])
         self.logger.info("Ordered vendor subscription %s.", subscription_id(updated.raw()))
@@ -164,7 +173,8 @@ class PurchaseSaga(Saga):
     }
 
     def middlewares(self, request: dict) -> list:
-        return [OfflineCriteria]
+        # one delivery at a time per request, across the replicas sharing the cache
+        return [RequestLease, OfflineCriteria]
 
     def transactions(self, request: dict) -> list:
         return [CreateSubscription, WaitForProvisioning, ApproveRequest]

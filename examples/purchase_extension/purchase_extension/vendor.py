@@ -25,6 +25,10 @@ class VendorError(Exception):
         return self.status is not None and 400 <= self.status < 500
 
 
+def idempotency_headers(key: Optional[str]) -> Dict[str, str]:
+    return {"Idempotency-Key": key} if key else {}
+
+
 class VendorClient:
     """A minimal vendor API client; one instance serves one event."""
 
@@ -37,10 +41,11 @@ class VendorClient:
         self.timeout = timeout
         self._subscriptions: Dict[str, Dict[str, Any]] = {}
 
-    def _call(self, method: str, path: str, body: Optional[dict] = None) -> Dict[str, Any]:
+    def _call(self, method: str, path: str, body: Optional[dict] = None,
+              headers: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         try:
             answer = self.session.request(method, f"{self.base_url}{path}", json=body,
-                                          timeout=self.timeout)
+                                          headers=headers, timeout=self.timeout)
         except requests.RequestException as e:
             raise VendorError(f"Vendor API unreachable: {e}") from e
         if answer.status_code >= 400:
@@ -55,11 +60,13 @@ class VendorClient:
                           {"external_id": external_id, "name": name, "email": email})
 
     def create_subscription(self, customer_id: str, external_id: str,
-                            items: List[Dict[str, Any]]) -> Dict[str, Any]:
-        """Order a subscription; the vendor provisions it asynchronously."""
+                            items: List[Dict[str, Any]],
+                            idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+        """Order a subscription; the vendor provisions it asynchronously. An order sent
+        again with the same ``idempotency_key`` answers the first one's subscription."""
         return self._call("POST", "/subscriptions",
                           {"customer_id": customer_id, "external_id": external_id,
-                           "items": items})
+                           "items": items}, idempotency_headers(idempotency_key))
 
     def subscription(self, subscription_id: str) -> Dict[str, Any]:
         """A subscription, read once per event however many transactions ask."""
@@ -84,6 +91,7 @@ class FakeVendorAPI(FakeHTTPService):
         self.reject_reason = reject_reason
         self.customers: Dict[str, Dict[str, Any]] = {}
         self.subscriptions: Dict[str, Dict[str, Any]] = {}
+        self._orders: Dict[str, str] = {}  # idempotency key -> subscription id
         # numbered like a real vendor: each kind of record has its own sequence
         self._customer_ids = itertools.count(1)
         self._subscription_ids = itertools.count(1)
@@ -100,9 +108,15 @@ class FakeVendorAPI(FakeHTTPService):
     def _order(self, call: RecordedCall) -> Answer:
         if self.reject_reason:
             raise HTTPError(422, {"message": self.reject_reason})
+        key = next((value for name, value in call.headers.items()
+                    if name.lower() == "idempotency-key"), None)
+        if key in self._orders:  # the same order again: the same subscription
+            return 200, self.subscriptions[self._orders[key]], {}
         subscription = {"id": f"SUB-{next(self._subscription_ids):04d}", "status": "provisioning",
                         "polls": 0, **call.body}
         self.subscriptions[subscription["id"]] = subscription
+        if key:
+            self._orders[key] = subscription["id"]
         return 201, subscription, {}
 
     def _status(self, call: RecordedCall, subscription_id: str) -> Answer:
