@@ -7,8 +7,10 @@ from typing import Any, Optional
 class Cache(ABC):
     """A key-value cache with per-entry expiry.
 
-    ``get`` on a miss computes a callable ``default`` (a result ``(value, ttl)`` means that
-    ttl) and stores the value when it is not ``None``. Expired entries are misses.
+    ``get`` on a miss computes a callable ``default``; a tuple (the default, or the
+    callable's answer) means ``(value, ttl)``; the value is stored when it is not ``None``.
+    A stored ``None`` is an entry like any other. Expired entries are misses, and a ttl of
+    0 or less stores an entry that is already expired.
 
     ``add`` and ``delete_if_equal`` are the atomic primitives a lease is built from. They
     are not abstract, so a subclass written before they existed still instantiates; it

@@ -3,8 +3,10 @@
 Entries are ``cache.<sha256 of the key>.json``: any key is a safe file name, no key can
 escape the directory, and ``flush`` can tell its own files from anyone else's. Writes go
 to a temporary file renamed over the entry, so readers never see half a file. Every
-change (put, refresh, removal of an expired entry) holds an exclusive lock on the
-directory's lock file, so processes sharing the directory never undo each other's puts.
+change (put, add, refresh, removal of an expired entry, flush) holds an exclusive lock on
+the directory's lock file, so processes sharing the directory never undo each other's
+puts; the wait for it is bounded, so a stopped or foreign holder costs an operation its
+``lock_timeout``, not forever.
 """
 
 import contextlib

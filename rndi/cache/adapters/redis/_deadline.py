@@ -43,28 +43,37 @@ def _time_left() -> Optional[float]:
     return left
 
 
+# Setting a socket's timeout is a system call; an operation that ends this soon after it
+# began keeps the connection's own timeout, and so may outlast its deadline by this much.
+_SLACK = 0.01
+
+
 class _BoundedSocket:
     """A connected socket whose reads and writes end by the operation's deadline."""
 
     def __init__(self, sock: Any) -> None:
         self._sock = sock
-        self._timeout: Optional[float] = sock.gettimeout()
+        self._timeout: Optional[float] = sock.gettimeout()  # the connection's own
+        self._applied = self._timeout
 
     def settimeout(self, timeout: Optional[float]) -> None:
         self._timeout = timeout
-        self._sock.settimeout(timeout)
+        self._apply(timeout)
 
     def gettimeout(self) -> Optional[float]:
         return self._timeout
 
+    def _apply(self, timeout: Optional[float]) -> None:
+        if timeout != self._applied:
+            self._sock.settimeout(timeout)
+            self._applied = timeout
+
     def _bound(self) -> None:
         left = _time_left()
-        if left is None:
-            self._sock.settimeout(self._timeout)
-        elif self._timeout is None or left < self._timeout:
-            self._sock.settimeout(left)
+        if left is None or (self._timeout is not None and left >= self._timeout - _SLACK):
+            self._apply(self._timeout)
         else:
-            self._sock.settimeout(self._timeout)
+            self._apply(left)
 
     def recv(self, *args: Any) -> Any:
         self._bound()
