@@ -106,17 +106,20 @@ class Hold:
         self._pattern = pattern
         self._timeout = timeout
         self._released = threading.Event()
+        self._answer: Optional[Answer] = None
         self._arrival = threading.Condition()
         self.arrived: List[RecordedCall] = []
 
-    def stop(self, call: RecordedCall) -> None:
-        """Wait here when ``call`` is one of the held calls."""
+    def stop(self, call: RecordedCall) -> Optional[Answer]:
+        """Wait here when ``call`` is one of the held calls; then answer what ``release``
+        was given, if anything (the route is not run)."""
         if call.method != self._method or not self._pattern.fullmatch(call.path):
-            return
+            return None
         with self._arrival:
             self.arrived.append(call)
             self._arrival.notify_all()
         self._released.wait(self._timeout)
+        return self._answer
 
     def wait_arrived(self, timeout: float, count: int = 1) -> List[RecordedCall]:
         """Wait until ``count`` held calls have arrived.
@@ -130,8 +133,13 @@ class Hold:
                                    f"{self._pattern.pattern} arrived within {timeout} s.")
             return list(self.arrived)
 
-    def release(self) -> None:
-        """Let the held calls (and any later one) go on; the hold ends."""
+    def release(self, answer: Optional[Answer] = None) -> None:
+        """Let the held calls (and any later one) go on; the hold ends. With ``answer``
+        (``(status, body, headers)``), they get it instead of their route's: a call
+        that never takes effect, as when its client died mid-way."""
+        if self._released.is_set():  # released already: the first answer stands
+            return
+        self._answer = answer
         self._released.set()
         with contextlib.suppress(ValueError):
             self._service._holds.remove(self)
@@ -254,11 +262,15 @@ class FakeHTTPService:
             return
         call = RecordedCall(handler.command, path, unquote(parts.query), body,
                             dict(handler.headers.items()))
+        instead = None
         for hold in list(self._holds):  # outside the lock: other calls go on meanwhile
-            hold.stop(call)
+            instead = hold.stop(call) or instead
         with self._lock:
             self.calls.append(call)
-            status, data, headers = self._encoded_answer(call)
+            if instead is not None:
+                status, data, headers = instead[0], _encode(instead[1]), dict(instead[2])
+            else:
+                status, data, headers = self._encoded_answer(call)
         _respond_encoded(handler, status, data, headers)
 
     def _encoded_answer(self, call: RecordedCall) -> Tuple[int, bytes, Dict[str, str]]:

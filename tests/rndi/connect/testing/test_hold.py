@@ -39,3 +39,19 @@ def test_waiting_for_a_call_that_never_comes_says_so(service):
             TimeoutError, match="0 of 1 PUT calls to /things/a arrived"):
         held.wait_arrived(0.05)
     assert requests.put(f"{service.url}/things/a", json={}, timeout=60).json() == {"put": "a"}
+
+
+def test_released_with_an_answer_the_held_call_never_reaches_its_route(service):
+    applied = []
+    service.route("POST", "/apply", lambda call: applied.append(call.body) or (200, {}, {}))
+    answers = {}
+    with service.hold("POST", "/apply") as held:
+        posting = threading.Thread(target=lambda: answers.update(
+            status=requests.post(f"{service.url}/apply", json={"n": 1}, timeout=60).status_code))
+        posting.start()
+        held.wait_arrived(60)
+        held.release((503, {"errors": ["gone"]}, {}))
+    posting.join(60)
+    assert answers == {"status": 503} and applied == []
+    assert requests.post(f"{service.url}/apply", json={"n": 2}, timeout=60).status_code == 200
+    assert applied == [{"n": 2}]
