@@ -1,0 +1,97 @@
+"""Two replicas of the example extension (RequestLease + StepJournal) on one real
+redis-server: overlapping deliveries, a step slower than the runner's timeout, and a
+replica killed mid-way never order a subscription twice."""
+
+import pytest
+
+from rndi.cache.adapters.redis.adapter import provide_redis_cache_adapter
+from tests.e2e.replicas import (
+    EVENT,
+    deliver_to_both_until_approved,
+    orders_of,
+    purchase,
+    replicas,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def redis():
+    from rndi.cache.testing import RedisServer
+    from tests.rndi.cache.conftest import redis_server_or_skip
+
+    redis_server_or_skip()
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def cache_config(redis):
+    return {"CACHE_DRIVER": "redis", "CACHE_REDIS_HOST": "127.0.0.1",
+            "CACHE_REDIS_PORT": str(redis.port)}
+
+
+@pytest.fixture(scope="module")
+def cluster(installed_extension, tls, cache_config):
+    with replicas(installed_extension, tls, cache_config) as cluster:
+        yield cluster
+
+
+def test_fifty_requests_delivered_to_both_replicas_at_once_order_once_each(cluster):
+    connect, vendor, eaas, runners = cluster
+    requests = [connect.add_request(purchase(7100, number)) for number in range(50)]
+    pending, outputs = deliver_to_both_until_approved(connect, eaas, requests)
+    assert pending == [], runners["A"].output_tail()
+    for request in requests:
+        assert connect.request(request["id"])["status"] == "approved"
+        assert len(orders_of(vendor, request)) == 1
+    # skip: the other replica had approved the request by the time the runner looked
+    assert {output["result"] for output in outputs} <= {"success", "reschedule", "retry", "skip"}
+    held = sum("Another delivery holds request" in runner.output for runner in runners.values())
+    assert held >= 1  # the lease did turn overlapping deliveries away
+
+
+def test_an_overlapping_redelivery_while_a_slow_step_runs_reschedules(cluster):
+    connect, vendor, eaas, _ = cluster
+    request = connect.add_request(purchase(7200, 1))
+    with vendor.hold("POST", "/subscriptions") as held:
+        slow = eaas.send(EVENT, request["id"], timeout=60, instance="INS-A")
+        held.wait_arrived(120)  # A is inside the vendor order, holding the lease
+        # A's runner gives up on the task at its 3 s timeout; its thread goes on
+        assert slow.result(120)["result"] == "retry"
+        redelivered = eaas.deliver(EVENT, request["id"], timeout=120, instance="INS-B")
+        assert redelivered["result"] == "reschedule"
+        assert orders_of(vendor, request) == []
+    # released: A's thread orders once, journals it and records it on the request
+    wait_until(lambda: connect.request(request["id"])["asset"]["params"][1]["value"])
+    pending, _ = deliver_to_both_until_approved(connect, eaas, [request])
+    assert pending == []
+    assert len(orders_of(vendor, request)) == 1
+
+
+def test_a_replica_killed_after_the_order_was_journaled_orders_nothing_more(cluster,
+                                                                           cache_config):
+    connect, vendor, eaas, runners = cluster
+    request = connect.add_request(purchase(7300, 1))
+    path = f"/public/v1/requests/{request['id']}"
+    with connect.hold("PUT", path) as held:
+        eaas.send(EVENT, request["id"], timeout=60, instance="INS-A")
+        held.wait_arrived(120)  # ordered and journaled; recording it on the request
+        runners["A"].kill()
+        assert runners["A"].wait_ended(120)
+        held.release((502, {"errors": ["the client went away"]}, {}))  # never applied
+    assert len(orders_of(vendor, request)) == 1
+    assert not connect.request(request["id"])["asset"]["params"][1]["value"]
+    # the dead replica's lease holds the request until it expires
+    assert eaas.deliver(EVENT, request["id"], timeout=120, instance="INS-B")["result"] == (
+        "reschedule")
+    cache = provide_redis_cache_adapter(cache_config)
+    wait_until(lambda: not cache.has(f"lease:{request['id']}"))
+    results = []
+    while connect.request(request["id"])["status"] == "pending" and len(results) < 10:
+        results.append(eaas.deliver(EVENT, request["id"], timeout=120,
+                                    instance="INS-B")["result"])
+    assert results == ["reschedule", "reschedule", "success"]  # order again, wait, approve
+    assert len(orders_of(vendor, request)) == 1
