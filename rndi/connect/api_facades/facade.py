@@ -7,9 +7,15 @@ from rndi.connect.api_facades.tier_configurations.mixins import WithTierConfigur
 
 
 class ConnectOpenAPIFacade(WithAssetFacade, WithTierConfigurationFacade):
-    """Asset and tier-config request operations over a ``ConnectClient``."""
+    """Asset and tier-config request operations over a ``ConnectClient`` (the ``a…``
+    twins over an ``AsyncConnectClient``)."""
 
     def __init__(self, client: Any) -> None:
         if client is None:
             raise ValueError("ConnectOpenAPIFacade needs a connect.client.ConnectClient.")
-        self.client = client
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        """The client the facade was made with (read-only, as published)."""
+        return self._client

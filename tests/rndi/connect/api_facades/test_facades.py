@@ -176,3 +176,18 @@ def test_facades_fulfil_their_published_contracts(facade):
 
     with pytest.raises(TypeError, match="abstract"):
         Partial()
+
+
+def test_the_facade_client_is_read_only_as_published(api):
+    client = api.client()
+    facade = ConnectOpenAPIFacade(client)
+    assert facade.client is client
+    with pytest.raises(AttributeError):
+        facade.client = api.client()
+
+
+def test_a_custom_on_success_gets_the_request_with_its_reason(api):
+    """Connect has the reason once the request failed: the Request says so, whatever
+    on_success is (the published tier facade set it only without one)."""
+    assert ConnectOpenAPIFacade(api.client()).fail_tier_configuration_request(
+        TCR, "No such reseller", on_success=lambda r: r.reason()) == "No such reseller"
