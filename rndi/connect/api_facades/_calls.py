@@ -10,8 +10,7 @@ import functools
 import inspect
 from typing import Any, Callable, Dict, NamedTuple, Optional, Union
 
-from connect.client import AsyncConnectClient, ClientError, ConnectClient
-
+from rndi.connect.api_facades.clients import is_async_client, is_sync_client
 from rndi.connect.api_facades.contracts import OnError, OnSuccess
 from rndi.connect.api_facades.exceptions import ClientMismatch
 from rndi.connect.business_objects.adapters import Request
@@ -97,6 +96,8 @@ def _mismatch(facade: Any, name: str, awaitable: bool) -> ClientMismatch:
 
 
 def _run(facade: Any, name: str, call: Call) -> Any:
+    from connect.client import ClientError  # imported already: a client is calling
+
     try:
         answer = call.send()
         if inspect.isawaitable(answer):  # a client of unknown kind that is async after all
@@ -111,6 +112,8 @@ def _run(facade: Any, name: str, call: Call) -> Any:
 
 
 async def _arun(facade: Any, name: str, call: Call) -> Any:
+    from connect.client import ClientError  # imported already: a client is calling
+
     try:
         answer = call.send()
         if not inspect.isawaitable(answer):
@@ -140,13 +143,13 @@ def operation(describe: Callable[..., Call]) -> Any:
 
     @functools.wraps(describe)
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(self.client, AsyncConnectClient):
+        if is_async_client(self.client):
             raise _mismatch(self, name, awaitable=False)
         return _run(self, name, describe(self, *args, **kwargs))
 
     @functools.wraps(describe)
     async def arun(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(self.client, ConnectClient):
+        if is_sync_client(self.client):
             raise _mismatch(self, name, awaitable=True)
         return await _arun(self, name, describe(self, *args, **kwargs))
 

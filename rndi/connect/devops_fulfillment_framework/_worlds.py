@@ -12,9 +12,9 @@ import inspect
 import textwrap
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
-from connect.client import AsyncConnectClient
 from connect.eaas.core.responses import BackgroundResponse
 
+from rndi.connect.api_facades.clients import is_async_client
 from rndi.connect.business_transactions.adapters import TupleBackgroundTransaction
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
@@ -67,7 +67,7 @@ def refuse_async(saga: str, client: Any, middlewares: Sequence[Any],
     """
     fix = (f"In an async def handler write: return await {saga}.make(self.config, "
            "self.client, self.logger, request).aresolve(request)")
-    if isinstance(client, AsyncConnectClient):
+    if is_async_client(client):
         raise SyncAsyncMismatch(
             f"{saga}.resolve() was given an AsyncConnectClient (the runner gives one to an "
             f"async def handler), whose calls only run when awaited. {fix}")

@@ -27,10 +27,7 @@ from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServi
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
 )
-from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401
-    AnyConnectClient,
-    ConnectServiceProvider,
-)
+from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
@@ -39,6 +36,16 @@ from rndi.dicontainer.adapter import BaseServiceProvider, Container
 ProviderSpec = Union[BaseServiceProvider, type]
 
 _logger = logging.getLogger(__name__)
+
+
+def __getattr__(name: str) -> Any:
+    # the published module exported AnyConnectClient; it is built on demand (see
+    # providers.connect: connect.client takes seconds to import)
+    if name == "AnyConnectClient":
+        from rndi.connect.devops_fulfillment_framework.providers import connect
+
+        return connect.AnyConnectClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[BackgroundResponse]":

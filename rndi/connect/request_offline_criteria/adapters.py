@@ -2,10 +2,10 @@
 
 from typing import Any, Callable, List, Optional
 
-from connect.client import AsyncConnectClient
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.connect.api_facades.assets.mixins import WithAssetFacade
+from rndi.connect.api_facades.clients import is_async_client
 from rndi.connect.business_objects.adapters import Request
 from rndi.connect.business_transactions.contracts import (
     BackgroundTransaction,
@@ -81,7 +81,7 @@ class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
         answer the awaitable approval, which ``aresolve()`` awaits."""
         offline = Request(request)
         self.logger.info(f"The subscription {offline.asset().id()} is in offline mode.")
-        if isinstance(self.client, AsyncConnectClient):
+        if is_async_client(self.client):
             return self._approve_async(offline)
         self.approve_asset_request(offline, self.activation_tpl)
         return BackgroundResponse.done()

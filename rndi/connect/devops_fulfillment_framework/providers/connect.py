@@ -1,13 +1,24 @@
 """Binds what the runner hands an extension: the Connect client, the logger, the request."""
 
-from typing import Any, Optional, Union
-
-from connect.client import AsyncConnectClient, ConnectClient
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from rndi.connect.devops_logger_adapter.adapter import bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider
 
-AnyConnectClient = Union[ConnectClient, AsyncConnectClient]
+if TYPE_CHECKING:
+    from connect.client import AsyncConnectClient, ConnectClient
+
+    AnyConnectClient = Union[ConnectClient, AsyncConnectClient]
+
+
+def __getattr__(name: str) -> Any:
+    # connect.client takes seconds to import: only code that reads this alias pays for it
+    # (a running extension has it imported already, by the runner)
+    if name == "AnyConnectClient":
+        from connect.client import AsyncConnectClient, ConnectClient
+
+        return Union[ConnectClient, AsyncConnectClient]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConnectServiceProvider(BaseServiceProvider):

@@ -15,7 +15,7 @@ FAKE_RUNNER = str(Path(__file__).with_name("fake_runner.py"))
 EVENT = "asset_purchase_request_processing"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # the last test kills a replica
 def replicas():
     with ConnectAPI() as connect, FakeEaaS({}) as eaas:
         runners = [ExtensionRunner(eaas, connect, ca_bundle="", deadline=240,
