@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
@@ -30,6 +31,7 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import (
 from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
+from rndi.connect.devops_logger_adapter._secrets import MASK, is_secret_name, mask_url_credentials
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider, Container
 
@@ -48,19 +50,33 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[BackgroundResponse]":
+Outcome = Tuple[BackgroundResponse, Optional[Exception]]
+
+
+def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[Outcome]":
     """``prepare(transaction)(request)`` as steps (execute; compensate when it raised),
-    refusing an answer the runner cannot send."""
+    refusing an answer the runner cannot send. Returns the answer and the error that
+    was compensated, if any."""
     try:
         response = yield functools.partial(transaction.execute, request)
     except Exception as e:
         response = yield functools.partial(transaction.compensate, request, e)
         if not isinstance(response, BackgroundResponse):
             raise InvalidResponse(name_of(transaction), "compensate", response) from e
-        return response
+        return response, e
     if not isinstance(response, BackgroundResponse):
         raise InvalidResponse(name_of(transaction), "execute", response)
-    return response
+    return response, None
+
+
+def _masked_traceback(error: BaseException, config: Any) -> str:
+    """The traceback of ``error``, without URL passwords or the values of secret config
+    keys (an exception message may quote either)."""
+    text = mask_url_credentials("".join(traceback.format_exception(error)).rstrip())
+    for key, value in (config.items() if isinstance(config, Mapping) else ()):
+        if is_secret_name(key) and isinstance(value, str) and len(value.strip()) >= 4:
+            text = text.replace(value.strip(), MASK)
+    return text
 
 
 def _checked(middleware: Any) -> Middleware:
@@ -208,20 +224,26 @@ class Saga(ABC):
         """Select, run, log: the whole of one event, as steps that ``resolve`` makes in
         place and ``aresolve`` awaits."""
         self.selected = selected = yield from selecting(self._candidates(entries), request)
-        response = yield from _running(selected, request)
-        self._log_outcome(selected, response, request)
+        response, compensated = yield from _running(selected, request)
+        self._log_outcome(selected, response, request, compensated)
         return response
 
     def _log_outcome(self, selected: BackgroundTransaction, response: BackgroundResponse,
-                     request: dict) -> None:
+                     request: dict, compensated: Optional[Exception]) -> None:
         logger = self._operator_logger()
-        if logger.isEnabledFor(logging.INFO):
-            name = selected.name()
-            if not _bound_to(logger, request):  # make(..., request) bound it already
-                logger = bind_logger(logger, request)
-            logger.info(
-                "Transaction %r answered %s.", name, _describe(response),
-                extra={"transaction": name, "outcome": response.status})
+        if not logger.isEnabledFor(logging.WARNING if compensated else logging.INFO):
+            return
+        name = selected.name()
+        if not _bound_to(logger, request):  # make(..., request) bound it already
+            logger = bind_logger(logger, request)
+        after = f" after {type(compensated).__name__}" if compensated else ""
+        logger.info("Transaction %r answered %s%s.", name, _describe(response), after,
+                    extra={"transaction": name, "outcome": response.status})
+        if compensated is not None:  # what compensate handled must leave a trace
+            logger.warning("Transaction %r raised %s, which its compensate answered with "
+                           "%s:\n%s", name, type(compensated).__name__, response.status,
+                           _masked_traceback(compensated, self._container.bound("config")),
+                           extra={"transaction": name, "outcome": response.status})
 
     def _operator_logger(self) -> Any:
         """The logger the extension was made with (the runner's), else this module's."""

@@ -321,11 +321,12 @@ def outcome(run, request):
 def test_aresolve_selects_compensates_and_refuses_as_resolve_does(request_, caplog):
     caplog.set_level(logging.INFO)
     expected = outcome(lambda saga, r: saga.resolve(r), dict(request_))
-    sync_lines = [record.getMessage() for record in caplog.records]
+    # (a compensated error's traceback, after the first line, shows each driver's frames)
+    sync_lines = [record.getMessage().splitlines()[0] for record in caplog.records]
     caplog.clear()
     got = outcome(lambda saga, r: asyncio.run(saga.aresolve(r)), dict(request_))
     assert got == expected
-    assert [record.getMessage() for record in caplog.records] == sync_lines
+    assert [record.getMessage().splitlines()[0] for record in caplog.records] == sync_lines
 
 
 def test_the_info_line_is_the_same_in_aresolve(caplog):

@@ -345,10 +345,12 @@ def test_the_selected_transaction_and_its_outcome_are_logged_at_info_bound_to_th
                "explode": True}
     with caplog.at_level(logging.INFO, logger=LOGGER.name):
         NoMiddlewareSaga.make({}, CLIENT, LOGGER).resolve(request)
-    (record,) = [r for r in caplog.records if hasattr(r, "transaction")]
+    record, warning = [r for r in caplog.records if hasattr(r, "transaction")]
     assert record.name == LOGGER.name and record.levelno == logging.INFO
     assert record.getMessage() == ("PR-1 Transaction 'First' answered fail "
-                                   "(compensated vendor down).")
+                                   "(compensated vendor down) after RuntimeError.")
+    assert warning.levelno == logging.WARNING and "RuntimeError: vendor down" in (
+        warning.getMessage())
     assert (record.transaction, record.outcome, record.request_id) == ("First", "fail", "PR-1")
 
 

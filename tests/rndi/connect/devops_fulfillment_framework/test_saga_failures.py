@@ -173,3 +173,40 @@ def test_two_keys_binding_one_name_warn_and_the_later_wins(caplog, fresh_warning
     reversed_keys = {"activation_template": "TL-lower", "ACTIVATION_TEMPLATE": "TL-UPPER"}
     reversed_container = Container([ConfigurationServiceProvider(reversed_keys)])
     assert reversed_container.bound("activation_template") == "TL-UPPER"
+
+
+def test_a_compensated_error_is_named_and_its_traceback_logged_masked(caplog):
+    import logging
+
+    from connect.eaas.core.responses import BackgroundResponse
+
+    from rndi.connect.business_transactions import BackgroundTransaction
+    from rndi.connect.devops_fulfillment_framework import Saga
+
+    class Lookup(BackgroundTransaction):
+        def should_execute(self, request):
+            return True
+
+        def execute(self, request):
+            return {"a": 1}[f"https://user:hunter22@vendor/{request['token']}"]
+
+        def compensate(self, request, e):
+            return BackgroundResponse.reschedule()
+
+    class LookupSaga(Saga):
+        def transactions(self, request):
+            return [Lookup]
+
+    caplog.set_level(logging.INFO)
+    request = {"id": "PR-9", "token": "s3cr3t-value"}
+    logger = logging.getLogger("tests.compensated")
+    LookupSaga.make({"VENDOR_TOKEN": "s3cr3t-value"}, None, logger, request).resolve(request)
+    info, warning = [r for r in caplog.records if r.name == logger.name]
+    assert info.getMessage() == (
+        "PR-9 Transaction 'Lookup' answered reschedule (countdown 30 s) after KeyError.")
+    text = warning.getMessage()
+    assert warning.levelname == "WARNING"
+    assert text.startswith("PR-9 Transaction 'Lookup' raised KeyError, which its compensate "
+                           "answered with reschedule:\nTraceback (most recent call last):")
+    assert "in execute" in text and "KeyError" in text.splitlines()[-1]
+    assert "s3cr3t-value" not in text and "hunter22" not in text
