@@ -142,7 +142,10 @@ def requests_for(label: str, count: int) -> list:
     return made
 
 
-def run_once(site: Path, name: str, events: int, tls, label: str) -> dict:
+def run_once(site: Path, name: str, events: int, tls, label: str,
+             config: dict | None = None) -> dict:
+    """Deliver ``events`` tasks at once to a runner of the extension installed as ``name``
+    (configured with ``config``, default: the SQLite cache in a fresh directory)."""
     from rndi.connect.testing import ConnectAPI
     from rndi.connect.testing.eaas import FakeEaaS
     from rndi.connect.testing.runner import ExtensionRunner, process_usage
@@ -150,8 +153,8 @@ def run_once(site: Path, name: str, events: int, tls, label: str) -> dict:
     context, bundle = tls
     with tempfile.TemporaryDirectory() as cache_dir, \
             ConnectAPI(requests_for(label, events), ssl_context=context) as connect, \
-            FakeEaaS({"ACTIVATION_TEMPLATE": "TL-1", "CACHE_DRIVER": "sqlite",
-                      "CACHE_DIR": cache_dir}) as eaas:
+            FakeEaaS({"ACTIVATION_TEMPLATE": "TL-1", **(config or {
+                "CACHE_DRIVER": "sqlite", "CACHE_DIR": cache_dir})}) as eaas:
         site_path = site / name
         runner = ExtensionRunner(eaas, connect, bundle, python_path=[str(site_path)],
                                  deadline=600, environment={
