@@ -16,6 +16,7 @@ Redis, redis-server on the PATH.
 """
 
 import argparse
+import contextlib
 import shutil
 import statistics
 import sys
@@ -106,7 +107,8 @@ def main() -> int:
 
     ca = trustme.CA()
     stores = ["sqlite"] + (["redis"] if shutil.which("redis-server") else [])
-    with tempfile.TemporaryDirectory() as directory, RedisServer() as redis:
+    with tempfile.TemporaryDirectory() as directory, \
+            (RedisServer() if "redis" in stores else contextlib.nullcontext()) as redis:
         site = Path(directory)
         bundle = site / "ca.pem"
         ca.cert_pem.write_to_path(str(bundle))
