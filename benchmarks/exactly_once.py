@@ -90,7 +90,7 @@ class Extension(EventsApplicationBase):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\\n\\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
@@ -129,7 +129,7 @@ def main() -> int:
                 print(f"round {round_number + 1} {store} {name}: events/s "
                       f"{result['events_per_s']:.1f}, cpu ms/event "
                       f"{result['cpu_ms_per_event']:.2f}", flush=True)
-    print(f"\\n{arguments.events} events delivered at once, median of {arguments.rounds} runs")
+    print(f"\n{arguments.events} events delivered at once, median of {arguments.rounds} runs")
     print(f"{'':8}{'':22}{'plain':>10}{'guarded':>10}{'guarded/plain':>15}")
     for store in stores:
         for key in ("events_per_s", "cpu_ms_per_event"):
