@@ -41,7 +41,8 @@ class InvalidResponse(SagaError, TypeError):
         if problem is None:
             # only the type: a returned value may hold anything, a secret included
             got = "None" if returned is None else f"a {type(returned).__name__}"
-            super().__init__(f"{source}.{stage}() returned {got}; it must return a "
+            article = "an" if expected[:1] in "AEIOU" else "a"
+            super().__init__(f"{source}.{stage}() returned {got}; it must return {article} "
                              f"{expected} ({how}).")
         else:
             super().__init__(f"{source}.{stage}() returned {problem}; answer with {how}.")

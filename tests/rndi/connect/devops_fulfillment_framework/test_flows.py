@@ -453,3 +453,16 @@ def test_flows_refuse_what_is_not_a_request_dict():
     with pytest.raises(TypeError, match=r"PurchaseValidation.resolve\(\) takes the request "
                                         r"dict, got a str"):
         PurchaseValidation.make({}, None, LOGGER).resolve("PR-1")
+
+
+@DRIVERS
+def test_an_interactive_transaction_answering_another_type_is_named(run):
+    class Wrong(InteractiveFlow):
+        def transactions(self, request):
+            return [("open console", lambda request: ScheduledExecutionResponse.done())]
+
+    with pytest.raises(InvalidResponse, match=r"^open console\.execute\(\) returned a "
+                                              r"ScheduledExecutionResponse; it must return an "
+                                              r"InteractiveResponse \(InteractiveResponse"
+                                              r"\.done\(body=\.\.\.\)"):
+        run(Wrong.make({}, None, LOGGER), {"id": "PRD-1"})
