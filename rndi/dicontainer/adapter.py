@@ -447,7 +447,8 @@ class Binding(NamedTuple):
     ``kind`` is ``"instance"`` (``target`` is the value), ``"class"`` (``target`` is the
     class the container builds) or ``"method"`` (``target`` is the ``provide_*``
     function); ``parameters`` are what the container injects into a class or method:
-    ``(name, positional_only, has_default, default)``.
+    ``(name, positional_only, has_default, default)``, read as ``injected_parameters``
+    describes.
     """
 
     name: str
@@ -477,5 +478,7 @@ def describe_bindings(provider: BaseServiceProvider) -> List[Binding]:
 
 def injected_parameters(cls: type) -> _Plan:
     """What the container injects into ``cls``'s constructor:
-    ``(name, positional_only, has_default, default)`` for each parameter."""
+    ``(name, positional_only, has_default, default)`` for each parameter. ``has_default``
+    means the parameter keeps its default and is never injected; an ``Injectable[...]``
+    parameter has it false, its default in ``default`` (else ``NO_DEFAULT``)."""
     return _plan(cls)

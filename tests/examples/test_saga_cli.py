@@ -240,13 +240,40 @@ def test_a_saga_that_cannot_be_checked_exits_2_with_a_message(capsys, saga_modul
     assert len(err.splitlines()) == 1
 
 
-def test_a_module_that_exits_on_import_is_not_a_pass(tmp_path):
-    (tmp_path / "exits.py").write_text("import sys\nsys.exit(0)\n")
-    result = rndi_saga("check", "exits:Saga", cwd=tmp_path)
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == ("rndi-saga: Importing 'exits' called sys.exit(0); a module that "
-                             "defines a saga must not exit when imported (put that code under "
-                             "`if __name__ == '__main__':`).\n")
+@pytest.mark.parametrize(("command", "source", "message"), [
+    ("check", """
+        import os
+        raise ValueError("no vendor at https://bob:S3cretPW@vendor")
+    """, "Cannot import '{module}': ValueError (raised at {module}.py:"),
+    ("check", """
+        def __getattr__(name):
+            raise LookupError(name)
+    """, "Reading 'Missing' from '{module}' raised LookupError (raised at {module}.py:"),
+    ("explain", """
+        import sys
+
+        class Exiting(Saga):
+            def transactions(self, request):
+                sys.exit("stop")
+        Missing = Exiting
+    """, "Cannot explain Exiting: its code called sys.exit(…)."),
+], ids=["import-raises", "module-getattr-raises", "saga-exits"])
+def test_the_saga_module_failing_is_a_message_and_exit_2(capsys, saga_module, command,
+                                                         source, message):
+    module = saga_module(source)
+    code, out, err = run(capsys, command, f"{module}:Missing")
+    assert (code, out) == (2, "")
+    assert err.startswith("rndi-saga: " + message.format(module=module)), err
+    assert len(err.splitlines()) == 1
+
+
+def test_a_module_that_exits_on_import_is_not_a_pass(capsys, saga_module):
+    module = saga_module("import sys\nsys.exit(0)\n")
+    code, out, err = run(capsys, "check", f"{module}:Saga")
+    assert (code, out) == (2, "")
+    assert err == (f"rndi-saga: Importing {module!r} called sys.exit(0); a module that "
+                   "defines a saga must not exit when imported (put that code under "
+                   "`if __name__ == '__main__':`).\n")
 
 
 def test_files_that_cannot_be_read_as_json_exit_2_without_a_traceback(tmp_path, capsys):

@@ -3,16 +3,23 @@ flows for validation, other interactive events and scheduled tasks."""
 
 from rndi.connect.devops_fulfillment_framework._base import Flow
 from rndi.connect.devops_fulfillment_framework.application import Saga
-from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse, SagaError
+from rndi.connect.devops_fulfillment_framework.exceptions import (
+    InvalidResponse,
+    SagaError,
+    UnrecordableResult,
+)
 from rndi.connect.devops_fulfillment_framework.flows import (
     InteractiveFlow,
     ScheduledFlow,
     ValidationFlow,
 )
+from rndi.connect.devops_fulfillment_framework.journal import StepJournal
+from rndi.connect.devops_fulfillment_framework.lease import RequestLease
 from rndi.connect.devops_fulfillment_framework.providers import (
     CacheServiceProvider,
     ConfigurationServiceProvider,
     ConnectServiceProvider,
+    JournalServiceProvider,
     OfflineServiceProvider,
 )
 
@@ -23,9 +30,13 @@ __all__ = [
     "Flow",
     "InteractiveFlow",
     "InvalidResponse",
+    "JournalServiceProvider",
     "OfflineServiceProvider",
+    "RequestLease",
     "Saga",
     "SagaError",
     "ScheduledFlow",
+    "StepJournal",
+    "UnrecordableResult",
     "ValidationFlow",
 ]

@@ -125,9 +125,12 @@ class _Awaiting:
 
 def _alink(middleware: Any, following: AsyncStep, expected: type) -> AsyncStep:
     name = name_of(middleware)
-    if is_async_middleware(middleware):
+    # a middleware for both worlds (RequestLease) has a sync __call__ and an async acall
+    both = getattr(middleware, "acall", None)
+    call = both if inspect.iscoroutinefunction(both) else middleware
+    if call is both or is_async_middleware(middleware):
         async def step(request: dict) -> Any:
-            return _checked(name, await middleware(request, following), expected)
+            return _checked(name, await call(request, following), expected)
         return step
 
     async def pass_through(request: dict) -> Any:

@@ -19,12 +19,15 @@ from rndi.connect.business_transactions.steps import (
     call_off_loop,
     run_steps,
 )
-from rndi.connect.devops_fulfillment_framework._base import Flow, ProviderSpec  # noqa: F401
+from rndi.connect.devops_fulfillment_framework._base import Flow, ProviderSpec
 from rndi.connect.devops_fulfillment_framework._worlds import achain, name_of, refuse_async
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
+from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401
     AnyConnectClient,
 )
+from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
+from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider
 
@@ -80,6 +83,12 @@ class Saga(Flow):
         providers: service providers by key; each replaces the class-level provider of
             the same key (how tests swap the cache) or adds a new one.
     """
+
+    providers: Dict[str, ProviderSpec] = {
+        "cache": CacheServiceProvider,
+        "offline": OfflineServiceProvider,
+        "journal": JournalServiceProvider,
+    }
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
         super().__init__(providers)

@@ -48,4 +48,19 @@ class InvalidResponse(SagaError, TypeError):
             super().__init__(f"{source}.{stage}() returned {problem}; answer with {how}.")
 
 
-__all__ = ["InvalidResponse", "SagaError"]
+class UnrecordableResult(SagaError, TypeError):
+    """A journaled step answered a value JSON cannot hold, so it cannot be recorded.
+
+    Attributes:
+        step: the step's name.
+    """
+
+    def __init__(self, step: str, result: Any) -> None:
+        self.step = step
+        super().__init__(
+            f"Journal step {step!r} answered a value of type {type(result).__name__}, which "
+            "JSON cannot hold, so a redelivery could not have it back. Answer what you need "
+            "later as plain data (an id, a dict of strings and numbers).")
+
+
+__all__ = ["InvalidResponse", "SagaError", "UnrecordableResult"]

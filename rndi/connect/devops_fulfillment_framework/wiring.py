@@ -11,12 +11,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
 
+from rndi.cache.adapters.null.adapter import NullCacheAdapter
 from rndi.connect.business_objects.adapters import Asset, Request
 from rndi.connect.devops_fulfillment_framework._base import misplaced
 from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
+from rndi.connect.devops_fulfillment_framework.lease import RequestLease
+from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
 )
+from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_logger_adapter._secrets import (
     MASK,
     is_secret_name,
@@ -41,9 +45,10 @@ class Problem:
     Attributes:
         kind: ``missing`` (nothing bound to a parameter without default), ``cycle``,
             ``duplicate`` (two providers bind one name), ``invalid`` (an entry that is
-            not a transaction or middleware, a provider that cannot register) or
+            not a transaction or middleware, a provider that cannot register),
             ``async`` (an ``async def`` method calls a sync facade operation, or an
-            ``a…`` one without ``await``).
+            ``a…`` one without ``await``) or ``unsafe`` (a lease or a journal on the null
+            cache, a journal without the lease).
         name: the binding (or entry) at fault.
         path: the chain from the saga entry (or the providers) to it.
         message: one line a person can act on.
@@ -318,7 +323,10 @@ def check(saga: Type[Any], config: Mapping[str, Any],
         providers = _providers(saga, config, request)
         table, found = _bindings(providers)
         walker = _Walker(table, saga, providers)
+        middlewares: List[Any] = []
         for role, entry, error in _entries(_saga_instance(saga, providers), request):
+            if role == "middlewares" and error is None:
+                middlewares.append(entry)
             if error is not None:
                 found.append(Problem("invalid", role, (f"{saga.__name__}.{role}()",),
                                      f"{saga.__name__}.{role}(request {request.get('id')!r}) "
@@ -332,10 +340,52 @@ def check(saga: Type[Any], config: Mapping[str, Any],
                 walker.walk(injected_parameters(entry), (entry.__qualname__,))
                 found.extend(Problem("async", entry.__qualname__, (entry.__qualname__, method),
                                      message) for method, message in facade_misuse(entry))
+        found.extend(_once_problems(saga, config, table, middlewares, walker.walked))
         for problem in found + walker.problems:
             if problem not in problems:
                 problems.append(problem)
     return problems
+
+
+def _is_null_cache(config: Mapping[str, Any], table: Dict[str, _Bound]) -> Optional[str]:
+    """Why the saga's ``cache`` is the null cache, when that can be told statically."""
+    bound = table.get("cache")
+    if bound is None:
+        return None
+    if bound.binding.kind == "instance":
+        return "its cache is a NullCacheAdapter" if isinstance(
+            bound.binding.target, NullCacheAdapter) else None
+    if isinstance(bound.provider, CacheServiceProvider):
+        driver = str(config.get("CACHE_DRIVER") or "none").strip().lower()
+        return f"CACHE_DRIVER is {driver!r}" if driver in ("", "none") else None
+    return None
+
+
+def _once_problems(saga: type, config: Mapping[str, Any], table: Dict[str, _Bound],
+                   middlewares: List[Any], walked: set) -> List[Problem]:
+    """A lease or a journal that cannot protect anything, and a journal without a lease."""
+    lease = any(isinstance(entry, RequestLease) or (
+        isinstance(entry, type) and issubclass(entry, RequestLease)) for entry in middlewares)
+    journal = "journal" in walked and "journal" in table and isinstance(
+        table["journal"].provider, JournalServiceProvider)
+    name, null = saga.__name__, _is_null_cache(config, table)
+    fix = ("Set CACHE_DRIVER to sqlite or file (one host) or redis (replicas on several "
+           "hosts).")
+    found = []
+    if lease and null:
+        found.append(Problem("unsafe", "RequestLease", (f"{name}.middlewares()", "RequestLease"),
+                             f"{name} uses RequestLease on the null cache ({null}), which "
+                             f"shares nothing: every delivery gets the lease. {fix}"))
+    if journal and null:
+        found.append(Problem("unsafe", "journal", (name, "journal"),
+                             f"{name} uses the step journal on the null cache ({null}), which "
+                             f"records nothing: every delivery runs its steps again. {fix}"))
+    if journal and not lease:
+        found.append(Problem("unsafe", "journal", (name, "journal"),
+                             f"{name} uses the step journal without RequestLease: two "
+                             "overlapping deliveries can both run a step before either "
+                             "records it. List RequestLease first in middlewares()."))
+    return found
 
 
 _DEEPEST_INDENT = 40  # deeper levels print their depth, so a long chain stays linear

@@ -102,7 +102,12 @@ class PyPIStandIn:
         return list(self._tunnels.refused) if self._tunnels is not None else []
 
     def start(self) -> "PyPIStandIn":
-        import trustme  # the testing extra; only this start-up check needs it
+        try:
+            import trustme  # only this start-up check needs it
+        except ImportError as e:  # pragma: no cover - the testing extra installs it
+            raise ImportError(
+                "Running the runner's validation needs trustme: pip install "
+                '"rndi-connect-devops-fulfillment-framework[testing]"') from e
 
         ca = trustme.CA()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -65,11 +65,12 @@ class FakeEaaS:
         self.event_types = list(event_types)
         self.setup_requests: Dict[str, Dict[str, Any]] = {}
         self.messages: List[Tuple[str, Dict[str, Any]]] = []
-        self._connections: Dict[str, Any] = {}
-        # runner type -> the worker's (host, port): how a test tells which process is which
+        # instance id (a runner's INSTANCE_ID: one per replica) -> runner type -> connection
+        self._instances: Dict[str, Dict[str, Any]] = {}
+        # runner type -> the worker's (host, port), of the last connected instance
         self.peers: Dict[str, Tuple[str, int]] = {}
-        self._ready: Dict[str, threading.Event] = {
-            "background": threading.Event(), "interactive": threading.Event()}
+        self._peers: Dict[str, Dict[str, Tuple[str, int]]] = {}
+        self._changed = threading.Condition()
         self._pending: Dict[str, Future] = {}
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._thread: Optional[threading.Thread] = None
@@ -152,14 +153,24 @@ class FakeEaaS:
     # conversation ------------------------------------------------------------------------
 
     async def _handle(self, connection: Any) -> None:
-        query = parse_qs(urlsplit(connection.request.path).query)
-        runner_type = query.get("runner_type", ["unknown"])[0]
-        self._connections[runner_type] = connection
-        self.peers[runner_type] = tuple(connection.remote_address[:2])
-        with contextlib.suppress(ConnectionClosed):  # a killed worker just goes away
-            await self._converse(runner_type, connection)
+        parts = urlsplit(connection.request.path)
+        runner_type = parse_qs(parts.query).get("runner_type", ["unknown"])[0]
+        instance = parts.path.rstrip("/").rsplit("/", 1)[-1]  # .../ws/{env}/{instance}
+        peer = tuple(connection.remote_address[:2])
+        self.peers[runner_type] = peer
+        self._peers.setdefault(instance, {})[runner_type] = peer
+        try:
+            with contextlib.suppress(ConnectionClosed):  # a killed worker just goes away
+                await self._converse(instance, runner_type, connection)
+        finally:
+            with self._changed:
+                if self._instances.get(instance, {}).get(runner_type) is connection:
+                    del self._instances[instance][runner_type]
+                    if not self._instances[instance]:
+                        del self._instances[instance]
+                self._changed.notify_all()
 
-    async def _converse(self, runner_type: str, connection: Any) -> None:
+    async def _converse(self, instance: str, runner_type: str, connection: Any) -> None:
         async for raw in connection:
             message = json.loads(raw)
             self.messages.append((runner_type, message))
@@ -167,44 +178,90 @@ class FakeEaaS:
             if kind == "setup_request":
                 self.setup_requests[runner_type] = message.get("data") or {}
                 await connection.send(json.dumps(self.setup_response()))
-                self._ready.setdefault(runner_type, threading.Event()).set()
+                with self._changed:  # ready: it can take tasks
+                    self._instances.setdefault(instance, {})[runner_type] = connection
+                    self._changed.notify_all()
             elif kind == "task":
                 task = message.get("data") or {}
                 pending = self._pending.pop(task.get("options", {}).get("task_id"), None)
                 if pending is not None:
                     pending.set_result(task.get("output") or {})
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Wait until both runner workers have received their setup response."""
-        for runner_type, ready in self._ready.items():
-            if not ready.wait(timeout):
-                raise TimeoutError(f"The runner's {runner_type} worker did not connect "
-                                   f"within {timeout} s.")
+    def wait_ready(self, timeout: float = 60.0, instances: Iterable[str] = ()) -> None:
+        """Wait until both workers (background and interactive) of each of ``instances``
+        (runner ``INSTANCE_ID`` s; default: of at least one runner) have their setup
+        response."""
+        wanted = list(instances)
+
+        def ready() -> bool:
+            complete = {name for name, workers in self._instances.items()
+                        if {"background", "interactive"} <= set(workers)}
+            return set(wanted) <= complete if wanted else bool(complete)
+
+        with self._changed:
+            if not self._changed.wait_for(ready, timeout):
+                missing = ", ".join(wanted) or "any runner"
+                raise TimeoutError(f"{missing}: the background worker and the interactive "
+                                   f"worker did not both connect within {timeout} s "
+                                   f"(connected: {self.connected()}).")
+
+    def connected(self) -> Dict[str, List[str]]:
+        """The connected runner instances and their workers' types."""
+        with self._changed:
+            return {name: sorted(workers) for name, workers in self._instances.items()}
+
+    def peers_of(self, instance: str) -> Dict[str, Tuple[str, int]]:
+        """Runner type -> the (host, port) of that instance's workers."""
+        return dict(self._peers.get(instance, {}))
+
+    def _background(self, instance: Optional[str]) -> Any:
+        with self._changed:
+            if instance is not None:
+                connection = self._instances.get(instance, {}).get("background")
+                if connection is None:
+                    raise RuntimeError(f"Runner instance {instance!r} has no background "
+                                       f"worker connected (connected: {self.connected()}).")
+                return connection
+            backgrounds = {name: workers["background"]
+                           for name, workers in self._instances.items() if "background" in workers}
+        if not backgrounds:
+            raise RuntimeError("No background worker is connected: call wait_ready() first.")
+        if len(backgrounds) > 1:
+            raise RuntimeError(f"{len(backgrounds)} runner instances are connected "
+                               f"({', '.join(sorted(backgrounds))}): name one with "
+                               "instance=..., or use send_to_all().")
+        return next(iter(backgrounds.values()))
 
     @property
     def in_flight(self) -> int:
         """How many tasks were sent and have no result yet."""
         return len(self._pending)
 
-    def send(self, event_type: str, object_id: str, timeout: float = 60.0) -> Future:
+    def send(self, event_type: str, object_id: str, timeout: float = 60.0,
+             instance: Optional[str] = None) -> Future:
         """Send one background task without waiting for its result.
+
+        Args:
+            instance: the runner (``INSTANCE_ID``) to send it to; needed when several
+                replicas are connected.
 
         Returns:
             A future of the output the runner reports (``result``, ``countdown``,
-            ``message`` …); its ``task_id`` attribute names the task.
+            ``message`` …); its ``task_id`` attribute names the task, ``instance`` the
+            runner it went to.
 
         Raises:
-            RuntimeError: the server is not started or no background worker is connected.
+            RuntimeError: the server is not started, no background worker is connected,
+                or several are and ``instance`` names none of them.
             TimeoutError: the task could not be written within ``timeout`` seconds.
         """
         if self._loop is None:
             raise RuntimeError("FakeEaaS is not started.")
-        connection = self._connections.get("background")
-        if connection is None:
-            raise RuntimeError("No background worker is connected: call wait_ready() first.")
+        connection = self._background(instance)
         task_id = f"TQ-{uuid.uuid4().hex[:12]}"
         result: Future = Future()
         result.task_id = task_id  # type: ignore[attr-defined]
+        result.instance = instance  # type: ignore[attr-defined]
         self._pending[task_id] = result
         message = {"version": 2, "message_type": "task", "data": {
             "model_type": "task",
@@ -225,14 +282,28 @@ class FakeEaaS:
                                f"within {timeout} s.") from None
         return result
 
-    def deliver(self, event_type: str, object_id: str, timeout: float = 60.0) -> Dict[str, Any]:
+    def send_to_all(self, event_type: str, object_id: str,
+                    timeout: float = 60.0) -> Dict[str, Future]:
+        """Send the same task to every connected runner instance at once (as Connect's
+        redeliveries reach replicas that overlap): instance -> future of its output."""
+        with self._changed:
+            names = sorted(name for name, workers in self._instances.items()
+                           if "background" in workers)
+        if not names:
+            raise RuntimeError("No background worker is connected: call wait_ready() first.")
+        return {name: self.send(event_type, object_id, timeout, instance=name)
+                for name in names}
+
+    def deliver(self, event_type: str, object_id: str, timeout: float = 60.0,
+                instance: Optional[str] = None) -> Dict[str, Any]:
         """Send one background task and return the output the runner reports
         (``result``, ``countdown``, ``message`` …), waiting at most ``timeout`` seconds
         in all."""
-        return next(self.deliver_many(event_type, [object_id], timeout))[1]
+        return next(self.deliver_many(event_type, [object_id], timeout, instance))[1]
 
     def deliver_many(self, event_type: str, object_ids: Iterable[str],
-                     timeout: float = 60.0) -> Iterator[Tuple[str, Dict[str, Any]]]:
+                     timeout: float = 60.0,
+                     instance: Optional[str] = None) -> Iterator[Tuple[str, Dict[str, Any]]]:
         """Send one task per object id at once, then yield ``(object_id, output)`` as each
         result arrives: many tasks in flight, no thread per task.
 
@@ -243,7 +314,8 @@ class FakeEaaS:
         deadline = _now() + timeout
         sent: Dict[Future, str] = {}
         for object_id in object_ids:
-            sent[self.send(event_type, object_id, max(deadline - _now(), 0.001))] = object_id
+            sent[self.send(event_type, object_id, max(deadline - _now(), 0.001),
+                           instance)] = object_id
         try:
             for future in as_completed(sent, timeout=max(deadline - _now(), 0.0)):
                 yield sent[future], future.result()
@@ -261,8 +333,12 @@ class FakeEaaS:
             return
         message = json.dumps({"version": 2, "message_type": "shutdown"})
 
+        with self._changed:
+            connections = [connection for workers in self._instances.values()
+                           for connection in workers.values()]
+
         async def send_all() -> None:
-            for connection in list(self._connections.values()):
+            for connection in connections:
                 with contextlib.suppress(Exception):  # a worker already gone needs none
                     await connection.send(message)
 

@@ -91,6 +91,58 @@ class _Server(ThreadingHTTPServer):
             connection.close()
 
 
+class Hold:
+    """Calls held back by :meth:`FakeHTTPService.hold`; a context manager that releases
+    them on exit.
+
+    Attributes:
+        arrived: the calls that reached the hold, in order.
+    """
+
+    def __init__(self, service: "FakeHTTPService", method: str, pattern: "re.Pattern[str]",
+                 timeout: float) -> None:
+        self._service = service
+        self._method = method
+        self._pattern = pattern
+        self._timeout = timeout
+        self._released = threading.Event()
+        self._arrival = threading.Condition()
+        self.arrived: List[RecordedCall] = []
+
+    def stop(self, call: RecordedCall) -> None:
+        """Wait here when ``call`` is one of the held calls."""
+        if call.method != self._method or not self._pattern.fullmatch(call.path):
+            return
+        with self._arrival:
+            self.arrived.append(call)
+            self._arrival.notify_all()
+        self._released.wait(self._timeout)
+
+    def wait_arrived(self, timeout: float, count: int = 1) -> List[RecordedCall]:
+        """Wait until ``count`` held calls have arrived.
+
+        Raises:
+            TimeoutError: fewer arrived within ``timeout`` seconds.
+        """
+        with self._arrival:
+            if not self._arrival.wait_for(lambda: len(self.arrived) >= count, timeout):
+                raise TimeoutError(f"{len(self.arrived)} of {count} {self._method} calls to "
+                                   f"{self._pattern.pattern} arrived within {timeout} s.")
+            return list(self.arrived)
+
+    def release(self) -> None:
+        """Let the held calls (and any later one) go on; the hold ends."""
+        self._released.set()
+        with contextlib.suppress(ValueError):
+            self._service._holds.remove(self)
+
+    def __enter__(self) -> "Hold":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.release()
+
+
 class FakeHTTPService:
     """A threaded JSON HTTP server on a free 127.0.0.1 port, recording every call.
 
@@ -118,6 +170,21 @@ class FakeHTTPService:
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
+        self._holds: List[Hold] = []
+
+    def hold(self, method: str, pattern: str, timeout: float = 300.0) -> "Hold":
+        """Hold back the calls with ``method`` whose path fully matches ``pattern``:
+        each waits, before it is recorded or answered, until the hold is released (at the
+        end of its ``with`` block, by ``release()``, or after ``timeout`` seconds). For a
+        test to act while a client is in the middle of a call: kill it, deliver again::
+
+            with connect.hold("PUT", "/public/v1/requests/PR-1") as held:
+                held.wait_arrived(60)   # the extension is now inside that call
+                runner.kill()
+        """
+        hold = Hold(self, method.upper(), re.compile(pattern), timeout)
+        self._holds.append(hold)
+        return hold
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         """Answer ``method`` calls whose path fully matches ``pattern`` with
@@ -187,6 +254,8 @@ class FakeHTTPService:
             return
         call = RecordedCall(handler.command, path, unquote(parts.query), body,
                             dict(handler.headers.items()))
+        for hold in list(self._holds):  # outside the lock: other calls go on meanwhile
+            hold.stop(call)
         with self._lock:
             self.calls.append(call)
             status, data, headers = self._encoded_answer(call)

@@ -145,6 +145,8 @@ class ExtensionRunner:
         project_dir: the extension project (the directory of its ``pyproject.toml``, with
             ``[tool.poetry.dependencies]`` and ``[tool.poetry.plugins."connect.eaas.ext"]``
             as the runner's validation expects); the runner's working directory.
+        instance_id: the runner's ``INSTANCE_ID``: give each replica its own, to start
+            several runners against one ``FakeEaaS`` and deliver to each by that name.
 
     Attributes:
         process: the runner process, once started.
@@ -160,7 +162,7 @@ class ExtensionRunner:
                  python_path: Iterable[str] = (), deadline: float = 120.0,
                  environment: Optional[Dict[str, str]] = None,
                  command: Optional[List[str]] = None, validate: bool = False,
-                 project_dir: Optional[str] = None) -> None:
+                 project_dir: Optional[str] = None, instance_id: str = "INS-local") -> None:
         if validate and project_dir is None:
             raise ValueError("validate=True runs the runner's checks on the extension "
                              "project: give project_dir, the directory of its "
@@ -174,6 +176,7 @@ class ExtensionRunner:
         self.command = list(command) if command else None
         self.validate = validate
         self.project_dir = project_dir
+        self.instance_id = instance_id
         self.process: Optional[subprocess.Popen] = None
         self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by close()
         self._timer: Optional[threading.Timer] = None
@@ -186,7 +189,7 @@ class ExtensionRunner:
         env.update({
             "API_KEY": "ApiKey SU-000-000-000:local",
             "ENVIRONMENT_ID": "ENV-000-000-000-00",
-            "INSTANCE_ID": "INS-local",
+            "INSTANCE_ID": self.instance_id,
             "SERVER_ADDRESS": self.eaas.address,
             "API_ADDRESS": f"127.0.0.1:{self.connect.port}",
             "SSL_CERT_FILE": self.ca_bundle,
@@ -246,7 +249,8 @@ class ExtensionRunner:
                 raise RunnerExited(code, self.output_tail(), self.timed_out)
             left = deadline - time.monotonic()
             try:
-                self.eaas.wait_ready(timeout=max(min(_READY_POLL_SECONDS, left), 0.0))
+                self.eaas.wait_ready(timeout=max(min(_READY_POLL_SECONDS, left), 0.0),
+                                     instances=[self.instance_id])
                 return
             except TimeoutError:
                 if time.monotonic() >= deadline:
@@ -270,6 +274,11 @@ class ExtensionRunner:
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
         self._timer.start()
+
+    def kill(self) -> None:
+        """End the runner and its workers at once with SIGKILL, as a replica dies (a
+        crash, an out-of-memory kill): nothing gets to finish or clean up."""
+        self._signal(signal.SIGKILL)
 
     def _expire(self) -> None:
         self.timed_out = True
@@ -349,7 +358,7 @@ class ExtensionRunner:
         by_socket = _socket_owners(alive)
         ports = _local_ports_of_sockets(self.eaas.port)
         roles: Dict[str, int] = {}
-        for runner_type, (_, port) in self.eaas.peers.items():
+        for runner_type, (_, port) in self.eaas.peers_of(self.instance_id).items():
             inode = ports.get(port)
             if inode is not None and inode in by_socket:
                 roles[runner_type] = by_socket[inode]

@@ -137,22 +137,41 @@ def raw_rows(path):
         return connection.execute("SELECT key, value FROM cache ORDER BY key").fetchall()
 
 
+def eventually(condition):
+    """Whether ``condition()`` comes true, tried again for up to a minute."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 @pytest.mark.parametrize("removed", [("",), ("", "-wal", "-shm")])
-def test_a_database_file_removed_while_connected_is_made_again(tmp_path, caplog, removed):
+def test_a_database_file_removed_while_connected_is_made_again(tmp_path, caplog, removed,
+                                                              monkeypatch):
+    monkeypatch.setattr(_pool, "RECHECK_EVERY", 0.0)  # checked on every operation
     cache = SQLiteCacheAdapter(str(tmp_path))
     cache.put("before", 1)
     for suffix in removed:
         if os.path.exists(cache.path + suffix):
             os.unlink(cache.path + suffix)
-    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+
+    def written_to_the_file_that_exists():
         cache.put("after", 2)
+        return os.path.exists(cache.path) and ("after", "2") in raw_rows(cache.path)
+
+    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+        assert eventually(written_to_the_file_that_exists)
         assert cache.get("after") == 2
         assert cache.get("before") is None
     assert errors(caplog) == []
-    assert raw_rows(cache.path) == [("after", "2")]  # written to the file that exists
+    assert raw_rows(cache.path) == [("after", "2")]
 
 
-def test_a_database_file_replaced_while_connected_is_read_from_its_replacement(tmp_path):
+def test_a_database_file_replaced_while_connected_is_read_from_its_replacement(tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setattr(_pool, "RECHECK_EVERY", 0.0)
     cache = SQLiteCacheAdapter(str(tmp_path))
     cache.put("old", 1)
     other = SQLiteCacheAdapter(str(tmp_path / "elsewhere"))
@@ -162,5 +181,22 @@ def test_a_database_file_replaced_while_connected_is_read_from_its_replacement(t
     for suffix in ("-wal", "-shm"):
         os.unlink(cache.path + suffix)
     os.replace(other.path, cache.path)
-    assert cache.get("new") == 2
+    assert eventually(lambda: cache.get("new") == 2)
     assert cache.get("old") is None
+
+
+def test_the_file_is_checked_once_per_recheck_interval(tmp_path, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(_pool, "time", type("Clock", (), {"monotonic": lambda: now[0]}))
+    checks = []
+    identity = _pool._identity
+    monkeypatch.setattr(_pool, "_identity", lambda path: checks.append(path) or identity(path))
+    cache = SQLiteCacheAdapter(str(tmp_path))
+    cache.put("k", 1)
+    opened = len(checks)
+    for _ in range(100):
+        assert cache.get("k") == 1
+    assert len(checks) == opened  # a stat costs a third of a read: not on every one
+    now[0] += _pool.RECHECK_EVERY
+    cache.get("k")
+    assert len(checks) == opened + 1

@@ -41,13 +41,19 @@ def read_regular_file(path: str) -> bytes:
         if e.errno == errno.ELOOP:
             raise ValueError(f"{path} is a symlink, not a cache file.") from None
         raise
-    with os.fdopen(descriptor, "rb") as f:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISDIR(mode):
+    try:
+        status = os.fstat(descriptor)
+        if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(status.st_mode):
             raise ValueError(f"{path} is not a regular file.")
-        return f.read()
+        # one read takes a whole entry; a file growing meanwhile takes more
+        chunks = []
+        while chunk := os.read(descriptor, status.st_size + 1):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 @contextlib.contextmanager

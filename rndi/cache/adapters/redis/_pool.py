@@ -11,6 +11,8 @@ from typing import Any, Dict, Tuple
 
 import redis
 
+from rndi.cache.adapters.redis._deadline import bounded
+
 _pools: Dict[Tuple[Any, ...], redis.ConnectionPool] = {}
 _guard = threading.Lock()
 
@@ -33,19 +35,23 @@ def pool(url: str, **options: Any) -> redis.ConnectionPool:
             found = _pools.get(key)
             if found is None:
                 found = redis.ConnectionPool.from_url(url, **options)
+                # chosen by the URL's scheme: made to keep each operation's deadline
+                found.connection_class = bounded(found.connection_class)
                 _pools[key] = found
     return found
 
 
-# server -> monotonic time until which it is skipped, after a connection failure
-_skipped_until: Dict[str, float] = {}
+# pool -> monotonic time until which it is skipped, after a connection failure. Keyed by
+# the pool, so by the whole URL with its credentials: a wrong password in one adapter
+# does not make another, with the right one, skip the same server.
+_skipped_until: Dict[redis.ConnectionPool, float] = {}
 
 
-def is_skipped(server: str) -> bool:
+def is_skipped(server: redis.ConnectionPool) -> bool:
     return time.monotonic() < _skipped_until.get(server, 0.0)
 
 
-def skip(server: str, seconds: float) -> bool:
+def skip(server: redis.ConnectionPool, seconds: float) -> bool:
     """Skip ``server`` for ``seconds``; whether it was not skipped already (log then)."""
     with _guard:
         first = not is_skipped(server)

@@ -18,6 +18,7 @@ from redis.retry import Retry
 from rndi.cache import _config
 from rndi.cache._base import MISS, StoredCache, decode, logger
 from rndi.cache.adapters.redis import _pool
+from rndi.cache.adapters.redis._deadline import deadline
 from rndi.cache.contracts import Cache
 from rndi.cache.exceptions import CacheConfigurationError
 
@@ -84,8 +85,9 @@ class RedisCacheAdapter(StoredCache):
         ttl: default time to live in seconds.
         encoding: how values are encoded on the wire.
         prefix: the namespace of this cache's keys (not empty).
-        socket_timeout: seconds to wait for the server before giving up on an operation
-            (one attempt: an operation never costs more than this).
+        socket_timeout: seconds an operation may take, connecting and every round trip
+            included (one attempt: an operation never costs more than this); it wins
+            over a ``socket_timeout`` given in the URL.
         retry_after: seconds to skip the server after it could not be reached.
 
     Raises:
@@ -124,6 +126,9 @@ class RedisCacheAdapter(StoredCache):
             raise ValueError(f"The Redis URL {self.server!r} cannot be used ({type(e).__name__}"
                              "); expected redis[s]://[[user]:password@]host[:port][/db], "
                              "with special characters of the password %-encoded.") from None
+        self.socket_timeout = socket_timeout
+        self._use_our_timeout(pool, raw_pool)
+        self._pool = pool
         self._client = redis.Redis(connection_pool=pool)
         self._raw_client = redis.Redis(connection_pool=raw_pool)
         # the server as redis-py reads it from the URL; the password is deliberately not
@@ -135,6 +140,23 @@ class RedisCacheAdapter(StoredCache):
         self.username: Optional[str] = address.get("username")
         self.encoding = encoding
         self._delete_if_equal_script = self._client.register_script(_DELETE_IF_EQUAL)
+
+    def _use_our_timeout(self, *pools: redis.ConnectionPool) -> None:
+        """``socket_timeout`` (``CACHE_REDIS_TIMEOUT``) wins over timeouts given in the
+        URL: it is the deadline of each operation, and a URL's longer read timeout would
+        let one read outlast it. A URL that says otherwise is logged, once."""
+        overridden = {}
+        for pool in pools:
+            for name in ("socket_timeout", "socket_connect_timeout"):
+                given = pool.connection_kwargs.get(name)
+                if given != self.socket_timeout:
+                    overridden[name] = given
+                    pool.connection_kwargs[name] = self.socket_timeout
+        if overridden:
+            shown = ", ".join(f"{name}={value}" for name, value in sorted(overridden.items()))
+            logger.warning("%s: the URL's %s is ignored: each operation is bounded by the "
+                           "cache timeout (CACHE_REDIS_TIMEOUT) of %s s.", self._describe(),
+                           shown, self.socket_timeout)
 
     def _describe(self) -> str:
         return f"Redis cache {self.server}"
@@ -148,10 +170,12 @@ class RedisCacheAdapter(StoredCache):
 
     def _guard(self, operation: str, key: Optional[str], call: Callable[[], T],
                fallback: T) -> T:
-        """One attempt, bounded by the socket timeout; a skipped server is not tried."""
-        if _pool.is_skipped(self.server):
+        """One attempt, done within ``socket_timeout`` however many round trips it takes
+        (connecting included); a skipped server is not tried."""
+        if _pool.is_skipped(self._pool):
             return fallback
-        return super()._guard(operation, key, call, fallback)
+        with deadline(self.socket_timeout):
+            return super()._guard(operation, key, call, fallback)
 
     def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
         """After a connection failure the server is skipped for ``retry_after`` seconds
@@ -159,7 +183,7 @@ class RedisCacheAdapter(StoredCache):
         if (not isinstance(error, (redis.ConnectionError, redis.TimeoutError))
                 or self.retry_after <= 0):
             super()._fault(operation, key, error)
-        elif _pool.skip(self.server, self.retry_after):  # not when skipping began already
+        elif _pool.skip(self._pool, self.retry_after):  # not when skipping began already
             logger.error("%s: %s failed (%s: %s); skipping the server for %s s: every "
                          "operation meanwhile is a miss.", self._describe(),
                          self._operation(operation, key), type(error).__name__, error,

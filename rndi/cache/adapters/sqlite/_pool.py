@@ -14,6 +14,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from typing import Any, Dict, List, Tuple
 
 from rndi.cache.adapters._files import make_private_directory
@@ -34,9 +35,25 @@ _Key = Tuple[str, float, bool, int]
 # what a connection is open on: the file's device and inode
 _Identity = Tuple[int, int]
 
+# how often a connection checks that its file is still the one at its path: a stat costs
+# a third of a cache read, and a removed file is then noticed within this many seconds
+RECHECK_EVERY = 1.0
+
+
+class _Opened:
+    """A connection, the file it is open on, and when to check that file again."""
+
+    __slots__ = ("check_at", "identity", "shared")
+
+    def __init__(self, shared: Shared, identity: _Identity) -> None:
+        self.shared = shared
+        self.identity = identity
+        self.check_at = time.monotonic() + RECHECK_EVERY
+
+
 # module level, not thread-local: the locals of a parent's other threads are destroyed in
 # a forked child, and destroying a connection closes it, which SQLite forbids there
-_connections: Dict[_Key, Tuple[Shared, _Identity]] = {}
+_connections: Dict[_Key, _Opened] = {}
 _inherited: List[Any] = []  # kept referenced so the child never closes them
 _guard = threading.Lock()  # for changes; a thread finds its own connection without it
 
@@ -95,32 +112,35 @@ def _close(shared: Shared) -> None:
 def _close_those_of_ended_threads() -> None:
     alive = {thread.ident for thread in threading.enumerate()}
     for key in [key for key in _connections if key[3] not in alive]:
-        _close(_connections.pop(key)[0])
+        _close(_connections.pop(key).shared)
 
 
 def connection(path: str, timeout: float, check_same_thread: bool) -> Shared:
     """This thread's connection to this file with these options, opened on first use,
     and opened again when the file was removed or replaced since (writes to a removed
-    file would be lost without a word)."""
+    file would be lost without a word), which it checks every ``RECHECK_EVERY`` s."""
     key = (path, timeout, check_same_thread, threading.get_ident())
     found = _connections.get(key)
     if found is not None:
-        shared, identity = found
+        now = time.monotonic()
+        if now < found.check_at:
+            return found.shared
+        found.check_at = now + RECHECK_EVERY
         try:
-            same = _identity(path) == identity
+            same = _identity(path) == found.identity
         except FileNotFoundError:
             same = False
         if same:
-            return shared
+            return found.shared
         with _guard:
             del _connections[key]
-        _close(shared)
+        _close(found.shared)
         _remove_orphaned_journal(path)
     threading.current_thread()  # so a thread not started by threading is listed alive
     shared = (_open(path, timeout, check_same_thread), threading.Lock())
     with _guard:
         _close_those_of_ended_threads()  # rare, as opening is: here it costs nothing
-        _connections[key] = (shared, _identity(path))
+        _connections[key] = _Opened(shared, _identity(path))
     return shared
 
 
@@ -128,7 +148,7 @@ def discard(path: str) -> None:
     """Close and forget this thread's connections to ``path`` (after an error on it)."""
     me = threading.get_ident()
     with _guard:
-        mine = [_connections.pop(key)[0] for key in list(_connections)
+        mine = [_connections.pop(key).shared for key in list(_connections)
                 if key[0] == path and key[3] == me]
     for shared in mine:
         _close(shared)

@@ -409,3 +409,41 @@ def test_explain_masks_secret_defaults_and_cuts_long_ones_short():
     assert "vendor_api_key <- its default *********" in text
     assert "vendor_url <- its default 'https://bob:*********@vendor.example'" in text
     assert "notes <- its default 'xxxx" in text and "x" * 100 not in text
+
+
+# the lease and the journal ------------------------------------------------------------------
+
+class Journaled(Transaction):
+    def __init__(self, journal):
+        pass
+
+
+def _once_saga(lease):
+    from rndi.connect.devops_fulfillment_framework import RequestLease
+
+    class OnceSaga(Saga):
+        def middlewares(self, request):
+            return [RequestLease] if lease else []
+
+        def transactions(self, request):
+            return [Journaled]
+
+    return OnceSaga
+
+
+def test_a_lease_and_a_journal_on_the_null_cache_are_reported():
+    problems = _once_saga(lease=True).check({})
+    assert [(p.kind, p.name) for p in problems] == [("unsafe", "RequestLease"),
+                                                    ("unsafe", "journal")]
+    assert "RequestLease on the null cache (CACHE_DRIVER is 'none'), which shares nothing" in (
+        problems[0].message)
+    assert "Set CACHE_DRIVER to sqlite or file (one host) or redis" in problems[1].message
+    assert _once_saga(lease=True).check({"CACHE_DRIVER": "sqlite"}) == []
+
+
+def test_a_journal_without_the_lease_is_reported():
+    (problem,) = _once_saga(lease=False).check({"CACHE_DRIVER": "redis"})
+    assert problem.kind == "unsafe"
+    assert problem.message.endswith("without RequestLease: two overlapping deliveries can "
+                                    "both run a step before either records it. List "
+                                    "RequestLease first in middlewares().")

@@ -14,6 +14,7 @@ from rndi.connect.devops_fulfillment_framework import (
     CacheServiceProvider,
     ConfigurationServiceProvider,
     ConnectServiceProvider,
+    JournalServiceProvider,
     OfflineServiceProvider,
     Saga,
 )
@@ -317,7 +318,8 @@ def test_saga_rejects_non_dict_requests_and_providers():
 
 
 def test_class_level_providers_are_the_documented_ones():
-    assert Saga.providers == {"cache": CacheServiceProvider, "offline": OfflineServiceProvider}
+    assert Saga.providers == {"cache": CacheServiceProvider, "offline": OfflineServiceProvider,
+                              "journal": JournalServiceProvider}
 
 
 class NoMiddlewareSaga(Saga):

@@ -31,7 +31,8 @@ def worker(runner_type):
             if kind == "task":
                 task = message["data"]
                 task["output"] = {"result": "success",
-                                  "message": task["input"]["object_id"]}
+                                  "message": task["input"]["object_id"],
+                                  "instance": os.environ["INSTANCE_ID"]}
                 socket.send(json.dumps({"version": 2, "message_type": "task", "data": task}))
     return 0
 

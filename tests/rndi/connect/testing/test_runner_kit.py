@@ -54,7 +54,7 @@ def test_fifty_tasks_in_flight_come_back_each_with_its_own_result(start_runner):
     ids = [f"PR-0000-0000-0000-{n:03d}" for n in range(50)]
     results = dict(eaas.deliver_many(EVENT, ids, timeout=120))
     assert sorted(results) == ids
-    assert all(output == {"result": "success", "message": object_id}
+    assert all(output == {"result": "success", "message": object_id, "instance": "INS-local"}
                for object_id, output in results.items())
     assert eaas.in_flight == 0
     assert runner.stop() == 0
@@ -62,10 +62,11 @@ def test_fifty_tasks_in_flight_come_back_each_with_its_own_result(start_runner):
 
 
 def test_deliver_returns_the_output_of_one_task(start_runner):
-    eaas, _ = start_runner()
-    eaas.wait_ready(timeout=120)
-    assert eaas.deliver(EVENT, "PR-1", timeout=120) == {"result": "success", "message": "PR-1"}
+    eaas, runner = start_runner()
+    runner.wait_ready(timeout=120)  # returns once both workers have their setup
     assert {"background", "interactive"} <= set(eaas.setup_requests)
+    assert eaas.deliver(EVENT, "PR-1", timeout=120) == {
+        "result": "success", "message": "PR-1", "instance": "INS-local"}
 
 
 def test_processes_are_named_by_role_and_their_usage_can_be_read(start_runner):
@@ -198,13 +199,6 @@ def test_wait_ready_fails_at_once_with_the_exit_code_when_the_runner_dies_at_sta
     assert "start-up line 11\n" not in str(error.value)
 
 
-def test_wait_ready_returns_when_both_workers_are_ready(start_runner):
-    eaas, runner = start_runner()
-    runner.wait_ready(timeout=120)
-    assert {"background", "interactive"} <= set(eaas.setup_requests)
-    assert runner.process.poll() is None
-
-
 def test_wait_ready_names_the_deadline_when_it_ended_the_runner(start_runner):
     _, runner = start_runner(mode="hang", deadline=0.2)
     with pytest.raises(RunnerExited, match="ended at its deadline") as error:
@@ -218,6 +212,7 @@ def test_wait_ready_on_a_runner_that_never_connects_times_out_saying_it_still_ru
     with pytest.raises(TimeoutError, match="still running"):
         runner.wait_ready(timeout=0.3)
     assert runner.process.poll() is None
+    runner.stop(grace=0)  # it never connected, so it cannot hear a shutdown
 
 
 def test_wait_ready_needs_a_started_runner():
