@@ -344,7 +344,9 @@ class FakeEaaS:
 
     def _send_task(self, connection: Any, category: str, event_type: str, object_id: str,
                    data: Dict[str, Any], timeout: float, instance: Optional[str]) -> Future:
-        self._started()
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("FakeEaaS is not started.")
         task_id = f"TQ-{uuid.uuid4().hex[:12]}"
         result: Future = Future()
         result.task_id = task_id  # type: ignore[attr-defined]
@@ -358,8 +360,7 @@ class FakeEaaS:
                         "connect_correlation_id": None},
             "input": {"event_type": event_type, "object_id": object_id, "data": data},
         }}
-        sending = asyncio.run_coroutine_threadsafe(connection.send(json.dumps(message)),
-                                                   self._loop)
+        sending = asyncio.run_coroutine_threadsafe(connection.send(json.dumps(message)), loop)
         try:
             sending.result(timeout)
         except FutureTimeout:
