@@ -466,3 +466,24 @@ def test_an_interactive_transaction_answering_another_type_is_named(run):
                                               r"InteractiveResponse \(InteractiveResponse"
                                               r"\.done\(body=\.\.\.\)"):
         run(Wrong.make({}, None, LOGGER), {"id": "PRD-1"})
+
+
+def test_nothing_is_logged_when_info_is_off(caplog):
+    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
+        assert PurchaseValidation.make({}, None, LOGGER).resolve(draft("RANDOM")).status == (
+            "fail")
+    assert not [record for record in caplog.records if hasattr(record, "transactions")]
+
+
+def test_the_outcome_line_carries_what_ran_and_goes_to_the_framework_logger_unbound(caplog):
+    class Twice(ValidationFlow):
+        def transactions(self, request):
+            return [FillQuantity, ("again", ValidationResponse.done)]
+
+    with caplog.at_level(logging.INFO):
+        Twice.make({}, None, None).resolve(draft())
+    (record,) = [r for r in caplog.records if hasattr(r, "transactions")]
+    assert record.name == "rndi.connect.devops_fulfillment_framework.application"
+    assert (record.transactions, record.outcome) == (["FillQuantity", "again"], "success")
+    assert record.getMessage() == ("PR-1000-0000-0000-001 Twice answered success; ran: "
+                                   "'FillQuantity', 'again'.")

@@ -123,3 +123,26 @@ def test_the_interactive_events_are_the_ones_connect_waits_for():
 def test_a_schedule_needs_a_method_name():
     with ConnectAPI() as connect, pytest.raises(ValueError, match="@schedulable method"):
         connect.add_schedule("not a name")
+
+
+class _Forgetful(dict):
+    """A pending-task table that loses every task, as if no answer ever came back."""
+
+    def __setitem__(self, key, value):
+        pass
+
+
+def test_an_interactive_task_without_an_answer_times_out_naming_it(stack, monkeypatch):
+    _, eaas = stack
+    monkeypatch.setattr(eaas, "_pending", _Forgetful())
+    with pytest.raises(TimeoutError, match=r"asset_purchase_request_validation PR-5 \(task "
+                                           r"TQ-\w+\) got no result within 0.2 s"):
+        eaas.interact(VALIDATION, {"id": "PR-5"}, timeout=0.2)
+
+
+def test_routing_needs_a_started_server():
+    eaas = FakeEaaS({})
+    for attempt in (lambda: eaas.interact(VALIDATION, {"id": "PR-1"}),
+                    lambda: eaas.trigger({"id": "EFS-1", "method": "nightly"})):
+        with pytest.raises(RuntimeError, match="FakeEaaS is not started"):
+            attempt()
