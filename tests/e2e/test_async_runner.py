@@ -116,3 +116,29 @@ def test_vendor_refusal_comes_back_as_the_compensation_result(stack):
     assert output["result"] == "fail", runner.output
     assert "discontinued" in (output.get("message") or "")
     assert connect.request(request["id"])["status"] == "failed"
+
+
+def test_a_draft_is_validated_by_the_async_handler_on_the_interactive_worker(stack):
+    _, vendor, eaas, runner = stack
+    draft = purchase(40)
+    draft["status"] = "draft"
+    offered = vendor.order_types
+    vendor.order_types = {"ASC"}
+    try:
+        validated = eaas.validate("asset_purchase_request_validation", draft, timeout=90)
+    finally:
+        vendor.order_types = offered
+    assert Request(validated).asset().param("ORDER_TYPE", "value_error") == (
+        "The vendor does not offer the order type RANDOM."), runner.output
+
+
+def test_the_async_reconciliation_runs_when_its_schedule_fires(stack):
+    connect, vendor, eaas, runner = stack
+    request = purchase(41)
+    request["asset"]["tiers"]["customer"]["id"] = "TA-E2E-ASYNC-RECONCILE"
+    connect.add_request(request)
+    assert eaas.deliver(EVENT, request["id"], timeout=90)["result"] == "reschedule"
+    del vendor.customers["TA-E2E-ASYNC-RECONCILE"]
+    output = eaas.trigger(connect.add_schedule("reconcile_vendor_customers"), timeout=90)
+    assert output["result"] == "success", runner.output
+    assert "checked, 1 no longer known to the vendor removed." in output["message"]

@@ -2,7 +2,9 @@
 
 A fake EaaS websocket server hands the runner tasks; the runner fetches each request
 from the Connect API stand-in over HTTPS and calls the extension, whose saga calls the
-API back (parameter updates, approve, fail) and the fake vendor.
+API back (parameter updates, approve, fail) and the fake vendor. Draft validations go to
+the interactive worker with the request in the task; the nightly reconciliation runs when
+its schedule fires.
 """
 
 import copy
@@ -12,9 +14,10 @@ from pathlib import Path
 import pytest
 from purchase_extension.vendor import FakeVendorAPI
 
+from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.connect.business_objects import Request
 from rndi.connect.testing import ConnectAPI
-from rndi.connect.testing.eaas import FakeEaaS
+from rndi.connect.testing.eaas import FakeEaaS, UndeclaredTask
 from rndi.connect.testing.runner import ExtensionRunner
 
 FIXTURE = Path(__file__).resolve().parents[2] / "examples" / "fixtures" / "asset_purchase.json"
@@ -147,3 +150,58 @@ def test_a_runner_past_its_deadline_is_ended_with_its_workers(installed_extensio
             assert runner.live_processes() == []
         finally:
             runner.close()
+
+
+VALIDATION = "asset_purchase_request_validation"
+
+
+def draft(number, order_type):
+    request = purchase(number)
+    request["status"] = "draft"
+    Request(request).asset().with_param("ORDER_TYPE", order_type)
+    return request
+
+
+def test_a_draft_is_validated_by_the_interactive_worker_against_the_vendor(stack):
+    connect, vendor, eaas, runner = stack
+    assert VALIDATION in eaas.setup_requests["interactive"]["event_subscriptions"]
+    offered = vendor.order_types
+    vendor.order_types = {"ASC", "DESC"}
+    try:
+        refused = eaas.validate(VALIDATION, draft(10, "RANDOM"), timeout=90)
+        accepted = eaas.validate(VALIDATION, draft(11, "DESC"), timeout=90)
+    finally:
+        vendor.order_types = offered
+    param = Request(refused).asset().param("ORDER_TYPE")
+    assert (refused["id"], param["value"], param["value_error"]) == (
+        "PR-9000-0000-0000-010", "RANDOM", "The vendor does not offer the order type RANDOM.")
+    assert Request(accepted).asset().param("ORDER_TYPE", "value_error") == ""
+    assert "GET /order-types/RANDOM" in [f"{c.method} {c.path}" for c in vendor.calls]
+    # the draft travelled in the task: the runner fetched nothing from Connect for it
+    assert connect.calls_to("GET", "requests/PR-9000-0000-0000-010") == []
+    assert "PR-9000-0000-0000-010 Order type refused" in runner.output
+
+
+def test_the_nightly_reconciliation_runs_when_its_schedule_fires(stack):
+    connect, vendor, eaas, runner = stack
+    request = purchase(12)
+    request["asset"]["tiers"]["customer"]["id"] = "TA-E2E-RECONCILE"
+    connect.add_request(request)
+    # the order is placed (the customer cached) and the purchase waits for provisioning
+    assert eaas.deliver(EVENT, request["id"], timeout=90)["result"] == "reschedule"
+    cache = SQLiteCacheAdapter({v["name"]: v["value"] for v in eaas.variables}["CACHE_DIR"])
+    assert cache.get("vendor-customer:TA-E2E-RECONCILE") is not None
+    del vendor.customers["TA-E2E-RECONCILE"]  # the vendor removed that customer
+
+    output = eaas.trigger(connect.add_schedule("reconcile_vendor_customers"), timeout=90)
+    assert output["result"] == "success", runner.output
+    assert "checked, 1 no longer known to the vendor removed." in output["message"]
+    assert cache.get("vendor-customer:TA-E2E-RECONCILE") is None
+
+
+def test_a_task_the_extension_does_not_handle_is_refused_before_it_is_sent(stack):
+    _, _, eaas, _ = stack
+    with pytest.raises(UndeclaredTask, match="declares no event 'asset_change_request_"):
+        eaas.deliver("asset_change_request_processing", "PR-9000-0000-0000-013")
+    with pytest.raises(UndeclaredTask, match="declares no schedulable 'nightly'"):
+        eaas.trigger({"id": "EFS-1", "method": "nightly"})

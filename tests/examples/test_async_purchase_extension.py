@@ -97,3 +97,29 @@ async def test_the_async_saga_wiring_is_complete(saga_check, vendor_api, purchas
     saga_check(AsyncPurchaseSaga, {"ACTIVATION_TEMPLATE": "TL-1", "VENDOR_API_URL": vendor_api.url,
                                    "VENDOR_API_KEY": "k", "CACHE_DRIVER": "redis"},
                [purchase_request])
+
+
+async def test_the_async_handlers_validate_a_draft_and_reconcile(connect_api, vendor,
+                                                                 tmp_path, purchase_request):
+    from purchase_extension.schedules import customer_key
+
+    from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
+
+    connect = connect_api(purchase_request)
+    client = connect.async_client()
+    extension = AsyncPurchaseExtension(client, LOGGER, config(vendor, tmp_path))
+    vendor.order_types = {"ASC"}
+    draft = Request(dict(purchase_request)).with_status("draft").raw()
+    validated = await extension.validate_purchase_request(draft)
+    assert Request(validated.body).asset().param("ORDER_TYPE", "value_error") == (
+        "The vendor does not offer the order type RANDOM.")
+
+    # an order placed: the customer is cached; then the vendor forgets it
+    request = await client.requests[purchase_request["id"]].get()
+    assert (await extension.handle_purchase_request(request)).status == "reschedule"
+    tier_account = purchase_request["asset"]["tiers"]["customer"]["id"]
+    vendor.customers.clear()
+    done = await extension.reconcile_vendor_customers({"id": "EFS-1", "method": "x"})
+    assert (done.status, done.output) == (
+        "success", "1 cached vendor customer checked, 1 no longer known to the vendor removed.")
+    assert SQLiteCacheAdapter(str(tmp_path)).get(customer_key(tier_account)) is None

@@ -73,10 +73,11 @@ def test_a_bad_module_path_exits_2():
 def test_what_cannot_be_checked_exits_2_with_a_clear_message(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(EXAMPLE)
     cases = [
-        (("check", "purchase_extension.saga"), "is not module:Class"),
+        (("check", "purchase_extension.saga:"), "is not module:Class or module"),
         (("check", "purchase_extension.saga:Nope"), "has no 'Nope'"),
         (("check", "purchase_extension.saga:VendorServiceProvider"),
-         "must name a Saga subclass, but class VendorServiceProvider is not one"),
+         "must name a Saga, ValidationFlow, InteractiveFlow or ScheduledFlow subclass, but class "
+         "VendorServiceProvider is not one"),
         (("check", SAGA, "--set", "NOEQUALS"), "--set takes KEY=VALUE"),
         (("check", SAGA, "--set", "=value"), "--set number 1 has nothing before '='"),
         (("check", SAGA, "--config", str(tmp_path / "missing.json")),
@@ -154,7 +155,8 @@ def test_a_spec_naming_something_that_is_not_a_class_names_its_type(capsys, saga
     module = saga_module(f"CONFIG = {{'API_KEY': {SECRET!r}}}\n")
     code, _, err = run(capsys, "check", f"{module}:CONFIG")
     assert code == 2
-    assert err == f"rndi-saga: {module}:CONFIG must name a Saga subclass, but it is a dict.\n"
+    assert err == (f"rndi-saga: {module}:CONFIG must name a Saga, ValidationFlow, "
+                   "InteractiveFlow or ScheduledFlow subclass, but it is a dict.\n")
 
 
 def test_errors_of_the_saga_code_are_shown_with_config_values_masked(capsys, saga_module):
@@ -193,7 +195,7 @@ def test_errors_of_the_saga_code_are_shown_with_config_values_masked(capsys, sag
 
             def transactions(self, request):
                 return [Approve]
-    """, "Cannot check Checked: TypeError (raised at application.py:"),
+    """, "Cannot check Checked: TypeError (raised at _base.py:"),
     ("""
         class Raising(BaseServiceProvider):
             def register(self):
@@ -308,3 +310,85 @@ def test_a_json_file_may_start_with_a_byte_order_mark(tmp_path, capsys, monkeypa
                        str(request))
     assert (code, out) == (0, "PurchaseSaga: the wiring is complete (1 sample request "
                               "checked).\n")
+
+
+FLOWS = """
+    from abc import abstractmethod
+    from connect.eaas.core.responses import ValidationResponse
+    from rndi.connect.business_transactions.contracts import ValidationTransaction
+    from rndi.connect.devops_fulfillment_framework import ScheduledFlow, ValidationFlow
+
+
+    class CheckOrderType(ValidationTransaction):
+        def __init__(self, vendor_url):
+            self.vendor_url = vendor_url
+
+        def execute(self, request):
+            return ValidationResponse.done(request)
+
+
+    class BaseSaga(Saga):
+        @abstractmethod
+        def vendor_name(self):
+            ...
+
+
+    class PurchaseSaga(BaseSaga):
+        def vendor_name(self):
+            return "cats"
+
+        def transactions(self, request):
+            return [Approve]
+
+
+    class PurchaseValidation(ValidationFlow):
+        def transactions(self, request):
+            return [CheckOrderType]
+
+
+    class Nightly(ScheduledFlow):
+        def transactions(self, schedule):
+            return [("nightly", print)]
+"""
+
+
+def test_check_on_a_module_checks_every_flow_it_defines_and_reports_per_flow(
+        capsys, saga_module):
+    module = saga_module(FLOWS)
+    code, out, err = run(capsys, "check", module)
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        "BaseSaga: skipped, an abstract base (it does not define transactions(), "
+        "vendor_name()); name a subclass that does.",
+        "PurchaseSaga: the wiring is complete (1 sample request checked).",
+        "PurchaseValidation: 1 problem:",
+        "  missing: CheckOrderType -> vendor_url: nothing is bound to 'vendor_url'. Bind it in "
+        "a provider, set the config key 'VENDOR_URL', or give the parameter a default.",
+        "Nightly: the wiring is complete (1 sample request checked).",
+    ]
+    code, out, _ = run(capsys, "check", module, "--set", "VENDOR_URL=https://vendor")
+    assert code == 0 and "PurchaseValidation: the wiring is complete" in out
+
+
+def test_an_abstract_base_flow_named_is_skipped_with_a_note_not_a_traceback(
+        capsys, saga_module):
+    module = saga_module(FLOWS)
+    code, out, err = run(capsys, "check", f"{module}:BaseSaga")
+    assert (code, err) == (0, "")
+    assert out.startswith("BaseSaga: skipped, an abstract base")
+
+
+def test_explain_on_a_module_prints_each_flow(capsys, saga_module):
+    module = saga_module(FLOWS)
+    code, out, _ = run(capsys, "explain", module, "--set", "VENDOR_URL=https://vendor")
+    assert code == 0
+    assert "\n\nPurchaseValidation, for purchase request PR-0000-0000-0000-001:\n" in out
+    assert "Nightly, for schedule EFS-0000-0000-0000:\n" in out
+
+
+def test_a_module_without_flows_exits_2(capsys, saga_module):
+    module = saga_module("VALUE = 1\n")
+    code, out, err = run(capsys, "check", module)
+    assert (code, out) == (2, "")
+    assert err == (f"rndi-saga: {module!r} defines no saga or flow (a Saga, ValidationFlow, "
+                   "InteractiveFlow or ScheduledFlow subclass).\n")

@@ -1,10 +1,17 @@
-"""The example extension: asset purchase requests go through ``PurchaseSaga``."""
+"""The example extension: asset purchase requests go through ``PurchaseSaga``, their
+drafts through ``PurchaseValidation``, and ``NightlyReconciliation`` runs on a schedule."""
 
-from connect.eaas.core.decorators import event, variables
+from connect.eaas.core.decorators import event, schedulable, variables
 from connect.eaas.core.extension import EventsApplicationBase
-from connect.eaas.core.responses import BackgroundResponse
+from connect.eaas.core.responses import (
+    BackgroundResponse,
+    ScheduledExecutionResponse,
+    ValidationResponse,
+)
 
 from purchase_extension.saga import PurchaseSaga
+from purchase_extension.schedules import NightlyReconciliation
+from purchase_extension.validation import PurchaseValidation
 
 
 @variables([
@@ -18,3 +25,14 @@ class PurchaseExtension(EventsApplicationBase):
     @event("asset_purchase_request_processing", statuses=["pending"])
     def handle_purchase_request(self, request: dict) -> BackgroundResponse:
         return PurchaseSaga.make(self.config, self.client, self.logger, request).resolve(request)
+
+    @event("asset_purchase_request_validation", statuses=["draft"])
+    def validate_purchase_request(self, request: dict) -> ValidationResponse:
+        return PurchaseValidation.make(self.config, self.client, self.logger,
+                                       request).resolve(request)
+
+    @schedulable("Nightly reconciliation",
+                 "Removes cached vendor customers that the vendor no longer knows.")
+    def reconcile_vendor_customers(self, schedule: dict) -> ScheduledExecutionResponse:
+        return NightlyReconciliation.make(self.config, self.client, self.logger,
+                                          schedule).resolve(schedule)

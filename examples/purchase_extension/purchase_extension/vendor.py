@@ -5,7 +5,8 @@ demo run ``FakeVendorAPI`` on 127.0.0.1 in place of the vendor.
 """
 
 import itertools
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
+from urllib.parse import quote
 
 import requests
 
@@ -68,6 +69,23 @@ class VendorClient:
                           {"customer_id": customer_id, "external_id": external_id,
                            "items": items}, idempotency_headers(idempotency_key))
 
+    def _lookup(self, path: str) -> Optional[Dict[str, Any]]:
+        """What the vendor has at ``path``; ``None`` when it answers 404."""
+        try:
+            return self._call("GET", path)
+        except VendorError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def order_type(self, code: str) -> Optional[Dict[str, Any]]:
+        """The order type ``code`` as the vendor offers it; ``None`` when it offers none."""
+        return self._lookup(f"/order-types/{quote(code, safe='')}")
+
+    def customer(self, customer_id: str) -> Optional[Dict[str, Any]]:
+        """A vendor customer by its vendor id; ``None`` when the vendor has no such one."""
+        return self._lookup(f"/customers/{quote(customer_id, safe='')}")
+
     def subscription(self, subscription_id: str) -> Dict[str, Any]:
         """A subscription, read once per event however many transactions ask."""
         if subscription_id not in self._subscriptions:
@@ -77,18 +95,22 @@ class VendorClient:
 
 
 class FakeVendorAPI(FakeHTTPService):
-    """The vendor, locally: customers, subscriptions active after a few status reads.
+    """The vendor, locally: customers, subscriptions active after a few status reads, the
+    order types it offers.
 
     Args:
         provisioning_polls: how many status reads a subscription stays ``provisioning``.
         reject_reason: when set, every subscription order is refused with it (422).
+        order_types: the order type codes the vendor offers.
     """
 
     def __init__(self, provisioning_polls: int = 1, reject_reason: Optional[str] = None,
+                 order_types: Iterable[str] = ("ASC", "DESC", "RANDOM"),
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.provisioning_polls = provisioning_polls
         self.reject_reason = reject_reason
+        self.order_types = set(order_types)
         self.customers: Dict[str, Dict[str, Any]] = {}
         self.subscriptions: Dict[str, Dict[str, Any]] = {}
         self._orders: Dict[str, str] = {}  # idempotency key -> subscription id
@@ -96,6 +118,8 @@ class FakeVendorAPI(FakeHTTPService):
         self._customer_ids = itertools.count(1)
         self._subscription_ids = itertools.count(1)
         self.route("POST", "/customers", self._customer)
+        self.route("GET", r"/customers/(?P<customer_id>[^/]+)", self._find_customer)
+        self.route("GET", r"/order-types/(?P<code>[^/]+)", self._order_type)
         self.route("POST", "/subscriptions", self._order)
         self.route("GET", r"/subscriptions/(?P<subscription_id>[^/]+)", self._status)
 
@@ -104,6 +128,17 @@ class FakeVendorAPI(FakeHTTPService):
         if external_id not in self.customers:
             self.customers[external_id] = {"id": f"CUS-{next(self._customer_ids):04d}", **call.body}
         return 200, self.customers[external_id], {}
+
+    def _find_customer(self, call: RecordedCall, customer_id: str) -> Answer:
+        for customer in self.customers.values():
+            if customer["id"] == customer_id:
+                return 200, customer, {}
+        raise HTTPError(404, {"message": f"No customer {customer_id}"})
+
+    def _order_type(self, call: RecordedCall, code: str) -> Answer:
+        if code not in self.order_types:
+            raise HTTPError(404, {"message": f"No order type {code}"})
+        return 200, {"code": code}, {}
 
     def _order(self, call: RecordedCall) -> Answer:
         if self.reject_reason:

@@ -1,9 +1,14 @@
 """Selecting the transaction that applies to a request and running it safely."""
 
 import functools
-from typing import Iterable, List, Optional
+from typing import Any, Callable, Iterable, List, Optional, Tuple
 
-from connect.eaas.core.responses import BackgroundResponse
+from connect.eaas.core.responses import (
+    BackgroundResponse,
+    InteractiveResponse,
+    ScheduledExecutionResponse,
+    ValidationResponse,
+)
 
 from rndi.connect.business_transactions.contracts import (
     AnyBackgroundTransaction,
@@ -11,6 +16,12 @@ from rndi.connect.business_transactions.contracts import (
     FnBackgroundCompensation,
     FnBackgroundExecution,
     FnBackgroundPredicate,
+    FnInteractiveExecution,
+    FnScheduledExecution,
+    FnValidationExecution,
+    InteractiveTransaction,
+    ScheduledTransaction,
+    ValidationTransaction,
 )
 from rndi.connect.business_transactions.exceptions import TransactionException
 from rndi.connect.business_transactions.steps import Steps, arun_steps, run_steps
@@ -58,6 +69,58 @@ class TupleBackgroundTransaction(BackgroundTransaction):
         if self._compensation is None:
             raise e
         return self._compensation(request, e)
+
+
+def _checked_function(name: object, role: str, fn: object) -> None:
+    if not callable(fn):
+        raise TransactionException.invalid(
+            f"{_label(name)}: the {role} must be callable, got {_kind(fn)}.")
+
+
+class TupleInteractiveTransaction(InteractiveTransaction):
+    """An interactive transaction made of a function: ``(name, execution)``."""
+
+    def __init__(self, name: str, execution: FnInteractiveExecution) -> None:
+        _checked_function(name, "execution", execution)
+        self._name = name
+        self._execution: Callable[[dict], Any] = execution
+
+    def name(self) -> str:
+        return self._name
+
+    def execute(self, request: dict) -> InteractiveResponse:
+        return self._execution(request)
+
+    def _functions(self) -> Tuple[Callable[..., Any], ...]:
+        return (self._execution,)
+
+
+class TupleValidationTransaction(TupleInteractiveTransaction, ValidationTransaction):
+    """A validation made of a function: ``(name, execution)``."""
+
+    def __init__(self, name: str, execution: FnValidationExecution) -> None:
+        super().__init__(name, execution)
+
+    def execute(self, request: dict) -> ValidationResponse:
+        return self._execution(request)
+
+
+class TupleScheduledTransaction(ScheduledTransaction):
+    """A scheduled task made of a function: ``(name, handle)``."""
+
+    def __init__(self, name: str, handle: FnScheduledExecution) -> None:
+        _checked_function(name, "handle function", handle)
+        self._name = name
+        self._handle = handle
+
+    def name(self) -> str:
+        return self._name
+
+    def handle(self, request: dict) -> ScheduledExecutionResponse:
+        return self._handle(request)
+
+    def _functions(self) -> Tuple[Callable[..., Any], ...]:
+        return (self._handle,)
 
 
 def _kind(value: object) -> str:

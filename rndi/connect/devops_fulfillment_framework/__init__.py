@@ -1,10 +1,17 @@
-"""The Connect DevOps fulfillment framework: sagas of transactions with injection."""
+"""The Connect DevOps fulfillment framework: sagas of transactions with injection, and
+flows for validation, other interactive events and scheduled tasks."""
 
+from rndi.connect.devops_fulfillment_framework._base import Flow
 from rndi.connect.devops_fulfillment_framework.application import Saga
 from rndi.connect.devops_fulfillment_framework.exceptions import (
     InvalidResponse,
     SagaError,
     UnrecordableResult,
+)
+from rndi.connect.devops_fulfillment_framework.flows import (
+    InteractiveFlow,
+    ScheduledFlow,
+    ValidationFlow,
 )
 from rndi.connect.devops_fulfillment_framework.journal import StepJournal
 from rndi.connect.devops_fulfillment_framework.lease import RequestLease
@@ -20,12 +27,16 @@ __all__ = [
     "CacheServiceProvider",
     "ConfigurationServiceProvider",
     "ConnectServiceProvider",
+    "Flow",
+    "InteractiveFlow",
     "InvalidResponse",
     "JournalServiceProvider",
     "OfflineServiceProvider",
     "RequestLease",
     "Saga",
     "SagaError",
+    "ScheduledFlow",
     "StepJournal",
     "UnrecordableResult",
+    "ValidationFlow",
 ]

@@ -19,7 +19,7 @@ from rndi.connect.business_transactions.adapters import TupleBackgroundTransacti
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 
-AsyncStep = Callable[[dict], Awaitable[BackgroundResponse]]
+AsyncStep = Callable[[dict], Awaitable[Any]]
 
 TRANSACTION_METHODS = ("should_execute", "execute", "compensate")
 _TUPLE_ROLES = ("predicate", "execution", "compensation")
@@ -37,17 +37,22 @@ def _async_methods(cls: type, methods: Tuple[str, ...]) -> List[str]:
     return [name for name in methods if inspect.iscoroutinefunction(getattr(cls, name, None))]
 
 
-def async_transaction_parts(entry: Any) -> List[str]:
+def async_transaction_parts(entry: Any, methods: Tuple[str, ...] = TRANSACTION_METHODS,
+                            roles: Tuple[str, ...] = _TUPLE_ROLES) -> List[str]:
     """The ``async def`` parts of an entry of ``transactions()`` (a class, an instance or a
-    functional tuple), read without building or calling anything."""
+    functional tuple), read without building or calling anything: its ``methods``, or
+    the functions of a tuple by their ``roles``."""
     if isinstance(entry, tuple):
-        return [role for role, fn in zip(_TUPLE_ROLES, entry[1:], strict=False)
+        return [role for role, fn in zip(roles, entry[1:], strict=False)
                 if inspect.iscoroutinefunction(fn)]
     if isinstance(entry, TupleBackgroundTransaction):
         return async_transaction_parts(
             (entry.name(), entry._predicate, entry._execution, entry._compensation))
+    functions = getattr(entry, "_functions", None)  # the other flows' tuple adapters
+    if functions is not None and not isinstance(entry, type):
+        return async_transaction_parts((entry.name(), *functions()), methods, roles)
     cls = entry if isinstance(entry, type) else type(entry)
-    return list(_async_methods(cls, TRANSACTION_METHODS))
+    return list(_async_methods(cls, methods))
 
 
 def is_async_middleware(middleware: Any) -> bool:
@@ -58,15 +63,19 @@ def is_async_middleware(middleware: Any) -> bool:
 
 
 def refuse_async(saga: str, client: Any, middlewares: Sequence[Any],
-                 transactions: Sequence[Any]) -> None:
+                 transactions: Sequence[Any], methods: Tuple[str, ...] = TRANSACTION_METHODS,
+                 roles: Tuple[str, ...] = _TUPLE_ROLES, argument: str = "request") -> None:
     """Raise, naming the part, when a sync ``resolve()`` meets anything async.
+
+    ``methods`` are those of a transaction class of the flow, ``roles`` name the
+    functions of its tuples, ``argument`` is what the handler receives.
 
     Raises:
         SyncAsyncMismatch: the client is an ``AsyncConnectClient``, a middleware's
             ``__call__`` or a transaction's method is ``async def``.
     """
     fix = (f"In an async def handler write: return await {saga}.make(self.config, "
-           "self.client, self.logger, request).aresolve(request)")
+           f"self.client, self.logger, {argument}).aresolve({argument})")
     if is_async_client(client):
         raise SyncAsyncMismatch(
             f"{saga}.resolve() was given an AsyncConnectClient (the runner gives one to an "
@@ -77,7 +86,7 @@ def refuse_async(saga: str, client: Any, middlewares: Sequence[Any],
                 f"{saga}.resolve() cannot run middleware {name_of(middleware)}: its "
                 f"__call__ is async def. {fix}")
     for entry in transactions:
-        parts = async_transaction_parts(entry) if entry else []
+        parts = async_transaction_parts(entry, methods, roles) if entry else []
         if parts:
             raise SyncAsyncMismatch(
                 f"{saga}.resolve() cannot run transaction {name_of(entry)}: "
@@ -114,17 +123,17 @@ class _Awaiting:
         self._coroutine.close()
 
 
-def _alink(middleware: Any, following: AsyncStep) -> AsyncStep:
+def _alink(middleware: Any, following: AsyncStep, expected: type) -> AsyncStep:
     name = name_of(middleware)
     # a middleware for both worlds (RequestLease) has a sync __call__ and an async acall
     both = getattr(middleware, "acall", None)
     call = both if inspect.iscoroutinefunction(both) else middleware
     if call is both or is_async_middleware(middleware):
-        async def step(request: dict) -> BackgroundResponse:
-            return _checked(name, await call(request, following))
+        async def step(request: dict) -> Any:
+            return _checked(name, await call(request, following), expected)
         return step
 
-    async def pass_through(request: dict) -> BackgroundResponse:
+    async def pass_through(request: dict) -> Any:
         handed: List[_Awaiting] = []
 
         def next_(request: dict) -> _Awaiting:
@@ -140,22 +149,24 @@ def _alink(middleware: Any, following: AsyncStep) -> AsyncStep:
             for awaiting in handed:  # the rest of the saga, when the middleware dropped it
                 if awaiting is not response:
                     awaiting.close()
-        return _checked(name, response)
+        return _checked(name, response, expected)
 
     return pass_through
 
 
-def _checked(name: str, response: Any) -> BackgroundResponse:
-    if not isinstance(response, BackgroundResponse):
-        raise InvalidResponse(name, "__call__", response)
+def _checked(name: str, response: Any, expected: type) -> Any:
+    if not isinstance(response, expected):
+        raise InvalidResponse(name, "__call__", response, expected.__name__)
     return response
 
 
-def achain(middlewares: Sequence[Any], innermost: AsyncStep) -> AsyncStep:
-    """The middlewares around ``innermost``, outermost first, as one async step."""
+def achain(middlewares: Sequence[Any], innermost: AsyncStep,
+           expected: type = BackgroundResponse) -> AsyncStep:
+    """The middlewares around ``innermost``, outermost first, as one async step; each
+    middleware must answer an ``expected`` (the response type of the flow)."""
     call = innermost
     for middleware in reversed(middlewares):
-        call = _alink(middleware, call)
+        call = _alink(middleware, call, expected)
     return call
 
 
@@ -179,7 +190,7 @@ def facade_misuse(cls: type) -> Tuple[Tuple[str, str], ...]:
     if not twins:
         return ()
     found: List[Tuple[str, str]] = []
-    for method in (*TRANSACTION_METHODS, "__call__"):
+    for method in (*TRANSACTION_METHODS, "handle", "__call__"):
         function = getattr(cls, method, None)
         if not inspect.iscoroutinefunction(function):
             continue

@@ -3,9 +3,9 @@
 import functools
 import logging
 import traceback
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -15,29 +15,21 @@ from rndi.connect.business_transaction_middleware.middleware import (
 )
 from rndi.connect.business_transactions.adapters import selecting
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
-from rndi.connect.business_transactions.exceptions import InvalidTransaction
 from rndi.connect.business_transactions.steps import (
     Steps,
     arun_steps,
     call_off_loop,
     run_steps,
 )
+from rndi.connect.devops_fulfillment_framework._base import Flow, ProviderSpec
 from rndi.connect.devops_fulfillment_framework._worlds import achain, name_of, refuse_async
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
-from rndi.connect.devops_fulfillment_framework.providers.configuration import (
-    ConfigurationServiceProvider,
-)
-from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter._secrets import MASK, is_secret_name, mask_url_credentials
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
-from rndi.dicontainer.adapter import BaseServiceProvider, Container
-
-ProviderSpec = Union[BaseServiceProvider, type]
-
-_logger = logging.getLogger(__name__)
+from rndi.dicontainer.adapter import BaseServiceProvider
 
 
 def __getattr__(name: str) -> Any:
@@ -104,7 +96,7 @@ def _describe(response: BackgroundResponse) -> str:
     return str(response.status)
 
 
-class Saga(ABC):
+class Saga(Flow):
     """A fulfillment flow: an ordered list of transactions and the middleware around them.
 
     Subclasses list their transactions and middlewares; entries that are classes are
@@ -123,76 +115,8 @@ class Saga(ABC):
     }
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
-        self._container = Container(list(type(self).chosen_providers(providers).values()))
+        super().__init__(providers)
         self.selected: Optional[BackgroundTransaction] = None
-
-    @classmethod
-    def chosen_providers(cls, providers: Optional[Mapping[str, BaseServiceProvider]] = None,
-                         ) -> Dict[str, BaseServiceProvider]:
-        """The providers a saga built with ``providers`` uses, by key: the class-level
-        ones (instantiated) with ``providers`` replacing or adding keys."""
-        given = {} if providers is None else providers
-        if not isinstance(given, dict) and not isinstance(given, Mapping):
-            raise TypeError(f"{cls.__name__}(providers=...) takes a dict of key -> "
-                            f"service provider instance, got a {type(providers).__name__}.")
-        # instantiate only the class-level providers that are not replaced
-        chosen: Dict[str, BaseServiceProvider] = {
-            key: provider() if isinstance(provider, type) else provider
-            for key, provider in cls.providers.items()
-            if key not in given
-        }
-        chosen.update(given)
-        return chosen
-
-    @staticmethod
-    def event_providers(config: Mapping[str, Any], client: Any, logger: Any,
-                        request: Optional[dict] = None) -> Dict[str, BaseServiceProvider]:
-        """The providers ``make()`` adds for one event: ``config`` and ``connect``."""
-        return {
-            "config": ConfigurationServiceProvider(config),
-            "connect": ConnectServiceProvider(client, logger, request),
-        }
-
-    @classmethod
-    def make(cls, config: Mapping[str, Any], client: Any, logger: Any,
-             request: Optional[dict] = None) -> "Saga":
-        """A saga for one event, from what the runner gives an extension.
-
-        With ``request``, transactions can take a ``request`` parameter and the injected
-        ``logger`` is bound to that request.
-        """
-        return cls(cls.event_providers(config, client, logger, request))
-
-    @classmethod
-    def check(cls, config: Mapping[str, Any], requests: Optional[List[dict]] = None) -> list:
-        """Every wiring problem of this saga, found without running anything.
-
-        The providers are built as ``make()`` builds them (with a placeholder client and
-        logger); for each sample request (default: one purchase request), the entries of
-        ``middlewares()`` and ``transactions()`` are walked: each class's constructor
-        parameters, and through ``to_class`` bindings and ``provide_*`` methods theirs.
-        No constructor and no provider method is called.
-
-        Returns:
-            ``Problem`` objects (``kind``: ``missing``, ``cycle``, ``duplicate`` or
-            ``invalid``; ``name``; ``path``; ``message``); empty when the wiring is
-            complete.
-        """
-        from rndi.connect.devops_fulfillment_framework.wiring import check
-        return check(cls, config, requests)
-
-    @classmethod
-    def explain(cls, config: Mapping[str, Any], request: Optional[dict] = None) -> str:
-        """For each entry, each constructor parameter and where its value comes from (a
-        provider's instance, class or ``provide_*`` method, a config key, its default),
-        as an indented tree. Nothing is built or called."""
-        from rndi.connect.devops_fulfillment_framework.wiring import explain
-        return explain(cls, config, request)
-
-    @property
-    def container(self) -> Container:
-        """The container that builds this saga's transactions and middlewares."""
-        return self._container
 
     @abstractmethod
     def transactions(self, request: dict) -> List[Any]:
@@ -204,21 +128,6 @@ class Saga(ABC):
         Optional: a saga without middleware need not define it (none by default).
         """
         return []
-
-    def _candidates(self, entries: List[Any]) -> Iterator[Any]:
-        # Built one at a time, as the selection asks: transactions after the selected one
-        # are never built, so their dependencies cannot fail this request.
-        get = self._container.get
-        for entry in entries:
-            if isinstance(entry, type):
-                if not issubclass(entry, BackgroundTransaction):
-                    raise InvalidTransaction(
-                        f"{type(self).__name__}.transactions() lists {entry.__qualname__}, "
-                        "which is not a BackgroundTransaction subclass; list transaction "
-                        "classes, instances or (name, predicate, execution) tuples.")
-                yield get(entry)
-            else:
-                yield entry
 
     def _flow(self, entries: List[Any], request: dict) -> "Steps[BackgroundResponse]":
         """Select, run, log: the whole of one event, as steps that ``resolve`` makes in
@@ -245,19 +154,9 @@ class Saga(ABC):
                            _masked_traceback(compensated, self._container.bound("config")),
                            extra={"transaction": name, "outcome": response.status})
 
-    def _operator_logger(self) -> Any:
-        """The logger the extension was made with (the runner's), else this module's."""
-        logger = self._container.bound("logger")
-        return logger if isinstance(logger, (logging.Logger, logging.LoggerAdapter)) else _logger
-
     def _parts(self, request: dict, method: str) -> Tuple[List[Any], List[Any]]:
         """The built middlewares and the listed transactions for ``request``."""
-        if not isinstance(request, dict):
-            raise TypeError(f"{type(self).__name__}.{method}() takes the request dict, "
-                            f"got a {type(request).__name__}.")
-        get = self._container.get
-        middlewares = [get(entry) if isinstance(entry, type) else entry
-                       for entry in (self.middlewares(request) or ()) if entry]
+        middlewares = self._built_middlewares(request, method)
         return middlewares, list(self.transactions(request) or ())
 
     def resolve(self, request: dict) -> BackgroundResponse:

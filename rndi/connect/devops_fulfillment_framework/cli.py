@@ -1,17 +1,20 @@
-"""``rndi-saga``: check or explain a saga's wiring from the command line.
+"""``rndi-saga``: check or explain the wiring of a saga or flow from the command line.
 
     rndi-saga check package.module:PurchaseSaga [--config FILE.json] [--set KEY=VALUE]...
                                                 [--request FILE.json]...
+    rndi-saga check package.module               every saga and flow the module defines
     rndi-saga explain package.module:PurchaseSaga [same options]
 
 Exit codes: 0, the wiring is complete (``check``) or was printed (``explain``); 1, ``check``
 found problems (one line each); 2, the saga could not be checked (the message says why:
 options that cannot be used, a module that cannot be imported, saga code that raised).
+An abstract base flow is skipped with a note and leaves the exit code as it is.
 Nothing printed shows a configuration value: errors name keys and types.
 """
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import re
@@ -91,13 +94,9 @@ def _a(type_name: str) -> str:
     return f"{'an' if type_name[:1].lower() in 'aeiou' else 'a'} {type_name}"
 
 
-def _load_saga(spec: str, redact: Redact) -> type:
-    module_name, colon, name = spec.partition(":")
-    if not colon or not module_name or not name:
-        raise UsageError(f"{spec!r} is not module:Class (for example "
-                         "purchase_extension.saga:PurchaseSaga).")
+def _import(module_name: str, redact: Redact) -> Any:
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ImportError as e:  # names a module or a file, nothing of the user's data
         raise UsageError(f"Cannot import {module_name!r}: {type(e).__name__}: "
                          f"{redact(str(e))}") from e
@@ -107,24 +106,45 @@ def _load_saga(spec: str, redact: Redact) -> type:
                          "`if __name__ == '__main__':`).") from e
     except Exception as e:  # any error of the user's module is theirs to see
         raise UsageError(f"Cannot import {module_name!r}: {_failure(e, redact)}") from e
-    found: Any = module
+
+
+_KINDS = "a Saga, ValidationFlow, InteractiveFlow or ScheduledFlow subclass"
+
+
+def _load_flows(spec: str, redact: Redact) -> List[type]:
+    """The flow ``module:Class`` names, or every flow class defined in ``module``."""
+    module_name, colon, name = spec.partition(":")
+    if not module_name or (colon and not name):
+        raise UsageError(f"{spec!r} is not module:Class or module (for example "
+                         "purchase_extension.saga:PurchaseSaga, or purchase_extension.saga "
+                         "for every flow it defines).")
+    module = _import(module_name, redact)
+    # imported once the user's module is: its import errors are reported as its own
+    from rndi.connect.devops_fulfillment_framework._base import Flow
+
+    if not colon:
+        found = [value for value in list(vars(module).values())
+                 if isinstance(value, type) and issubclass(value, Flow)
+                 and value.__module__ == module.__name__]
+        if not found:
+            raise UsageError(f"{module_name!r} defines no saga or flow ({_KINDS}).")
+        return found
+    value: Any = module
     for part in name.split("."):
         try:
-            found = getattr(found, part, None)
+            value = getattr(value, part, None)
         except Exception as e:  # a module or class __getattr__ of the user's
             raise UsageError(f"Reading {name!r} from {module_name!r} raised "
                              f"{_failure(e, redact)}") from e
-        if found is None:
+        if value is None:
             raise UsageError(f"{module_name!r} has no {name!r}.")
-    from rndi.connect.devops_fulfillment_framework.application import Saga
-
-    if not isinstance(found, type):
-        raise UsageError(f"{spec} must name a Saga subclass, but it is "
-                         f"{_a(type(found).__name__)}.")
-    if not issubclass(found, Saga) or found is Saga:
-        raise UsageError(f"{spec} must name a Saga subclass, but class "
-                         f"{found.__qualname__} is not one.")
-    return found
+    if not isinstance(value, type):
+        raise UsageError(f"{spec} must name {_KINDS}, but it is {_a(type(value).__name__)}.")
+    if not issubclass(value, Flow) or value.__module__.startswith(
+            "rndi.connect.devops_fulfillment_framework."):
+        raise UsageError(f"{spec} must name {_KINDS}, but class {value.__qualname__} is "
+                         "not one.")
+    return [value]
 
 
 def _json_object(path: str, what: str, holds: str) -> Dict[str, Any]:
@@ -191,13 +211,15 @@ def _requests(files: Sequence[str]) -> Optional[List[dict]]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="rndi-saga", description="Check or explain a saga's wiring without running it.",
+        prog="rndi-saga",
+        description="Check or explain the wiring of a saga or flow without running it.",
         epilog="Exit codes: 0 complete, 1 problems found, 2 could not check.")
     commands = parser.add_subparsers(dest="command", required=True)
     for command, summary in (("check", "report every wiring problem (exit 1 if any)"),
                              ("explain", "print where each parameter's value comes from")):
         sub = commands.add_parser(command, help=summary)
-        sub.add_argument("saga", help="the saga class, as package.module:ClassName")
+        sub.add_argument("saga", help="the saga or flow class, as package.module:ClassName, "
+                                      "or package.module for every one it defines")
         sub.add_argument("--config", action="append", default=[], metavar="FILE.json",
                          help="the extension configuration, a JSON object (repeatable)")
         sub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -208,20 +230,45 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(command: str, saga: Any, config: Dict[str, Any], requests: Optional[List[dict]],
-         redact: Redact) -> int:
+         redact: Redact, prefix: str = "") -> int:
     if command == "explain":
         for request in (list(requests) if requests else [None]):
             print(redact(saga.explain(config, request)))
         return CLEAN
     problems = saga.check(config, requests)
+    if problems and prefix:
+        print(f"{saga.__name__}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:")
     for problem in problems:
-        print(redact(str(problem)))
+        print(prefix + redact(str(problem)))
     if problems:
         return PROBLEMS_FOUND
     count = len(requests) if requests else 1
     print(f"{saga.__name__}: the wiring is complete ({count} sample "
           f"request{'s' if count != 1 else ''} checked).")
     return CLEAN
+
+
+def _run_one(command: str, saga: Any, config: Dict[str, Any],
+             requests: Optional[List[dict]], redact: Redact, prefix: str) -> int:
+    """``_run`` for one flow; what its own code raises is one line on stderr, exit 2."""
+    if inspect.isabstract(saga):
+        missing = ", ".join(f"{name}()" for name in sorted(saga.__abstractmethods__))
+        print(f"{saga.__name__}: skipped, an abstract base (it does not define {missing}); "
+              f"name a subclass that does.")
+        return CLEAN
+    what = f"Cannot {command} {saga.__name__}"
+    try:
+        return _run(command, saga, config, requests, redact, prefix)
+    except RecursionError as e:
+        message = (f"{what}: its wiring (or its own code) nests deeper than Python's "
+                   f"recursion limit of {sys.getrecursionlimit()}{_where(e)}; a chain of "
+                   "bindings that long cannot be checked.")
+    except SystemExit as e:
+        message = f"{what}: its code {_exited(e)}."
+    except Exception as e:  # the saga's own code raised: say so, it is not a wiring problem
+        message = f"{what}: {_failure(e, redact)}"
+    print(f"rndi-saga: {message}", file=sys.stderr)
+    return USAGE_ERROR
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -235,20 +282,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         config = _config(arguments.config, arguments.set)
         requests = _requests(arguments.request)
         redact = _redactor(config)
-        saga = _load_saga(arguments.saga, redact)
+        flows = _load_flows(arguments.saga, redact)
     except UsageError as e:
         print(f"rndi-saga: {e}", file=sys.stderr)
         return USAGE_ERROR
-    what = f"Cannot {arguments.command} {saga.__name__}"
-    try:
-        return _run(arguments.command, saga, config, requests, redact)
-    except RecursionError as e:
-        message = (f"{what}: its wiring (or its own code) nests deeper than Python's "
-                   f"recursion limit of {sys.getrecursionlimit()}{_where(e)}; a chain of "
-                   "bindings that long cannot be checked.")
-    except SystemExit as e:
-        message = f"{what}: its code {_exited(e)}."
-    except Exception as e:  # the saga's own code raised: say so, it is not a wiring problem
-        message = f"{what}: {_failure(e, redact)}"
-    print(f"rndi-saga: {message}", file=sys.stderr)
-    return USAGE_ERROR
+    # one flow named: its lines as they are; a module's flows: each one's under its name
+    prefix = "  " if len(flows) > 1 else ""
+    codes = []
+    for number, flow in enumerate(flows):
+        if number and arguments.command == "explain":
+            print()
+        codes.append(_run_one(arguments.command, flow, config, requests, redact, prefix))
+    return max(codes)

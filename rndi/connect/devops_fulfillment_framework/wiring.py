@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from rndi.cache.adapters.null.adapter import NullCacheAdapter
 from rndi.connect.business_objects.adapters import Asset, Request
-from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework._base import misplaced
 from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
 from rndi.connect.devops_fulfillment_framework.lease import RequestLease
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
@@ -93,13 +93,30 @@ class _Bound:
         return f"{binding.target.__name__}() of {where}{fallback}"
 
 
-def sample_request() -> Dict[str, Any]:
-    """The request ``check`` uses when given none: a pending purchase."""
+def sample_request(status: str = "pending") -> Dict[str, Any]:
+    """The request ``check`` uses when given none: a pending purchase (a draft one for
+    a validation or interactive flow)."""
     asset = (Asset().with_id("AS-0000-0000-0000").with_product("PRD-000-000-000")
              .with_tier_customer("TA-0000-0000-0000")
              .with_marketplace("MP-00000", "Sample marketplace"))
     return (Request().with_id("PR-0000-0000-0000-001").with_type("purchase")
-            .with_status("pending").with_asset(asset).raw())
+            .with_status(status).with_asset(asset).raw())
+
+
+def sample_schedule() -> Dict[str, Any]:
+    """The schedule ``check`` gives a scheduled flow when given none."""
+    return {"id": "EFS-0000-0000-0000", "name": "Sample schedule", "method": "scheduled",
+            "parameter": {}, "status": "enabled"}
+
+
+def _is_scheduled(flow: type) -> bool:
+    return getattr(flow, "argument", "request") == "schedule"
+
+
+def _sample_for(flow: type) -> Dict[str, Any]:
+    if _is_scheduled(flow):
+        return sample_schedule()
+    return sample_request("pending" if getattr(flow, "kind", "Saga") == "Saga" else "draft")
 
 
 def _providers(saga: type, config: Mapping[str, Any], request: Optional[dict],
@@ -166,21 +183,28 @@ def _entries(saga_instance: Any, request: dict) -> Iterator[Tuple[str, Any, Opti
             yield role, entry, None
 
 
-def _entry_problem(role: str, entry: Any) -> Optional[str]:
-    """Why ``entry`` cannot be a ``role`` entry (what follows "lists"), or ``None``."""
+def _entry_problem(role: str, entry: Any, flow: Any) -> Optional[str]:
+    """Why ``entry`` cannot be a ``role`` entry of ``flow`` (what follows "lists"), or
+    ``None``."""
     if role == "transactions":
+        contract: type = flow.contract
+        wrong = misplaced(flow, entry) if entry else None
+        if wrong is not None:
+            return wrong
         if isinstance(entry, type):
-            if issubclass(entry, BackgroundTransaction):
+            if issubclass(entry, contract):
                 return None
-            return (f"{entry.__qualname__}, which is not a BackgroundTransaction subclass; "
-                    "list transaction classes, instances or (name, predicate, execution) "
+            return (f"{entry.__qualname__}, which is not a {contract.__name__} subclass; "
+                    f"list transaction classes, instances or {flow.tuple_shape} "
                     "tuples")
-        if not entry or isinstance(entry, BackgroundTransaction):
+        if not entry or isinstance(entry, contract):
             return None
-        if isinstance(entry, tuple) and len(entry) in (3, 4):
+        saga = flow.kind == "Saga"
+        if isinstance(entry, tuple) and len(entry) in ((3, 4) if saga else (2,)):
             return None
+        shape = "(name, predicate, execution[, compensation])" if saga else flow.tuple_shape
         return (f"{_a(type(entry).__name__)}, which is neither a transaction class, a "
-                "transaction, nor a (name, predicate, execution[, compensation]) tuple")
+                f"transaction, nor a {shape} tuple")
     if isinstance(entry, type) or not entry or callable(entry):
         return None
     return (f"{_a(type(entry).__name__)}, which is not callable as a middleware; list "
@@ -290,7 +314,7 @@ def _unregistered_providers(name: str, saga: type,
 def check(saga: Type[Any], config: Mapping[str, Any],
           requests: Optional[Sequence[dict]] = None) -> List[Problem]:
     """See ``Saga.check``."""
-    samples = [sample_request()] if requests is None else list(requests)
+    samples = [_sample_for(saga)] if requests is None else list(requests)
     problems: List[Problem] = []
     for request in samples:
         if not isinstance(request, dict):
@@ -308,7 +332,7 @@ def check(saga: Type[Any], config: Mapping[str, Any],
                                      f"{saga.__name__}.{role}(request {request.get('id')!r}) "
                                      f"raised {error}"))
                 continue
-            invalid = _entry_problem(role, entry)
+            invalid = _entry_problem(role, entry, saga)
             if invalid is not None:
                 found.append(Problem("invalid", _label(entry), (f"{role}()", _label(entry)),
                                      f"{saga.__name__}.{role}() lists {invalid}."))
@@ -421,10 +445,12 @@ class _Tree:
 
 def explain(saga: Type[Any], config: Mapping[str, Any], request: Optional[dict] = None) -> str:
     """See ``Saga.explain``."""
-    request = sample_request() if request is None else request
+    request = _sample_for(saga) if request is None else request
     providers = _providers(saga, config, request)
     table, duplicates = _bindings(providers)
-    lines = [f"{saga.__name__}, for {request.get('type')} request {request.get('id')}:"]
+    what = (f"schedule {request.get('id')}" if _is_scheduled(saga)
+            else f"{request.get('type')} request {request.get('id')}")
+    lines = [f"{saga.__name__}, for {what}:"]
     tree = _Tree(table, lines)
     for role, entry, error in _entries(_saga_instance(saga, providers), request):
         header = f"  {role}()"

@@ -12,6 +12,7 @@ so a test can assert on the exact method, path and body::
 """
 
 import copy
+import itertools
 import json
 import re
 import ssl
@@ -146,6 +147,8 @@ class ConnectAPI(FakeHTTPService):
         self.base_path = base_path.rstrip("/")
         self.asset_requests: Dict[str, Dict[str, Any]] = {}
         self.tier_config_requests: Dict[str, Dict[str, Any]] = {}
+        self.schedules: Dict[str, Dict[str, Any]] = {}
+        self._schedule_ids = itertools.count(1)
         for request in requests:
             self.add_request(request)
         base = re.escape(self.base_path)
@@ -162,6 +165,8 @@ class ConnectAPI(FakeHTTPService):
         self.route("GET", rf"{base}/tier/configs/{_ID}", self._get_tier_config)
         self.route("GET", rf"{base}/accounts", self._list_accounts)
         self.route("GET", rf"{base}/devops/event-definitions", self._list_event_definitions)
+        self.route("GET", rf"{base}/devops/services/[^/]+/environments/[^/]+/schedules/{_ID}",
+                   self._get_schedule)
 
     # seeding and inspection ------------------------------------------------------------
 
@@ -193,6 +198,33 @@ class ConnectAPI(FakeHTTPService):
         with self._lock:
             collection[stored["id"]] = stored
         return stored
+
+    def add_schedule(self, method: str, parameter: Optional[Dict[str, Any]] = None,
+                     schedule_id: Optional[str] = None) -> Dict[str, Any]:
+        """Serve a schedule of the extension's ``@schedulable`` method ``method``, as
+        Connect's DevOps module keeps it; the runner reads it when the schedule fires
+        (``FakeEaaS.trigger(schedule)``).
+
+        Returns:
+            The schedule (a copy): ``id``, ``method``, ``parameter``, ``status`` …
+
+        Raises:
+            ValueError: ``method`` is not a method name.
+        """
+        if not isinstance(method, str) or not method.isidentifier():
+            raise ValueError("add_schedule(method) takes the name of the extension's "
+                             f"@schedulable method, got {type(method).__name__} "
+                             f"{str(method)[:80]!r}.")
+        identifier = schedule_id or f"EFS-{next(self._schedule_ids):04d}-0000-0000"
+        schedule: Dict[str, Any] = {
+            "id": identifier,
+            "name": f"Schedule of {method}", "description": "", "method": method,
+            "parameter": copy.deepcopy(parameter or {}), "status": "enabled",
+            "trigger": {"type": "recurring", "unit": "days", "amount": 1},
+        }
+        with self._lock:
+            self.schedules[identifier] = schedule
+        return copy.deepcopy(schedule)
 
     def request(self, request_id: str) -> Dict[str, Any]:
         """The current state of a seeded request (a copy)."""
@@ -250,6 +282,11 @@ class ConnectAPI(FakeHTTPService):
 
     def _list_event_definitions(self, call: RecordedCall) -> Answer:
         return _page(copy.deepcopy(EVENT_DEFINITIONS), call.query)
+
+    def _get_schedule(self, call: RecordedCall, object_id: str) -> Answer:
+        if object_id not in self.schedules:
+            raise _not_found("Schedule", object_id)
+        return 200, self.schedules[object_id], {}
 
     def _list_asset_requests(self, call: RecordedCall) -> Answer:
         return self._listing(self.asset_requests, call)

@@ -1,8 +1,11 @@
 """A local stand-in for the Connect EaaS websocket server that hosts extension runners.
 
 It speaks the message sequence ``connect-extension-runner`` expects: a setup response
-to each worker (background and interactive), background tasks one at a time with their
-results captured, then shutdown. Needs the ``testing`` extra
+to each worker (background and interactive), tasks with their results captured, then
+shutdown. Each kind of task goes where Connect sends it: background events and scheduled
+tasks to the background worker, interactive events (draft validations, product actions,
+custom events) to the interactive one; a task the extension declares no handler for is
+refused before it is sent. Needs the ``testing`` extra
 (``pip install "rndi-connect-devops-fulfillment-framework[testing]"``)::
 
     with FakeEaaS({"ACTIVATION_TEMPLATE": "TL-1"}) as eaas:
@@ -10,6 +13,8 @@ results captured, then shutdown. Needs the ``testing`` extra
         eaas.wait_ready()
         output = eaas.deliver("asset_purchase_request_processing", "PR-1")
         assert output["result"] == "success"
+        validated = eaas.validate("asset_purchase_request_validation", draft_request)
+        output = eaas.trigger(connect.add_schedule("nightly_reconciliation"))
 """
 
 import asyncio
@@ -31,6 +36,51 @@ except ImportError as e:  # pragma: no cover - exercised in a subprocess without
         '"rndi-connect-devops-fulfillment-framework[testing]"') from e
 
 DEFAULT_EVENTS = ("asset_purchase_request_processing",)
+# the event types Connect sends to the interactive worker and waits for
+INTERACTIVE_EVENTS = frozenset({
+    *(f"asset_{kind}_request_validation" for kind in ("purchase", "change", "renew",
+                                                      "transfer")),
+    *(f"tier_config_{kind}_request_validation" for kind in ("setup", "change")),
+    "product_action_execution",
+    "product_custom_event_processing",
+})
+SCHEDULED_EXECUTION = "scheduled_execution"
+
+
+class UndeclaredTask(LookupError):
+    """The extension declares no handler for a task: the runner would not run it.
+
+    Attributes:
+        kind: ``event`` or ``schedulable``.
+        name: the event type or the schedulable method name.
+        declared: what the extension does declare for that worker.
+    """
+
+    def __init__(self, kind: str, name: str, declared: Iterable[str], fix: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.declared = sorted(declared)
+        super().__init__(f"The extension declares no {kind} {name!r} (it declares: "
+                         f"{', '.join(self.declared) or 'none'}); {fix}")
+
+
+class TaskFailed(AssertionError):
+    """An interactive task did not answer ``success``.
+
+    Attributes:
+        output: what the runner reported (``result``, ``data``, ``message`` …).
+    """
+
+    def __init__(self, what: str, output: Dict[str, Any]) -> None:
+        self.output = output
+        message = (output.get("message") or "").strip().splitlines()
+        super().__init__(f"{what} answered {output.get('result')!r}"
+                         + (f": {message[-1]}" if message else "") + ".")
+
+    @property
+    def body(self) -> Any:
+        """The body the extension answered (for a validation, the request it left)."""
+        return (self.output.get("data") or {}).get("body")
 
 
 def _now() -> float:
@@ -64,6 +114,8 @@ class FakeEaaS:
                           for name, value in variables.items()]
         self.event_types = list(event_types)
         self.setup_requests: Dict[str, Dict[str, Any]] = {}
+        # instance -> runner type -> its setup request: what that worker declares
+        self._setups: Dict[str, Dict[str, Dict[str, Any]]] = {}
         self.messages: List[Tuple[str, Dict[str, Any]]] = []
         # instance id (a runner's INSTANCE_ID: one per replica) -> runner type -> connection
         self._instances: Dict[str, Dict[str, Any]] = {}
@@ -177,6 +229,8 @@ class FakeEaaS:
             kind = message.get("message_type")
             if kind == "setup_request":
                 self.setup_requests[runner_type] = message.get("data") or {}
+                self._setups.setdefault(instance, {})[runner_type] = self.setup_requests[
+                    runner_type]
                 await connection.send(json.dumps(self.setup_response()))
                 with self._changed:  # ready: it can take tasks
                     self._instances.setdefault(instance, {})[runner_type] = connection
@@ -214,23 +268,39 @@ class FakeEaaS:
         """Runner type -> the (host, port) of that instance's workers."""
         return dict(self._peers.get(instance, {}))
 
-    def _background(self, instance: Optional[str]) -> Any:
+    def _worker(self, instance: Optional[str], runner_type: str = "background",
+                ) -> Tuple[str, Any]:
+        """``(instance, connection)`` of the ``runner_type`` worker to send a task to."""
         with self._changed:
             if instance is not None:
-                connection = self._instances.get(instance, {}).get("background")
+                connection = self._instances.get(instance, {}).get(runner_type)
                 if connection is None:
-                    raise RuntimeError(f"Runner instance {instance!r} has no background "
+                    raise RuntimeError(f"Runner instance {instance!r} has no {runner_type} "
                                        f"worker connected (connected: {self.connected()}).")
-                return connection
-            backgrounds = {name: workers["background"]
-                           for name, workers in self._instances.items() if "background" in workers}
-        if not backgrounds:
-            raise RuntimeError("No background worker is connected: call wait_ready() first.")
-        if len(backgrounds) > 1:
-            raise RuntimeError(f"{len(backgrounds)} runner instances are connected "
-                               f"({', '.join(sorted(backgrounds))}): name one with "
+                return instance, connection
+            workers = {name: workers[runner_type]
+                       for name, workers in self._instances.items() if runner_type in workers}
+        if not workers:
+            raise RuntimeError(f"No {runner_type} worker is connected: call wait_ready() "
+                               "first.")
+        if len(workers) > 1:
+            raise RuntimeError(f"{len(workers)} runner instances are connected "
+                               f"({', '.join(sorted(workers))}): name one with "
                                "instance=..., or use send_to_all().")
-        return next(iter(backgrounds.values()))
+        return next(iter(workers.items()))
+
+    def _declared(self, instance: str, runner_type: str) -> Dict[str, Any]:
+        with self._changed:
+            return self._setups.get(instance, {}).get(runner_type) or {}
+
+    def _refuse_undeclared_event(self, instance: str, runner_type: str,
+                                 event_type: str) -> None:
+        events = self._declared(instance, runner_type).get("event_subscriptions") or {}
+        if event_type not in events:
+            raise UndeclaredTask(
+                "event", event_type, events,
+                f"add a handler decorated with @event({event_type!r}, statuses=[...]) to "
+                "the extension class, or send an event type it declares.")
 
     @property
     def in_flight(self) -> int:
@@ -253,11 +323,30 @@ class FakeEaaS:
         Raises:
             RuntimeError: the server is not started, no background worker is connected,
                 or several are and ``instance`` names none of them.
+            ValueError: ``event_type`` is an interactive event (use ``validate`` or
+                ``interact``).
+            UndeclaredTask: the extension declares no handler for ``event_type``.
             TimeoutError: the task could not be written within ``timeout`` seconds.
         """
+        self._started()
+        if event_type in INTERACTIVE_EVENTS:
+            raise ValueError(f"{event_type!r} is an interactive event: Connect sends it to "
+                             "the interactive worker with the request in the task. Use "
+                             "validate(event_type, request) or interact(event_type, data).")
+        chosen, connection = self._worker(instance)
+        self._refuse_undeclared_event(chosen, "background", event_type)
+        return self._send_task(connection, "background", event_type, object_id, {},
+                               timeout, instance)
+
+    def _started(self) -> None:
         if self._loop is None:
             raise RuntimeError("FakeEaaS is not started.")
-        connection = self._background(instance)
+
+    def _send_task(self, connection: Any, category: str, event_type: str, object_id: str,
+                   data: Dict[str, Any], timeout: float, instance: Optional[str]) -> Future:
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("FakeEaaS is not started.")
         task_id = f"TQ-{uuid.uuid4().hex[:12]}"
         result: Future = Future()
         result.task_id = task_id  # type: ignore[attr-defined]
@@ -265,14 +354,13 @@ class FakeEaaS:
         self._pending[task_id] = result
         message = {"version": 2, "message_type": "task", "data": {
             "model_type": "task",
-            "options": {"task_id": task_id, "task_category": "background",
+            "options": {"task_id": task_id, "task_category": category,
                         "correlation_id": uuid.uuid4().hex, "reply_to": None,
                         "api_key": None, "installation_id": None,
                         "connect_correlation_id": None},
-            "input": {"event_type": event_type, "object_id": object_id, "data": {}},
+            "input": {"event_type": event_type, "object_id": object_id, "data": data},
         }}
-        sending = asyncio.run_coroutine_threadsafe(connection.send(json.dumps(message)),
-                                                   self._loop)
+        sending = asyncio.run_coroutine_threadsafe(connection.send(json.dumps(message)), loop)
         try:
             sending.result(timeout)
         except FutureTimeout:
@@ -281,6 +369,107 @@ class FakeEaaS:
             raise TimeoutError(f"Could not send task {task_id} ({event_type} {object_id}) "
                                f"within {timeout} s.") from None
         return result
+
+    def _wait(self, sent: Future, what: str, timeout: float) -> Dict[str, Any]:
+        try:
+            return dict(sent.result(timeout))
+        except FutureTimeout:
+            self._pending.pop(sent.task_id, None)  # type: ignore[attr-defined]
+            raise TimeoutError(f"{what} (task {sent.task_id}) got no result within "  # type: ignore[attr-defined]
+                               f"{timeout} s.") from None
+
+    def interact(self, event_type: str, data: Mapping[str, Any], timeout: float = 60.0,
+                 instance: Optional[str] = None) -> Dict[str, Any]:
+        """Send an interactive event to the interactive worker, as Connect does: the
+        object (a draft request, an action's payload) travels in the task, and the
+        answer comes back within the call.
+
+        Returns:
+            The output the runner reports: ``result`` (``success`` or ``fail``), ``data``
+            (``http_status``, ``headers`` and the ``body`` the extension answered) and
+            ``message``.
+
+        Raises:
+            ValueError: ``event_type`` is not an interactive event, or ``data`` is not a
+                non-empty dict (the runner drops a task without one, unanswered).
+            UndeclaredTask: the extension declares no handler for ``event_type``.
+            RuntimeError: no interactive worker is connected (or several, and
+                ``instance`` names none).
+            TimeoutError: no result within ``timeout`` seconds.
+        """
+        self._started()
+        if event_type not in INTERACTIVE_EVENTS:
+            raise ValueError(f"{event_type!r} is not an interactive event (those are "
+                             f"{', '.join(sorted(INTERACTIVE_EVENTS))}); send a background "
+                             "event with deliver(event_type, object_id).")
+        if not isinstance(data, Mapping) or not data:
+            raise ValueError(f"interact({event_type!r}, data) takes the object of the event "
+                             f"as a non-empty dict, got {type(data).__name__}"
+                             f"{' (empty)' if isinstance(data, Mapping) else ''}: the "
+                             "runner drops a task without one and never answers.")
+        chosen, connection = self._worker(instance, "interactive")
+        self._refuse_undeclared_event(chosen, "interactive", event_type)
+        object_id = str(data.get("id") or "")
+        sent = self._send_task(connection, "interactive", event_type, object_id,
+                               dict(data), timeout, instance)
+        return self._wait(sent, f"{event_type} {object_id}", timeout)
+
+    def validate(self, event_type: str, request: Mapping[str, Any], timeout: float = 60.0,
+                 instance: Optional[str] = None) -> Any:
+        """Send a draft request to the extension's validation handler and return the
+        request it answered (with its parameters' ``value_error`` s and values).
+
+        Raises:
+            TaskFailed: the extension answered ``fail`` (its ``output`` and ``body``, the
+                request as it was left, are attributes).
+            ValueError, UndeclaredTask, RuntimeError, TimeoutError: as ``interact``;
+                ``ValueError`` also for an event type that is not a validation.
+        """
+        if not event_type.endswith("_request_validation"):
+            raise ValueError(f"{event_type!r} is not a validation event; use "
+                             "interact(event_type, data) for other interactive events.")
+        output = self.interact(event_type, request, timeout, instance)
+        if output.get("result") != "success":
+            raise TaskFailed(f"The validation of {request.get('id')!r}", output)
+        return (output.get("data") or {}).get("body")
+
+    def trigger(self, schedule: Mapping[str, Any], timeout: float = 60.0,
+                instance: Optional[str] = None) -> Dict[str, Any]:
+        """Run a scheduled task now, as Connect does when its schedule fires: the
+        background worker fetches the schedule from the Connect API (seed it with
+        ``ConnectAPI.add_schedule(method)``) and calls the ``@schedulable`` method it
+        names.
+
+        Args:
+            schedule: the schedule object (``id`` and ``method``).
+
+        Returns:
+            The output the runner reports (``result``: ``success``, ``fail``, or ``retry``
+            when the method raised, with the traceback in ``message``).
+
+        Raises:
+            TypeError: ``schedule`` is not a schedule object.
+            UndeclaredTask: the extension declares no schedulable method of that name.
+            RuntimeError, TimeoutError: as ``deliver``.
+        """
+        self._started()
+        if not isinstance(schedule, Mapping) or not schedule.get("id") or not schedule.get(
+                "method"):
+            raise TypeError("trigger() takes the schedule object, with its 'id' and "
+                            "'method': schedule = connect.add_schedule('method_name'), then "
+                            f"eaas.trigger(schedule); got {type(schedule).__name__}.")
+        chosen, connection = self._worker(instance)
+        method = str(schedule["method"])
+        declared = [item.get("method") for item in
+                    self._declared(chosen, "background").get("schedulables") or []]
+        if method not in declared:
+            raise UndeclaredTask(
+                "schedulable", method, [name for name in declared if name],
+                f"decorate the extension's method {method} with @schedulable(name, "
+                "description), or trigger a method it declares.")
+        sent = self._send_task(connection, "scheduled", SCHEDULED_EXECUTION,
+                               str(schedule["id"]), {}, timeout, instance)
+        return self._wait(sent, f"Schedule {schedule['id']} ({method})", timeout)
 
     def send_to_all(self, event_type: str, object_id: str,
                     timeout: float = 60.0) -> Dict[str, Future]:

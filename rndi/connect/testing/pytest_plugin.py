@@ -5,7 +5,8 @@
   stand-in serving those requests (dicts or JSON file paths) and stops it at teardown.
 - ``vendor_api``: a started ``FakeHTTPService`` to route your vendor's API on.
 - ``saga_check``: ``saga_check(PurchaseSaga, config, requests=None)`` fails the test with
-  every wiring problem ``Saga.check`` finds.
+  every wiring problem ``Saga.check`` finds; a ``ValidationFlow``, ``InteractiveFlow`` or
+  ``ScheduledFlow`` is checked the same way.
 
 This module is imported into every pytest run of every project that installs us: it
 imports only pytest, and the stand-ins when a fixture is used.
@@ -45,7 +46,7 @@ def vendor_api() -> Iterator[Any]:
 
 @pytest.fixture
 def saga_check() -> Callable[..., None]:
-    """Fail the test with the wiring problems of a saga (see ``Saga.check``)."""
+    """Fail the test with the wiring problems of a saga or flow (see ``Saga.check``)."""
 
     def check(saga: Any, config: Any, requests: Optional[List[dict]] = None) -> None:
         problems = saga.check(config, requests)

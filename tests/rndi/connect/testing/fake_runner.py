@@ -21,8 +21,11 @@ def worker(runner_type):
     url = (f"ws://{address}/public/v1/devops/ws/{os.environ['ENVIRONMENT_ID']}/"
            f"{os.environ['INSTANCE_ID']}?running_tasks=0&runner_type={runner_type}")
     with connect(url) as socket:
-        socket.send(json.dumps({"version": 2, "message_type": "setup_request",
-                                "data": {"event_subscriptions": {}}}))
+        socket.send(json.dumps({"version": 2, "message_type": "setup_request", "data": {
+            "event_subscriptions": {"asset_purchase_request_processing": ["pending"],
+                                    "asset_purchase_request_validation": ["draft"]},
+            "schedulables": [{"method": "nightly", "name": "Nightly",
+                              "description": "Runs every night."}]}}))
         for raw in socket:
             message = json.loads(raw)
             kind = message["message_type"]
@@ -30,9 +33,17 @@ def worker(runner_type):
                 return 0
             if kind == "task":
                 task = message["data"]
-                task["output"] = {"result": "success",
-                                  "message": task["input"]["object_id"],
-                                  "instance": os.environ["INSTANCE_ID"]}
+                output = {"result": "success", "message": task["input"]["object_id"],
+                          "instance": os.environ["INSTANCE_ID"]}
+                category = task["options"]["task_category"]
+                if category != "background":  # which worker got which kind of task
+                    output.update(worker=runner_type, category=category)
+                if category == "interactive":  # answer with the body it was sent
+                    body = task["input"]["data"]
+                    output["result"] = "fail" if body.get("refuse") else "success"
+                    output["data"] = {"http_status": 400 if body.get("refuse") else 200,
+                                      "headers": None, "body": body}
+                task["output"] = output
                 socket.send(json.dumps({"version": 2, "message_type": "task", "data": task}))
     return 0
 

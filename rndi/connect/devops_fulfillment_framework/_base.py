@@ -1,0 +1,203 @@
+"""What a saga and the other flows share: providers, the container that builds their
+parts, ``make()``, ``check()``/``explain()``, and knowing which kind of transaction
+belongs in which kind of flow."""
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union
+
+from rndi.connect.business_transactions.contracts import (
+    BackgroundTransaction,
+    InteractiveTransaction,
+    ScheduledTransaction,
+    ValidationTransaction,
+)
+from rndi.connect.business_transactions.exceptions import InvalidTransaction
+from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
+from rndi.connect.devops_fulfillment_framework.providers.configuration import (
+    ConfigurationServiceProvider,
+)
+from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
+from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
+from rndi.dicontainer.adapter import BaseServiceProvider, Container
+
+ProviderSpec = Union[BaseServiceProvider, type]
+F = TypeVar("F", bound="Flow")
+
+_logger = logging.getLogger("rndi.connect.devops_fulfillment_framework.application")
+
+# Each transaction contract and the flow that runs it; a subclass before its base, so a
+# ValidationTransaction is told apart from a plain InteractiveTransaction.
+KINDS: Tuple[Tuple[type, str], ...] = (
+    (ValidationTransaction, "ValidationFlow"),
+    (InteractiveTransaction, "InteractiveFlow"),
+    (ScheduledTransaction, "ScheduledFlow"),
+    (BackgroundTransaction, "Saga"),
+)
+
+
+def kind_of(entry: Any) -> Optional[Tuple[type, str]]:
+    """``(contract, flow)`` of a transaction class or instance, else ``None``."""
+    cls = entry if isinstance(entry, type) else type(entry)
+    for contract, flow in KINDS:
+        if issubclass(cls, contract):
+            return contract, flow
+    return None
+
+
+def misplaced(flow: type, entry: Any) -> Optional[str]:
+    """Why ``entry`` (a class or an instance) does not belong in ``flow``, naming the flow
+    that runs it; ``None`` when it belongs there or is no transaction at all."""
+    kind = kind_of(entry)
+    if kind is None or kind[0] is flow.contract:  # type: ignore[attr-defined]
+        return None
+    contract, right_flow = kind
+    label = entry.__qualname__ if isinstance(entry, type) else _a(type(entry).__qualname__)
+    ours: type = flow.contract  # type: ignore[attr-defined]
+    return (f"{label}, which is {_a(contract.__name__)}: {_a(flow.kind)} runs "  # type: ignore[attr-defined]
+            f"{ours.__name__}s. List it in {_a(right_flow)} "
+            f"(rndi.connect.devops_fulfillment_framework.{right_flow}) and call that flow "
+            "from the handler of its event")
+
+
+def _a(name: str) -> str:
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+class Flow(ABC):
+    """The base of ``Saga`` and of the validation, interactive and scheduled flows.
+
+    A flow lists its transactions and, optionally, its middlewares; entries that are
+    classes are built through the container (constructor parameters injected by name),
+    instances and functional tuples are used as they are.
+
+    Args:
+        providers: service providers by key; each replaces the class-level provider of
+            the same key (how tests swap the cache) or adds a new one.
+    """
+
+    providers: Dict[str, ProviderSpec] = {
+        "cache": CacheServiceProvider,
+        "offline": OfflineServiceProvider,
+    }
+    # the transaction contract this kind of flow runs, and what the flow is called
+    contract: ClassVar[type] = BackgroundTransaction
+    kind: ClassVar[str] = "Saga"
+    # what a functional entry of transactions() looks like, for messages
+    tuple_shape: ClassVar[str] = "(name, predicate, execution)"
+
+    def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
+        self._container = Container(list(type(self).chosen_providers(providers).values()))
+
+    @classmethod
+    def chosen_providers(cls, providers: Optional[Mapping[str, BaseServiceProvider]] = None,
+                         ) -> Dict[str, BaseServiceProvider]:
+        """The providers a flow built with ``providers`` uses, by key: the class-level
+        ones (instantiated) with ``providers`` replacing or adding keys."""
+        given = {} if providers is None else providers
+        if not isinstance(given, dict) and not isinstance(given, Mapping):
+            raise TypeError(f"{cls.__name__}(providers=...) takes a dict of key -> "
+                            f"service provider instance, got a {type(providers).__name__}.")
+        # instantiate only the class-level providers that are not replaced
+        chosen: Dict[str, BaseServiceProvider] = {
+            key: provider() if isinstance(provider, type) else provider
+            for key, provider in cls.providers.items()
+            if key not in given
+        }
+        chosen.update(given)
+        return chosen
+
+    @staticmethod
+    def event_providers(config: Mapping[str, Any], client: Any, logger: Any,
+                        request: Optional[dict] = None) -> Dict[str, BaseServiceProvider]:
+        """The providers ``make()`` adds for one event: ``config`` and ``connect``."""
+        return {
+            "config": ConfigurationServiceProvider(config),
+            "connect": ConnectServiceProvider(client, logger, request),
+        }
+
+    @classmethod
+    def make(cls: Type[F], config: Mapping[str, Any], client: Any, logger: Any,
+             request: Optional[dict] = None) -> F:
+        """A flow for one event, from what the runner gives an extension.
+
+        With ``request``, transactions can take a ``request`` parameter and the injected
+        ``logger`` is bound to that request.
+        """
+        return cls(cls.event_providers(config, client, logger, request))
+
+    @classmethod
+    def check(cls, config: Mapping[str, Any], requests: Optional[List[dict]] = None) -> list:
+        """Every wiring problem of this flow, found without running anything.
+
+        The providers are built as ``make()`` builds them (with a placeholder client and
+        logger); for each sample request (default: one that suits the kind of flow, a
+        pending purchase for a saga), the entries of ``middlewares()`` and
+        ``transactions()`` are walked: each class's constructor parameters, and through
+        ``to_class`` bindings and ``provide_*`` methods theirs. No constructor and no
+        provider method is called.
+
+        Returns:
+            ``Problem`` objects (``kind``: ``missing``, ``cycle``, ``duplicate``,
+            ``invalid`` or ``async``; ``name``; ``path``; ``message``); empty when the
+            wiring is complete.
+        """
+        from rndi.connect.devops_fulfillment_framework.wiring import check
+        return check(cls, config, requests)
+
+    @classmethod
+    def explain(cls, config: Mapping[str, Any], request: Optional[dict] = None) -> str:
+        """For each entry, each constructor parameter and where its value comes from (a
+        provider's instance, class or ``provide_*`` method, a config key, its default),
+        as an indented tree. Nothing is built or called."""
+        from rndi.connect.devops_fulfillment_framework.wiring import explain
+        return explain(cls, config, request)
+
+    @property
+    def container(self) -> Container:
+        """The container that builds this flow's transactions and middlewares."""
+        return self._container
+
+    @abstractmethod
+    def transactions(self, request: dict) -> List[Any]:
+        """The transactions for ``request``, in the order they are tried."""
+
+    def middlewares(self, request: dict) -> List[Any]:
+        """The middlewares around the transactions, outermost first.
+
+        Optional: a flow without middleware need not define it (none by default).
+        """
+        return []
+
+    def _candidates(self, entries: List[Any]) -> Iterator[Any]:
+        # Built one at a time, as the flow asks: transactions after the one that answers
+        # are never built, so their dependencies cannot fail this request.
+        get = self._container.get
+        flow = type(self)
+        for entry in entries:
+            wrong = misplaced(flow, entry) if entry else None
+            if wrong is not None:
+                raise InvalidTransaction(f"{flow.__name__}.transactions() lists {wrong}.")
+            if isinstance(entry, type):
+                if not issubclass(entry, flow.contract):
+                    raise InvalidTransaction(
+                        f"{flow.__name__}.transactions() lists {entry.__qualname__}, "
+                        f"which is not a {flow.contract.__name__} subclass; list "
+                        f"transaction classes, instances or {flow.tuple_shape} tuples.")
+                yield get(entry)
+            else:
+                yield entry
+
+    def _built_middlewares(self, request: dict, method: str) -> List[Any]:
+        if not isinstance(request, dict):
+            raise TypeError(f"{type(self).__name__}.{method}() takes the request dict, "
+                            f"got a {type(request).__name__}.")
+        get = self._container.get
+        return [get(entry) if isinstance(entry, type) else entry
+                for entry in (self.middlewares(request) or ()) if entry]
+
+    def _operator_logger(self) -> Any:
+        """The logger the extension was made with (the runner's), else the framework's."""
+        logger = self._container.bound("logger")
+        return logger if isinstance(logger, (logging.Logger, logging.LoggerAdapter)) else _logger
