@@ -200,3 +200,28 @@ def test_the_file_is_checked_once_per_recheck_interval(tmp_path, monkeypatch):
     now[0] += _pool.RECHECK_EVERY
     cache.get("k")
     assert len(checks) == opened + 1
+
+
+def test_threads_opening_a_new_database_together_all_get_it(tmp_path, caplog):
+    """Switching a new file to WAL is answered "database is locked" at once (no busy
+    wait) while another connection does the same: opening retries instead of failing."""
+    failures = []
+    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+        for round_number in range(10):
+            cache = SQLiteCacheAdapter(str(tmp_path / f"round-{round_number}"),
+                                       options={"check_same_thread": True})
+            barrier = threading.Barrier(8)
+
+            def first_put(worker, cache=cache, barrier=barrier):
+                barrier.wait(60)
+                cache.put(f"k{worker}", worker)
+                if cache.get(f"k{worker}") != worker:
+                    failures.append(worker)
+
+            threads = [threading.Thread(target=first_put, args=(w,)) for w in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+    assert failures == []
+    assert "database is locked" not in caplog.text

@@ -82,7 +82,7 @@ def _open(path: str, timeout: float, check_same_thread: bool) -> sqlite3.Connect
         path, timeout=timeout, check_same_thread=check_same_thread, isolation_level=None
     )
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(connection, timeout)
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute(_SCHEMA)
     except BaseException:
@@ -91,6 +91,21 @@ def _open(path: str, timeout: float, check_same_thread: bool) -> sqlite3.Connect
     if created:
         os.chmod(path, 0o600)
     return connection
+
+
+def _enable_wal(connection: sqlite3.Connection, timeout: float) -> None:
+    """Switch a new file to WAL. SQLite answers "database is locked" at once, without its
+    busy handler, while another connection makes the same switch (several threads or
+    processes opening a new file together): try again until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _remove_orphaned_journal(path: str) -> None:
