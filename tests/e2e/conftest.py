@@ -18,6 +18,21 @@ if str(EXAMPLE) not in sys.path:
     sys.path.insert(0, str(EXAMPLE))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def optimized_runners():
+    """The runners these tests start run with ``PYTHONOPTIMIZE=1``: connect-openapi-client
+    imports inflect, whose typeguard decorators re-compile it on every import unless
+    Python is optimized. That is 2.5 s of each of the three processes of every runner
+    start. Neither the runner, its core and client, nor this package use ``assert``."""
+    before = os.environ.get("PYTHONOPTIMIZE")
+    os.environ["PYTHONOPTIMIZE"] = "1"
+    yield
+    if before is None:
+        del os.environ["PYTHONOPTIMIZE"]
+    else:
+        os.environ["PYTHONOPTIMIZE"] = before
+
+
 def install(project, target):
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",

@@ -31,7 +31,9 @@ def replicas(installed_extension, tls, cache_config, timeouts=("3", "60")):
     context, bundle = tls
     config = {"ACTIVATION_TEMPLATE": TEMPLATE, "VENDOR_API_KEY": "k", "LEASE_TTL": str(LEASE_TTL),
               **cache_config}
-    with ConnectAPI(ssl_context=context) as connect, FakeVendorAPI() as vendor, \
+    # the vendor provisions at once: create, then approve (the waiting step is not the point)
+    with ConnectAPI(ssl_context=context) as connect, \
+            FakeVendorAPI(provisioning_polls=0) as vendor, \
             FakeEaaS({**config, "VENDOR_API_URL": vendor.url}) as eaas:
         runners = {name: ExtensionRunner(
             eaas, connect, bundle, python_path=[str(installed_extension)], deadline=400,
