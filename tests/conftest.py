@@ -1,5 +1,6 @@
 import copy
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,15 @@ def anyio_backend():
 def pytest_collection_modifyitems(items):
     """The tests that start the real runner go last: the rest report first and fast."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def unmeasured_subprocesses():
+    """Programs the tests start (the runner, rndi-saga, stand-in runners) are not
+    measured: pytest-cov would start coverage in each Python process where COV_CORE_* is
+    set, which doubles their start-up. What they run is measured in process."""
+    saved = {name: value for name, value in os.environ.items() if name.startswith("COV_CORE_")}
+    for name in saved:
+        del os.environ[name]
+    yield
+    os.environ.update(saved)
