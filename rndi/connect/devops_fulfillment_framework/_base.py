@@ -2,6 +2,7 @@
 parts, ``make()``, ``check()``/``explain()``, and knowing which kind of transaction
 belongs in which kind of flow."""
 
+import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -39,7 +40,11 @@ KINDS: Tuple[Tuple[type, str], ...] = (
 
 def kind_of(entry: Any) -> Optional[Tuple[type, str]]:
     """``(contract, flow)`` of a transaction class or instance, else ``None``."""
-    cls = entry if isinstance(entry, type) else type(entry)
+    return _kind_of_class(entry if isinstance(entry, type) else type(entry))
+
+
+@functools.cache  # per class: every event asks it of every entry it tries
+def _kind_of_class(cls: type) -> Optional[Tuple[type, str]]:
     for contract, flow in KINDS:
         if issubclass(cls, contract):
             return contract, flow
