@@ -61,7 +61,9 @@ MODULES = {
     "rndi.connect.devops_logger_adapter.mixins": ["WithBoundedLogger"],
     "rndi.connect.request_offline_criteria.adapters": [
         "OfflineCriteria", "DefaultOnMatchTransaction"],
-    "rndi.connect.devops_fulfillment_framework.application": ["Saga", "AnyConnectClient"],
+    "rndi.connect.devops_fulfillment_framework.application": [
+        "Saga", "AnyConnectClient", "CacheServiceProvider", "ConfigurationServiceProvider",
+        "ConnectServiceProvider"],
     "rndi.connect.devops_fulfillment_framework.providers.connect": [
         "ConnectServiceProvider", "AnyConnectClient"],
     "rndi.connect.devops_fulfillment_framework.providers.cache": [

@@ -24,9 +24,17 @@ from rndi.connect.business_transactions.steps import (
 from rndi.connect.devops_fulfillment_framework._base import Flow, ProviderSpec
 from rndi.connect.devops_fulfillment_framework._worlds import achain, name_of, refuse_async
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
-from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
+# the published module's names for its providers, importable from here as they were
+from rndi.connect.devops_fulfillment_framework.providers.cache import (  # noqa: F401
+    CacheServiceProvider,
+)
+from rndi.connect.devops_fulfillment_framework.providers.configuration import (  # noqa: F401
+    ConfigurationServiceProvider,
+)
+from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401
+    ConnectServiceProvider,
+)
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
-from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter._secrets import MASK, is_secret_name, mask_url_credentials
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider
@@ -97,22 +105,13 @@ def _describe(response: BackgroundResponse) -> str:
 
 
 class Saga(Flow):
-    """A fulfillment flow: an ordered list of transactions and the middleware around them.
-
-    Subclasses list their transactions and middlewares; entries that are classes are
-    built through the container (their constructor parameters injected by name),
-    instances and functional tuples are used as they are.
-
-    Args:
-        providers: service providers by key; each replaces the class-level provider of
-            the same key (how tests swap the cache) or adds a new one.
+    """The flow of a background event: of its transactions, the first that applies runs
+    inside the middlewares and answers a ``BackgroundResponse`` (its ``compensate`` does
+    when ``execute`` raises). Built and given providers as every ``Flow`` is; a saga
+    also has the request's step ``journal``.
     """
 
-    providers: Dict[str, ProviderSpec] = {
-        "cache": CacheServiceProvider,
-        "offline": OfflineServiceProvider,
-        "journal": JournalServiceProvider,
-    }
+    providers: Dict[str, ProviderSpec] = {**Flow.providers, "journal": JournalServiceProvider}
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
         super().__init__(providers)
