@@ -24,14 +24,13 @@ from rndi.connect.business_transactions.steps import (
 from rndi.connect.devops_fulfillment_framework._base import Flow, ProviderSpec
 from rndi.connect.devops_fulfillment_framework._worlds import achain, name_of, refuse_async
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
-# the published module's names for its providers, importable from here as they were
-from rndi.connect.devops_fulfillment_framework.providers.cache import (  # noqa: F401
+from rndi.connect.devops_fulfillment_framework.providers.cache import (  # noqa: F401 - published name
     CacheServiceProvider,
 )
-from rndi.connect.devops_fulfillment_framework.providers.configuration import (  # noqa: F401
+from rndi.connect.devops_fulfillment_framework.providers.configuration import (  # noqa: F401 - published name
     ConfigurationServiceProvider,
 )
-from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401
+from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401 - published name
     ConnectServiceProvider,
 )
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
