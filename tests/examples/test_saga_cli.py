@@ -288,7 +288,8 @@ def test_files_that_cannot_be_read_as_json_exit_2_without_a_traceback(tmp_path, 
         (deep, "cannot be read as JSON: RecursionError (nesting too deep"),
         ("/dev/zero", "'/dev/zero' is larger than 8 MiB"),
         (not_utf8, "is not UTF-8 (at byte 16)"),
-        (broken, "is not JSON: Expecting property name enclosed in double quotes at line 1"),
+        # (the json module's own words differ between Python versions)
+        (broken, "is not JSON: "),
         (tmp_path, "Cannot read the config file"),
     ]
     for path, message in cases:

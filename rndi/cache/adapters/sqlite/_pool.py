@@ -56,6 +56,34 @@ class _Opened:
 _connections: Dict[_Key, _Opened] = {}
 _inherited: List[Any] = []  # kept referenced so the child never closes them
 _guard = threading.Lock()  # for changes; a thread finds its own connection without it
+_thread_local = threading.local()
+
+
+class _CloseWithThread:
+    """Closes a thread's connection when the thread ends. Only that thread's locals hold
+    it, so it is collected in that thread, the one thread that may close a connection
+    opened with ``check_same_thread`` (another thread could only drop it unclosed, which
+    Python 3.13 reports as a ResourceWarning). A forked child never closes what it
+    inherited (the parent still uses those files)."""
+
+    __slots__ = ("connection", "pid")
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.pid = os.getpid()
+
+    def __del__(self) -> None:
+        # (at interpreter exit a module may be torn down already: nothing to report then)
+        with contextlib.suppress(Exception):
+            if os.getpid() == self.pid:
+                self.connection.close()
+
+
+def _close_with_this_thread(connection: sqlite3.Connection) -> None:
+    closers = getattr(_thread_local, "closers", None)
+    if closers is None:
+        closers = _thread_local.closers = []
+    closers.append(_CloseWithThread(connection))
 
 
 def _forget_after_fork() -> None:
@@ -153,6 +181,7 @@ def connection(path: str, timeout: float, check_same_thread: bool) -> Shared:
         _remove_orphaned_journal(path)
     threading.current_thread()  # so a thread not started by threading is listed alive
     shared = (_open(path, timeout, check_same_thread), threading.Lock())
+    _close_with_this_thread(shared[0])
     with _guard:
         _close_those_of_ended_threads()  # rare, as opening is: here it costs nothing
         _connections[key] = _Opened(shared, _identity(path))

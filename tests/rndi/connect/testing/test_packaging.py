@@ -5,7 +5,12 @@ import importlib.util
 import re
 import sys
 from functools import cache
-from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
+from importlib.metadata import (
+    PackageNotFoundError,
+    distribution,
+    distributions,
+    packages_distributions,
+)
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -53,7 +58,10 @@ def distribution_of(module):
     spec = importlib.util.find_spec(module)
     assert spec is not None and spec.origin, f"{module} is not installed here"
     origin = Path(spec.origin).resolve()
-    for name in packages_distributions()[module.split(".")[0]]:
+    # Python 3.10 maps only distributions that ship a top_level.txt (connect-* do not)
+    top = module.split(".")[0]
+    names = packages_distributions().get(top) or [d.metadata["Name"] for d in distributions()]
+    for name in names:
         dist = distribution(name)
         if any(Path(dist.locate_file(file)).resolve() == origin for file in dist.files or []):
             return canonicalize_name(name)
