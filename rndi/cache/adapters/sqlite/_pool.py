@@ -56,34 +56,6 @@ class _Opened:
 _connections: Dict[_Key, _Opened] = {}
 _inherited: List[Any] = []  # kept referenced so the child never closes them
 _guard = threading.Lock()  # for changes; a thread finds its own connection without it
-_thread_local = threading.local()
-
-
-class _CloseWithThread:
-    """Closes a thread's connection when the thread ends. Only that thread's locals hold
-    it, so it is collected in that thread, the one thread that may close a connection
-    opened with ``check_same_thread`` (another thread could only drop it unclosed, which
-    Python 3.13 reports as a ResourceWarning). A forked child never closes what it
-    inherited (the parent still uses those files)."""
-
-    __slots__ = ("connection", "pid")
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        self.pid = os.getpid()
-
-    def __del__(self) -> None:
-        # (at interpreter exit a module may be torn down already: nothing to report then)
-        with contextlib.suppress(Exception):
-            if os.getpid() == self.pid:
-                self.connection.close()
-
-
-def _close_with_this_thread(connection: sqlite3.Connection) -> None:
-    closers = getattr(_thread_local, "closers", None)
-    if closers is None:
-        closers = _thread_local.closers = []
-    closers.append(_CloseWithThread(connection))
 
 
 def _forget_after_fork() -> None:
@@ -101,13 +73,17 @@ def _identity(path: str) -> _Identity:
     return status.st_dev, status.st_ino
 
 
-def _open(path: str, timeout: float, check_same_thread: bool) -> sqlite3.Connection:
+def _open(path: str, timeout: float) -> sqlite3.Connection:
     make_private_directory(os.path.dirname(path))
     created = not os.path.exists(path)
     # autocommit: each statement is its own short transaction, so writers from several
     # processes hold the lock for microseconds and the busy timeout absorbs contention
+    # Each thread has a connection of its own whatever ``check_same_thread`` says (the
+    # option is kept, as published); sqlite3 is told False so that the connection of a
+    # thread that ended can be closed from another one, not left for the collector
+    # (Python 3.13 warns about a connection collected unclosed).
     connection = sqlite3.connect(
-        path, timeout=timeout, check_same_thread=check_same_thread, isolation_level=None
+        path, timeout=timeout, check_same_thread=False, isolation_level=None
     )
     try:
         _enable_wal(connection, timeout)
@@ -146,8 +122,7 @@ def _remove_orphaned_journal(path: str) -> None:
 
 
 def _close(shared: Shared) -> None:
-    # a same-thread connection refuses to be closed by another thread: then it is only
-    # forgotten, and closed when collected
+    # (an inherited or already closed connection may refuse: it is forgotten all the same)
     with contextlib.suppress(sqlite3.ProgrammingError):
         shared[0].close()
 
@@ -180,8 +155,7 @@ def connection(path: str, timeout: float, check_same_thread: bool) -> Shared:
         _close(found.shared)
         _remove_orphaned_journal(path)
     threading.current_thread()  # so a thread not started by threading is listed alive
-    shared = (_open(path, timeout, check_same_thread), threading.Lock())
-    _close_with_this_thread(shared[0])
+    shared = (_open(path, timeout), threading.Lock())
     with _guard:
         _close_those_of_ended_threads()  # rare, as opening is: here it costs nothing
         _connections[key] = _Opened(shared, _identity(path))
