@@ -21,6 +21,7 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import (
 )
 from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
+from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider, Container
 
 ProviderSpec = Union[BaseServiceProvider, type]
@@ -206,3 +207,13 @@ class Flow(ABC):
         """The logger the extension was made with (the runner's), else the framework's."""
         logger = self._container.bound("logger")
         return logger if isinstance(logger, (logging.Logger, logging.LoggerAdapter)) else _logger
+
+    def _request_logger(self, request: dict, level: int) -> Any:
+        """The operator logger bound to ``request`` (as ``make(..., request)`` binds it),
+        or ``None`` when it would drop lines of ``level``: nothing is bound for them."""
+        logger = self._operator_logger()
+        if not logger.isEnabledFor(level):
+            return None
+        bound = (isinstance(logger, ExtensionLoggerAdapter)
+                 and (logger.extra or {}).get("request_id") == request.get("id"))
+        return logger if bound else bind_logger(logger, request)

@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.connect.api_facades.clients import is_async_client
+from rndi.connect.business_transaction_middleware.middleware import make_middleware_callstack
 from rndi.connect.business_transactions.adapters import TupleBackgroundTransaction
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
@@ -158,6 +159,22 @@ def _checked(name: str, response: Any, expected: type) -> Any:
     if not isinstance(response, expected):
         raise InvalidResponse(name, "__call__", response, expected.__name__)
     return response
+
+
+def chain(middlewares: Sequence[Any], innermost: Callable[[dict], Any],
+          expected: type = BackgroundResponse) -> Callable[[dict], Any]:
+    """The middlewares around ``innermost``, outermost first, as one sync call (the twin
+    of ``achain``); each middleware must answer an ``expected``."""
+
+    def checked(middleware: Any) -> Callable[[dict, Any], Any]:
+        name = name_of(middleware)
+
+        def run(request: dict, next_: Any) -> Any:
+            return _checked(name, middleware(request, next_), expected)
+
+        return run
+
+    return make_middleware_callstack([checked(m) for m in middlewares], innermost)
 
 
 def achain(middlewares: Sequence[Any], innermost: AsyncStep,

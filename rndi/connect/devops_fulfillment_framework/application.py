@@ -9,10 +9,6 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from connect.eaas.core.responses import BackgroundResponse
 
-from rndi.connect.business_transaction_middleware.middleware import (
-    Middleware,
-    make_middleware_callstack,
-)
 from rndi.connect.business_transactions.adapters import selecting
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.business_transactions.steps import (
@@ -22,7 +18,12 @@ from rndi.connect.business_transactions.steps import (
     run_steps,
 )
 from rndi.connect.devops_fulfillment_framework._base import Flow, ProviderSpec
-from rndi.connect.devops_fulfillment_framework._worlds import achain, name_of, refuse_async
+from rndi.connect.devops_fulfillment_framework._worlds import (
+    achain,
+    chain,
+    name_of,
+    refuse_async,
+)
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 from rndi.connect.devops_fulfillment_framework.providers.cache import (  # noqa: F401 - published name
     CacheServiceProvider,
@@ -35,7 +36,6 @@ from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noq
 )
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_logger_adapter._secrets import MASK, is_secret_name, mask_url_credentials
-from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider
 
 
@@ -76,23 +76,6 @@ def _masked_traceback(error: BaseException, config: Any) -> str:
         if is_secret_name(key) and isinstance(value, str) and len(value.strip()) >= 4:
             text = text.replace(value.strip(), MASK)
     return text
-
-
-def _checked(middleware: Any) -> Middleware:
-    """The middleware, its answer checked: a bad one names the middleware at fault."""
-
-    def run(request: dict, next_: Any) -> BackgroundResponse:
-        response = middleware(request, next_)
-        if not isinstance(response, BackgroundResponse):
-            raise InvalidResponse(name_of(middleware), "__call__", response)
-        return response
-
-    return run
-
-
-def _bound_to(logger: Any, request: dict) -> bool:
-    return (isinstance(logger, ExtensionLoggerAdapter)
-            and (logger.extra or {}).get("request_id") == request.get("id"))
 
 
 def _describe(response: BackgroundResponse) -> str:
@@ -137,12 +120,10 @@ class Saga(Flow):
 
     def _log_outcome(self, selected: BackgroundTransaction, response: BackgroundResponse,
                      request: dict, compensated: Optional[Exception]) -> None:
-        logger = self._operator_logger()
-        if not logger.isEnabledFor(logging.WARNING if compensated else logging.INFO):
+        logger = self._request_logger(request, logging.WARNING if compensated else logging.INFO)
+        if logger is None:
             return
         name = selected.name()
-        if not _bound_to(logger, request):  # make(..., request) bound it already
-            logger = bind_logger(logger, request)
         after = f" after {type(compensated).__name__}" if compensated else ""
         logger.info("Transaction %r answered %s%s.", name, _describe(response), after,
                     extra={"transaction": name, "outcome": response.status})
@@ -177,9 +158,7 @@ class Saga(Flow):
         middlewares, entries = self._parts(request, "resolve")
         refuse_async(type(self).__name__, self._container.bound("client"), middlewares,
                      entries)
-        stack = make_middleware_callstack(
-            [_checked(middleware) for middleware in middlewares],
-            lambda request: run_steps(self._flow(entries, request)))
+        stack = chain(middlewares, lambda request: run_steps(self._flow(entries, request)))
         return stack(request)
 
     async def aresolve(self, request: dict) -> BackgroundResponse:

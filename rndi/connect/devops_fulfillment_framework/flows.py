@@ -19,7 +19,6 @@ from connect.eaas.core.responses import (
     ValidationResponse,
 )
 
-from rndi.connect.business_transaction_middleware.middleware import make_middleware_callstack
 from rndi.connect.business_transactions.adapters import (
     TupleInteractiveTransaction,
     TupleScheduledTransaction,
@@ -35,10 +34,9 @@ from rndi.connect.business_transactions.exceptions import (
     TransactionNotSelected,
 )
 from rndi.connect.business_transactions.steps import Steps, arun_steps, call_off_loop, run_steps
-from rndi.connect.devops_fulfillment_framework._base import Flow
-from rndi.connect.devops_fulfillment_framework._worlds import achain, name_of, refuse_async
+from rndi.connect.devops_fulfillment_framework._base import Flow, _a
+from rndi.connect.devops_fulfillment_framework._worlds import achain, chain, name_of, refuse_async
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
-from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider
 
 __all__ = ["InteractiveFlow", "ScheduledFlow", "ValidationFlow"]
@@ -49,11 +47,6 @@ def _part(transaction: Any) -> str:
     if isinstance(transaction, (TupleInteractiveTransaction, TupleScheduledTransaction)):
         return str(transaction.name())
     return name_of(transaction)
-
-
-def _kind_of_value(value: Any) -> str:
-    name = type(value).__name__
-    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 class _OrderedFlow(Flow):
@@ -98,7 +91,7 @@ class _OrderedFlow(Flow):
         if isinstance(entry, tuple) and len(entry) == 2:
             return self.tuple_adapter(*entry)
         raise InvalidTransaction(
-            f"{type(self).__name__}.transactions() lists {_kind_of_value(entry)}; list "
+            f"{type(self).__name__}.transactions() lists {_a(type(entry).__name__)}; list "
             f"{contract.__name__} classes, instances or {self.tuple_shape} tuples.")
 
     def _steps(self, entries: List[Any], request: dict) -> "Steps[Any]":
@@ -121,30 +114,14 @@ class _OrderedFlow(Flow):
         return response
 
     def _log_outcome(self, response: Any, request: dict) -> None:
-        logger = self._operator_logger()
-        if not logger.isEnabledFor(logging.INFO):
+        logger = self._request_logger(request, logging.INFO)
+        if logger is None:
             return
-        bound = (isinstance(logger, ExtensionLoggerAdapter)
-                 and (logger.extra or {}).get("request_id") == request.get("id"))
-        if not bound:  # make(..., request) bound it already
-            logger = bind_logger(logger, request)
         names = ", ".join(repr(transaction.name()) for transaction in self.ran) or "none"
         detail = f" ({response.output})" if response.output else ""
         logger.info("%s answered %s%s; ran: %s.", type(self).__name__, response.status,
                     detail, names, extra={"transactions": [t.name() for t in self.ran],
                                           "outcome": response.status})
-
-    def _checked_middleware(self, middleware: Any) -> Callable[[dict, Any], Any]:
-        expected = self.response_type
-
-        def run(request: dict, next_: Any) -> Any:
-            response = middleware(request, next_)
-            if not isinstance(response, expected):
-                raise InvalidResponse(name_of(middleware), "__call__", response,
-                                      expected.__name__)
-            return response
-
-        return run
 
     def resolve(self, request: dict) -> Any:
         """Run the transactions in order inside the middlewares, in a sync (``def``)
@@ -163,9 +140,8 @@ class _OrderedFlow(Flow):
         entries = list(self.transactions(request) or ())
         refuse_async(type(self).__name__, self._container.bound("client"), middlewares,
                      entries, (self.method,), self.roles, self.argument)
-        stack = make_middleware_callstack(
-            [self._checked_middleware(middleware) for middleware in middlewares],
-            lambda request: run_steps(self._steps(entries, request)))
+        stack = chain(middlewares, lambda request: run_steps(self._steps(entries, request)),
+                      self.response_type)
         return stack(request)
 
     async def aresolve(self, request: dict) -> Any:
@@ -209,7 +185,7 @@ class ValidationFlow(_OrderedFlow):
         if not isinstance(response.body, dict):
             raise InvalidResponse(
                 _part(transaction), self.method, answer, "ValidationResponse",
-                problem=(f"a ValidationResponse whose body is {_kind_of_value(response.body)}"
+                problem=(f"a ValidationResponse whose body is {_a(type(response.body).__name__)}"
                          ", not the validated request"))
         return response
 
