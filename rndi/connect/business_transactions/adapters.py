@@ -40,15 +40,11 @@ class TupleBackgroundTransaction(BackgroundTransaction):
         execution: FnBackgroundExecution,
         compensation: Optional[FnBackgroundCompensation] = None,
     ) -> None:
-        label = _label(name)
-        for role, fn in (("predicate", predicate), ("execution", execution)):
-            if not callable(fn):
-                raise TransactionException.invalid(
-                    f"{label}: the {role} must be callable, got {_kind(fn)}."
-                )
+        _checked_function(name, "predicate", predicate)
+        _checked_function(name, "execution", execution)
         if compensation is not None and not callable(compensation):
             raise TransactionException.invalid(
-                f"{label}: the compensation must be callable or None, "
+                f"{_label(name)}: the compensation must be callable or None, "
                 f"got {_kind(compensation)}."
             )
         self._name = name
@@ -69,6 +65,9 @@ class TupleBackgroundTransaction(BackgroundTransaction):
         if self._compensation is None:
             raise e
         return self._compensation(request, e)
+
+    def _functions(self) -> Tuple[Optional[Callable[..., Any]], ...]:
+        return (self._predicate, self._execution, self._compensation)
 
 
 def _checked_function(name: object, role: str, fn: object) -> None:

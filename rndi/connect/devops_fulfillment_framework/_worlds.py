@@ -16,7 +16,6 @@ from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.connect.api_facades.clients import is_async_client
 from rndi.connect.business_transaction_middleware.middleware import make_middleware_callstack
-from rndi.connect.business_transactions.adapters import TupleBackgroundTransaction
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 
@@ -46,10 +45,7 @@ def async_transaction_parts(entry: Any, methods: Tuple[str, ...] = TRANSACTION_M
     if isinstance(entry, tuple):
         return [role for role, fn in zip(roles, entry[1:], strict=False)
                 if inspect.iscoroutinefunction(fn)]
-    if isinstance(entry, TupleBackgroundTransaction):
-        return async_transaction_parts(
-            (entry.name(), entry._predicate, entry._execution, entry._compensation))
-    functions = getattr(entry, "_functions", None)  # the other flows' tuple adapters
+    functions = getattr(entry, "_functions", None)  # the tuple adapters' functions
     if functions is not None and not isinstance(entry, type):
         return async_transaction_parts((entry.name(), *functions()), methods, roles)
     cls = entry if isinstance(entry, type) else type(entry)
