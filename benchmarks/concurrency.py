@@ -19,7 +19,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from runner import EVENT, install, requests_for
+from runner import EVENT, bench_site, install, requests_for, runner_missing
 
 COMMON = '''
 from connect.eaas.core.decorators import event
@@ -234,22 +233,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--delay", type=float, default=2.0)
     arguments = parser.parse_args()
-    try:
-        import connect.eaas.runner  # noqa: F401
-        import trustme
-    except ImportError as e:
-        print(f"skipped: the real runner cannot run here ({e}); it needs Python 3.10 to 3.12 "
-              "and the dev dependencies.")
+    missing = runner_missing()
+    if missing:
+        print(missing)
         return 0
-    import ssl
-
-    ca = trustme.CA()
-    with tempfile.TemporaryDirectory() as directory:
-        site = Path(directory)
-        bundle = site / "ca.pem"
-        ca.cert_pem.write_to_path(str(bundle))
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1").configure_cert(context)
+    with bench_site() as (site, tls):
         install(site / "sync", "bench_sync", SYNC)
         install(site / "async", "bench_async", ASYNC)
         runs: dict = {"sync": [], "async": []}
@@ -257,7 +245,7 @@ def main() -> int:
             for name in runs:
                 label = f"{name[:4].upper()}{round_number}"
                 runs[name].append(run_once(site, name, arguments.events, arguments.delay,
-                                           (context, str(bundle)), label))
+                                           tls, label))
                 print(f"round {round_number + 1} {name}: "
                       + ", ".join(f"{k} {v:.2f}" for k, v in runs[name][-1].items()),
                       flush=True)

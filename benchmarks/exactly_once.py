@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from runner import COMMON, install, run_once
+from runner import COMMON, bench_site, install, run_once, runner_missing
 
 SAGA = COMMON + '''
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
@@ -94,26 +94,15 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
-    try:
-        import connect.eaas.runner  # noqa: F401
-        import trustme
-    except ImportError as e:
-        print(f"skipped: the real runner cannot run here ({e}); it needs Python 3.10 to 3.12 "
-              "and the dev dependencies.")
+    missing = runner_missing()
+    if missing:
+        print(missing)
         return 0
-    import ssl
-
     from rndi.cache.testing import RedisServer
 
-    ca = trustme.CA()
     stores = ["sqlite"] + (["redis"] if shutil.which("redis-server") else [])
-    with tempfile.TemporaryDirectory() as directory, \
+    with bench_site() as (site, tls), \
             (RedisServer() if "redis" in stores else contextlib.nullcontext()) as redis:
-        site = Path(directory)
-        bundle = site / "ca.pem"
-        ca.cert_pem.write_to_path(str(bundle))
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1").configure_cert(context)
         install(site / "plain", "bench_plain", SAGA.format(guarded=False))
         install(site / "guarded", "bench_guarded", SAGA.format(guarded=True))
         runs: dict = {(store, name): [] for store in stores for name in ("plain", "guarded")}
@@ -123,8 +112,7 @@ def main() -> int:
                            "CACHE_REDIS_PORT": str(redis.port)} if store == "redis" else
                           {"CACHE_DRIVER": "sqlite", "CACHE_DIR": tempfile.mkdtemp(dir=site)})
                 label = f"{store[:2].upper()}{name[:2].upper()}{round_number}"
-                result = run_once(site, name, arguments.events, (context, str(bundle)), label,
-                                  config)
+                result = run_once(site, name, arguments.events, tls, label, config)
                 runs[(store, name)].append(result)
                 print(f"round {round_number + 1} {store} {name}: events/s "
                       f"{result['events_per_s']:.1f}, cpu ms/event "

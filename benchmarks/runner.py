@@ -15,6 +15,7 @@ Needs Python 3.10 to 3.12 (the runner's range) and the dev dependencies (trustme
 """
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -22,6 +23,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any, Iterator, Optional, Tuple
 
 EXTENSION_JSON = {"name": "bench", "description": "benchmark", "version": "1.0.0",
                   "audience": ["vendor"], "readme_url": "https://example.com/r",
@@ -190,19 +192,24 @@ def run_once(site: Path, name: str, events: int, tls, label: str,
             "all_peak_rss_mib": sum(peaks.values()) / 2**20}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=2)
-    arguments = parser.parse_args()
+def runner_missing() -> Optional[str]:
+    """Why the real runner cannot run here (printed as the benchmark's answer), or None."""
     try:
         import connect.eaas.runner  # noqa: F401
-        import trustme
+        import trustme  # noqa: F401
     except ImportError as e:
-        print(f"skipped: the real runner cannot run here ({e}); it needs Python 3.10 to 3.12 "
-              "and the dev dependencies.")
-        return 0
+        return (f"skipped: the real runner cannot run here ({e}); it needs Python 3.10 to "
+                "3.12 and the dev dependencies.")
+    return None
+
+
+@contextlib.contextmanager
+def bench_site() -> Iterator[Tuple[Path, Tuple[Any, str]]]:
+    """A temporary directory to install the benchmark extensions in, and the TLS the
+    runner trusts: ``(site, (server_context, ca_bundle_path))``."""
     import ssl
+
+    import trustme
 
     ca = trustme.CA()
     with tempfile.TemporaryDirectory() as directory:
@@ -211,14 +218,26 @@ def main() -> int:
         ca.cert_pem.write_to_path(str(bundle))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ca.issue_cert("127.0.0.1").configure_cert(context)
+        yield site, (context, str(bundle))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2)
+    arguments = parser.parse_args()
+    missing = runner_missing()
+    if missing:
+        print(missing)
+        return 0
+    with bench_site() as (site, tls):
         install(site / "hand_written", "bench_hand_written", HANDWRITTEN)
         install(site / "saga", "bench_saga", SAGA)
         runs: dict = {"hand_written": [], "saga": []}
         for round_number in range(arguments.rounds):
             for name in runs:
                 label = f"{name[:4].upper()}{round_number}"
-                runs[name].append(run_once(site, name, arguments.events,
-                                           (context, str(bundle)), label))
+                runs[name].append(run_once(site, name, arguments.events, tls, label))
                 print(f"round {round_number + 1} {name}: "
                       + ", ".join(f"{k} {v:.2f}" for k, v in runs[name][-1].items()),
                       flush=True)
