@@ -52,10 +52,7 @@ class AsyncReconcileVendorCustomers(ReconcileVendorCustomers):
             if await self.vendor.customer(str(cached)) is None:
                 self.cache.delete(customer_key(account))
                 removed += 1
-        summary = (f"{checked} cached vendor customer{'s' if checked != 1 else ''} checked, "
-                   f"{removed} no longer known to the vendor removed.")
-        self.logger.info(summary)
-        return ScheduledExecutionResponse("success", output=summary)
+        return self._reported(checked, removed)
 
 
 class AsyncNightlyReconciliation(ScheduledFlow):

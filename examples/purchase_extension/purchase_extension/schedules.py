@@ -52,6 +52,9 @@ class ReconcileVendorCustomers(ScheduledTransaction):
             if self.vendor.customer(str(cached)) is None:
                 self.cache.delete(customer_key(account))
                 removed += 1
+        return self._reported(checked, removed)
+
+    def _reported(self, checked: int, removed: int) -> ScheduledExecutionResponse:
         summary = (f"{checked} cached vendor customer{'s' if checked != 1 else ''} checked, "
                    f"{removed} no longer known to the vendor removed.")
         self.logger.info(summary)
