@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional, Tuple, TypeVar
 
 from rndi.cache import _codec
 from rndi.cache.contracts import Cache
+from rndi.cache.exceptions import CacheUnavailable
 
 logger = logging.getLogger("rndi.cache")
 
@@ -17,6 +18,9 @@ MISS: Any = object()
 
 # What a ``get`` whose read failed answers, so that it does not store its default.
 _FAULT: Any = object()
+
+# The operations that raise ``CacheUnavailable`` instead of answering a miss.
+_TELLING = frozenset({"lookup", "claim"})
 
 # The longest ttl any store takes (Redis counts milliseconds in a signed 64-bit number,
 # and a cache entry is not meant to outlive a century).
@@ -103,7 +107,8 @@ class StoredCache(Cache):
     """A cache that stores JSON text. Subclasses implement the storage primitives
     (``_load``, ``_store``, ``_has``, ``_delete``, ``_flush``, ``_add``,
     ``_delete_if_equal``), which may raise whatever their store raises: here each fault
-    is logged, once per operation, as a miss."""
+    is logged, once per operation, and answered as a miss, except by ``lookup`` and
+    ``claim``, which raise ``CacheUnavailable``."""
 
     def __init__(self, ttl: int = 900, clock: Callable[[], float] = time.time) -> None:
         check_ttl("(default)", ttl)
@@ -141,14 +146,22 @@ class StoredCache(Cache):
         """Remove the entry only when it is live and its stored text is ``encoded``,
         atomically; whether it removed it."""
 
-    def _guard(self, operation: str, key: Optional[str], call: Callable[[], T],
-               fallback: T) -> T:
+    def _attempt(self, operation: str, key: Optional[str], call: Callable[[], T]) -> T:
         """Run one storage primitive (on ``key``, or on the whole store for ``None``); a
-        fault is logged and answered with ``fallback``."""
+        fault is logged and raised as ``CacheUnavailable``."""
         try:
             return call()
-        except Exception as e:  # any storage fault: the cache must not fail
+        except Exception as e:  # any storage fault: what the store holds is unknown
             self._fault(operation, key, e)
+            raise CacheUnavailable(self._describe(), self._operation(operation, key),
+                                   type(e).__name__) from e
+
+    def _guard(self, operation: str, key: Optional[str], call: Callable[[], T],
+               fallback: T) -> T:
+        """``_attempt``, a fault answered with ``fallback``: the cache must not fail."""
+        try:
+            return self._attempt(operation, key, call)
+        except CacheUnavailable:
             return fallback
 
     @staticmethod
@@ -157,8 +170,11 @@ class StoredCache(Cache):
         return operation if key is None else f"{operation} of {shown_key(key)}"
 
     def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
-        logger.error("%s: %s failed (%s: %s); treating it as a miss.", self._describe(),
-                     self._operation(operation, key), type(error).__name__, error)
+        # lookup and claim tell their caller, which decides; the others answer a miss
+        outcome = ("reported as unknown" if operation in _TELLING
+                   else "treating it as a miss")
+        logger.error("%s: %s failed (%s: %s); %s.", self._describe(),
+                     self._operation(operation, key), type(error).__name__, error, outcome)
 
     def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
         check_key(key)
@@ -188,6 +204,18 @@ class StoredCache(Cache):
         encoded = _codec.dumps(key, value)
         seconds = lifetime(ttl, self.ttl)
         return self._guard("add", key, lambda: self._add(key, encoded, seconds), False)
+
+    def lookup(self, key: str) -> Tuple[bool, Any]:
+        check_key(key)
+        value = self._attempt("lookup", key, lambda: self._load(key, None))
+        return (False, None) if value is MISS else (True, value)
+
+    def claim(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        check_key(key)
+        check_ttl(key, ttl)
+        encoded = _codec.dumps(key, value)
+        seconds = lifetime(ttl, self.ttl)
+        return self._attempt("claim", key, lambda: self._add(key, encoded, seconds))
 
     def delete_if_equal(self, key: str, value: Any) -> bool:
         check_key(key)

@@ -1,7 +1,7 @@
 """The cache contract every adapter implements."""
 
 from abc import ABC, abstractmethod
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 
 class Cache(ABC):
@@ -12,9 +12,11 @@ class Cache(ABC):
     A stored ``None`` is an entry like any other. Expired entries are misses, and a ttl of
     0 or less stores an entry that is already expired.
 
-    ``add`` and ``delete_if_equal`` are the atomic primitives a lease is built from. They
-    are not abstract, so a subclass written before they existed still instantiates; it
-    raises ``NotImplementedError`` only when one of them is called.
+    ``add`` and ``delete_if_equal`` are the atomic primitives a lease is built from;
+    ``lookup`` and ``claim`` are ``get`` and ``add`` telling a fault from a miss, for what
+    must never read "unknown" as "absent" (a lease, a step journal). They are not
+    abstract, so a subclass written before they existed still instantiates; it raises
+    ``NotImplementedError`` only when one of them is called.
     """
 
     @abstractmethod
@@ -71,4 +73,36 @@ class Cache(ABC):
             f"{type(self).__name__} does not implement Cache.delete_if_equal(key, value) -> "
             "bool: override it to remove the entry only when it is live and holds value, "
             "atomically, and answer whether it removed it."
+        )
+
+    def lookup(self, key: str) -> Tuple[bool, Any]:
+        """The live entry of ``key``, telling a fault from a miss.
+
+        Returns:
+            ``(True, value)`` for a live entry (a stored ``None`` included), ``(False,
+            None)`` when there is none. Nothing is computed or stored.
+
+        Raises:
+            CacheUnavailable: the store could not answer; whether the entry exists is
+                unknown.
+            NotImplementedError: the subclass does not implement it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement Cache.lookup(key) -> (found, value): "
+            "override it to answer (True, value) for a live entry, (False, None) for none, "
+            "and raise rndi.cache.exceptions.CacheUnavailable when the store cannot answer."
+        )
+
+    def claim(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        """``add``, telling a fault from a live entry: whether this call stored ``value``.
+
+        Raises:
+            CacheUnavailable: the store could not answer; whether anything was stored is
+                unknown.
+            NotImplementedError: the subclass does not implement it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement Cache.claim(key, value, ttl=None) -> "
+            "bool: override it as add(), raising rndi.cache.exceptions.CacheUnavailable "
+            "instead of answering False when the store cannot answer."
         )

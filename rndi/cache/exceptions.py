@@ -26,3 +26,19 @@ class UnserializableValue(CacheError, TypeError):
             f"Cannot cache key {key!r}: a {self.value_type} value is not JSON-serializable "
             f"({reason}). Store plain data (dict, list, str, int, float, bool, None)."
         )
+
+
+class CacheUnavailable(CacheError):
+    """The store could not answer (a fault, a stall, a lock held too long): what it holds
+    is unknown. Raised only by the operations that tell a fault from a miss
+    (``lookup``, ``claim``); the others answer a logged miss.
+
+    Attributes:
+        store: the store, as log lines name it (never a secret).
+        operation: what failed (``lookup of key #…``).
+    """
+
+    def __init__(self, store: str, operation: str, cause: str) -> None:
+        self.store = store
+        self.operation = operation
+        super().__init__(f"{store}: {operation} failed ({cause}); what it holds is unknown.")

@@ -7,10 +7,10 @@ them (async code). The rules of the flow live only in the generator, so ``resolv
 ``aresolve`` cannot drift apart.
 """
 
-import asyncio
 import inspect
 from typing import Any, Awaitable, Callable, Generator, TypeVar
 
+from rndi.connect.business_transactions._threads import StoppedIteration, in_thread
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 
 T = TypeVar("T")
@@ -24,7 +24,10 @@ def name_of_call(call: Callable[[], Any]) -> str:
     return str(getattr(target, "__qualname__", type(target).__qualname__))
 
 
-def run_steps(steps: "Steps[T]") -> T:
+_ADVICE = "Run the saga with 'await saga.aresolve(request)' in an async def handler."
+
+
+def run_steps(steps: "Steps[T]", advice: str = _ADVICE) -> T:
     """Drive ``steps`` in sync code: each call is made in place.
 
     Raises:
@@ -45,8 +48,7 @@ def run_steps(steps: "Steps[T]") -> T:
                 steps.close()
                 raise SyncAsyncMismatch(
                     f"{name_of_call(call)}() answered an awaitable in sync code, where it "
-                    "would never run. Run the saga with 'await saga.aresolve(request)' in an "
-                    "async def handler.")
+                    f"would never run. {advice}")
             call = steps.send(answer)
     except StopIteration as done:
         return done.value
@@ -54,17 +56,21 @@ def run_steps(steps: "Steps[T]") -> T:
 
 async def call_in_place(call: Callable[[], Any]) -> Any:
     """Make a call on the event loop; an awaitable answer is awaited."""
-    answer = call()
+    try:
+        answer = call()
+    except StopIteration as e:  # it cannot leave a coroutine as it is
+        raise StoppedIteration(e) from None
     return await answer if inspect.isawaitable(answer) else answer
 
 
 async def call_off_loop(call: Callable[[], Any]) -> Any:
     """Await an ``async def`` call; make a sync one in a worker thread (the loop's default
-    executor, context variables copied), so it cannot block the loop. A sync call that
-    answers an awaitable (a coroutine it built) has it awaited."""
+    executor, context variables copied, counted as the delivery's work: see
+    ``_threads``), so it cannot block the loop. A sync call that answers an awaitable (a
+    coroutine it built) has it awaited."""
     if inspect.iscoroutinefunction(call):
         return await call()
-    answer = await asyncio.to_thread(call)
+    answer = await in_thread(call)
     return await answer if inspect.isawaitable(answer) else answer
 
 
@@ -72,13 +78,16 @@ async def arun_steps(steps: "Steps[T]", caller: Caller = call_in_place) -> T:
     """Drive ``steps`` in async code: each call is made by ``caller``.
 
     ``asyncio.CancelledError`` (and every other ``BaseException``) is never thrown into the
-    flow: a cancelled run is not compensated, it propagates.
+    flow: a cancelled run is not compensated, it propagates. A ``StopIteration`` of a
+    call made in a thread is thrown in as it is, as ``run_steps`` throws it.
     """
     try:
         call = next(steps)
         while True:
             try:
                 answer = await caller(call)
+            except StoppedIteration as stopped:
+                call = steps.throw(stopped.error)
             except Exception as error:
                 call = steps.throw(error)
             else:

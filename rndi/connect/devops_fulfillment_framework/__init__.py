@@ -5,7 +5,9 @@ from rndi.connect.devops_fulfillment_framework._base import Flow
 from rndi.connect.devops_fulfillment_framework.application import Saga
 from rndi.connect.devops_fulfillment_framework.exceptions import (
     InvalidResponse,
+    JournalUnavailable,
     SagaError,
+    StepNotReplayable,
     UnrecordableResult,
 )
 from rndi.connect.devops_fulfillment_framework.flows import (
@@ -31,12 +33,14 @@ __all__ = [
     "InteractiveFlow",
     "InvalidResponse",
     "JournalServiceProvider",
+    "JournalUnavailable",
     "OfflineServiceProvider",
     "RequestLease",
     "Saga",
     "SagaError",
     "ScheduledFlow",
     "StepJournal",
+    "StepNotReplayable",
     "UnrecordableResult",
     "ValidationFlow",
 ]

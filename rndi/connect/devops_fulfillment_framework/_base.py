@@ -15,11 +15,13 @@ from rndi.connect.business_transactions.contracts import (
     ValidationTransaction,
 )
 from rndi.connect.business_transactions.exceptions import InvalidTransaction
+from rndi.connect.devops_fulfillment_framework._settings import check_settings
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
 )
 from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
+from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider, Container
@@ -86,6 +88,7 @@ class Flow(ABC):
     providers: Dict[str, ProviderSpec] = {
         "cache": CacheServiceProvider,
         "offline": OfflineServiceProvider,
+        "journal": JournalServiceProvider,
     }
     # the transaction contract this kind of flow runs, and what the flow is called
     contract: ClassVar[type] = BackgroundTransaction
@@ -128,9 +131,17 @@ class Flow(ABC):
              request: Optional[dict] = None) -> F:
         """A flow for one event, from what the runner gives an extension.
 
-        With ``request``, transactions can take a ``request`` parameter and the injected
-        ``logger`` is bound to that request.
+        With ``request``, transactions can take a ``request`` parameter, the injected
+        ``logger`` is bound to that request, and the injected ``journal`` records steps
+        under its id.
+
+        Raises:
+            ValueError: ``LEASE_TTL`` or ``JOURNAL_TTL`` is not a positive number of
+                seconds up to a century (named in the message); checked here, before any
+                step runs, not when a step is recorded.
         """
+        if isinstance(config, Mapping):
+            check_settings(config)
         return cls(cls.event_providers(config, client, logger, request))
 
     @classmethod

@@ -2,14 +2,29 @@
 Connect sends them), with errors that name the key."""
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, List, Mapping, Sequence
+
+from rndi.cache._base import MAX_TTL
+
+LEASE_TTL = "LEASE_TTL"
+# the runner answers a background task that runs longer than 300 s (its default
+# BACKGROUND_TASK_MAX_EXECUTION_TIME) with retry: a lease outlives that, plus a margin
+DEFAULT_LEASE_TTL = 330.0
+JOURNAL_TTL = "JOURNAL_TTL"
+DEFAULT_JOURNAL_TTL = 30 * 24 * 3600.0  # a slow fulfillment may take weeks
+
+# the settings of seconds a flow reads, with their defaults: checked when a flow is made,
+# so that a value the cache would refuse fails before any step runs, not after
+_SECONDS = ((LEASE_TTL, DEFAULT_LEASE_TTL), (JOURNAL_TTL, DEFAULT_JOURNAL_TTL))
 
 
-def seconds(config: Mapping[str, Any], key: str, default: float) -> float:
-    """``config[key]`` as a positive number of seconds, ``default`` when unset or empty.
+def seconds(config: Mapping[str, Any], key: str, default: float,
+            maximum: float = MAX_TTL) -> float:
+    """``config[key]`` as a positive number of seconds up to ``maximum`` (a century: the
+    longest a cache keeps an entry), ``default`` when unset or empty.
 
     Raises:
-        ValueError: not a positive, finite number.
+        ValueError: not a positive, finite number up to ``maximum``.
     """
     raw = config.get(key)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -18,10 +33,32 @@ def seconds(config: Mapping[str, Any], key: str, default: float) -> float:
         value = float(raw.strip() if isinstance(raw, str) else raw)
     except (TypeError, ValueError):
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"Config key {key!r} must be a positive number of seconds, got a "
-                         f"{type(raw).__name__} that is not one.")
+    if not math.isfinite(value) or value <= 0 or value > maximum:
+        raise ValueError(f"Config key {key!r} must be a positive number of seconds, at most "
+                         f"{maximum:g}; got a {type(raw).__name__} that is not one.")
     return value
+
+
+def setting_problems(config: Mapping[str, Any]) -> List[str]:
+    """Why each of the framework's settings of seconds in ``config`` cannot be used."""
+    problems = []
+    for key, default in _SECONDS:
+        try:
+            seconds(config, key, default)
+        except ValueError as e:
+            problems.append(str(e))
+    return problems
+
+
+def check_settings(config: Mapping[str, Any]) -> None:
+    """Raise, naming the setting, when ``LEASE_TTL`` or ``JOURNAL_TTL`` cannot be used.
+
+    Raises:
+        ValueError: the first setting that cannot be used.
+    """
+    for key, default in _SECONDS:
+        if key in config:
+            seconds(config, key, default)
 
 
 def choice(config: Mapping[str, Any], key: str, allowed: Sequence[str]) -> str:

@@ -1,21 +1,25 @@
 """What keeps sync and async parts of a saga in their own world.
 
 ``resolve()`` refuses, before anything runs, a saga whose client or parts are async;
-``aresolve()`` chains sync and async middlewares so that a sync pass-through (one that
-returns what ``next`` returns) keeps working, and a sync middleware that reads the answer
-of ``next`` is told what to write instead.
+``aresolve()`` chains sync and async middlewares, a sync one running in a thread of its
+own whose ``next`` waits for the rest of the saga, so that it means under ``aresolve()``
+exactly what it means under ``resolve()``.
 """
 
 import ast
+import asyncio
+import concurrent.futures
 import functools
 import inspect
 import textwrap
+import threading
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.connect.api_facades.clients import is_async_client
 from rndi.connect.business_transaction_middleware.middleware import make_middleware_callstack
+from rndi.connect.business_transactions._threads import in_own_thread
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 
@@ -90,39 +94,9 @@ def refuse_async(saga: str, client: Any, middlewares: Sequence[Any],
                 f"{', '.join(parts)} {'is' if len(parts) == 1 else 'are'} async def. {fix}")
 
 
-class _Awaiting:
-    """What ``next(request)`` answers a sync middleware in ``aresolve()``: the rest of the
-    saga, still to run. Returned as it is, the saga awaits it; read, it explains."""
-
-    __slots__ = ("_coroutine", "_middleware")
-
-    def __init__(self, coroutine: Any, middleware: str) -> None:
-        self._coroutine = coroutine
-        self._middleware = middleware
-
-    def __await__(self) -> Any:
-        return self._coroutine.__await__()
-
-    def _refuse(self, what: str) -> SyncAsyncMismatch:
-        self._coroutine.close()
-        return SyncAsyncMismatch(
-            f"Middleware {self._middleware} is sync and {what} what next(request) answered; "
-            "under aresolve() next() answers an awaitable. Return it as it is, or make "
-            "__call__ async def and write: response = await next(request)")
-
-    def __getattr__(self, name: str) -> Any:
-        raise self._refuse(f"read .{name} of")
-
-    def __bool__(self) -> bool:
-        raise self._refuse("tested")
-
-    def close(self) -> None:
-        self._coroutine.close()
-
-
 def _alink(middleware: Any, following: AsyncStep, expected: type) -> AsyncStep:
     name = name_of(middleware)
-    # a middleware for both worlds (RequestLease) has a sync __call__ and an async acall
+    # a middleware for both worlds (RequestLease, OfflineCriteria) has an async acall
     both = getattr(middleware, "acall", None)
     call = both if inspect.iscoroutinefunction(both) else middleware
     if call is both or is_async_middleware(middleware):
@@ -130,25 +104,35 @@ def _alink(middleware: Any, following: AsyncStep, expected: type) -> AsyncStep:
             return _checked(name, await call(request, following), expected)
         return step
 
-    async def pass_through(request: dict) -> Any:
-        handed: List[_Awaiting] = []
+    async def bridged(request: dict) -> Any:
+        # A sync middleware runs in a thread of its own, and its next() waits there for
+        # the rest of the saga, run on the loop: a try/except or try/finally around
+        # next(request) wraps the transaction under aresolve() as under resolve().
+        loop = asyncio.get_running_loop()
+        rest: List[concurrent.futures.Future] = []
+        ended = threading.Event()
 
-        def next_(request: dict) -> _Awaiting:
-            handed.append(_Awaiting(following(request), name))
-            return handed[-1]
+        def next_(request: dict) -> Any:
+            if ended.is_set():  # the delivery was cancelled: start nothing more
+                raise concurrent.futures.CancelledError()
+            rest.append(asyncio.run_coroutine_threadsafe(
+                _coroutine(following(request)), loop))
+            return rest[-1].result()
 
-        response: Any = None
         try:
-            response = middleware(request, next_)
-            if inspect.isawaitable(response):
-                response = await response
-        finally:
-            for awaiting in handed:  # the rest of the saga, when the middleware dropped it
-                if awaiting is not response:
-                    awaiting.close()
+            response = await in_own_thread(lambda: middleware(request, next_), loop)
+        except BaseException:
+            ended.set()
+            for future in rest:
+                future.cancel()
+            raise
         return _checked(name, response, expected)
 
-    return pass_through
+    return bridged
+
+
+async def _coroutine(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 def _checked(name: str, response: Any, expected: type) -> Any:

@@ -24,7 +24,10 @@ from rndi.connect.devops_fulfillment_framework._worlds import (
     name_of,
     refuse_async,
 )
-from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
+from rndi.connect.devops_fulfillment_framework.exceptions import (
+    InvalidResponse,
+    JournalUnavailable,
+)
 from rndi.connect.devops_fulfillment_framework.providers.cache import (  # noqa: F401 - published name
     CacheServiceProvider,
 )
@@ -34,7 +37,6 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import ( 
 from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401 - published name
     ConnectServiceProvider,
 )
-from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_logger_adapter._secrets import MASK, is_secret_name, mask_url_credentials
 from rndi.dicontainer.adapter import BaseServiceProvider
 
@@ -55,9 +57,12 @@ Outcome = Tuple[BackgroundResponse, Optional[Exception]]
 def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[Outcome]":
     """``prepare(transaction)(request)`` as steps (execute; compensate when it raised),
     refusing an answer the runner cannot send. Returns the answer and the error that
-    was compensated, if any."""
+    was compensated, if any. A journal that cannot tell whether a step ran answers
+    ``reschedule`` (the step did not run), without ``compensate``."""
     try:
         response = yield functools.partial(transaction.execute, request)
+    except JournalUnavailable as e:  # the step did not run: nothing to compensate
+        return BackgroundResponse.reschedule(), e
     except Exception as e:
         response = yield functools.partial(transaction.compensate, request, e)
         if not isinstance(response, BackgroundResponse):
@@ -89,11 +94,11 @@ def _describe(response: BackgroundResponse) -> str:
 class Saga(Flow):
     """The flow of a background event: of its transactions, the first that applies runs
     inside the middlewares and answers a ``BackgroundResponse`` (its ``compensate`` does
-    when ``execute`` raises). Built and given providers as every ``Flow`` is; a saga
-    also has the request's step ``journal``.
+    when ``execute`` raises). Built and given providers as every ``Flow`` is, the
+    request's step ``journal`` included.
     """
 
-    providers: Dict[str, ProviderSpec] = {**Flow.providers, "journal": JournalServiceProvider}
+    providers: Dict[str, ProviderSpec] = dict(Flow.providers)
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
         super().__init__(providers)
@@ -127,7 +132,12 @@ class Saga(Flow):
         after = f" after {type(compensated).__name__}" if compensated else ""
         logger.info("Transaction %r answered %s%s.", name, _describe(response), after,
                     extra={"transaction": name, "outcome": response.status})
-        if compensated is not None:  # what compensate handled must leave a trace
+        if isinstance(compensated, JournalUnavailable):
+            logger.warning("Transaction %r did not run journal step %r: the cache (%s) could "
+                           "not tell whether it ran; answering reschedule.", name,
+                           compensated.step, compensated.store,
+                           extra={"transaction": name, "outcome": response.status})
+        elif compensated is not None:  # what compensate handled must leave a trace
             logger.warning("Transaction %r raised %s, which its compensate answered with "
                            "%s:\n%s", name, type(compensated).__name__, response.status,
                            _masked_traceback(compensated, self._container.bound("config")),

@@ -2,6 +2,8 @@
 
 from typing import Any, Optional
 
+from rndi.cache.exceptions import CacheUnavailable
+
 
 class SagaError(Exception):
     """Base of the errors a saga raises itself."""
@@ -59,8 +61,48 @@ class UnrecordableResult(SagaError, TypeError):
         self.step = step
         super().__init__(
             f"Journal step {step!r} answered a value of type {type(result).__name__}, which "
-            "JSON cannot hold, so a redelivery could not have it back. Answer what you need "
-            "later as plain data (an id, a dict of strings and numbers).")
+            "JSON cannot hold, so a redelivery could not have it back (that the step ran "
+            "is recorded: it will not run again unasked). Answer what you need later as "
+            "plain data (an id, a dict of strings and numbers).")
 
 
-__all__ = ["InvalidResponse", "SagaError", "UnrecordableResult"]
+class StepNotReplayable(SagaError):
+    """A journaled step ran on an earlier delivery, but its result could not be recorded
+    (JSON cannot hold it): the step is not run again, and its result cannot be given back.
+
+    Attributes:
+        step: the step's name.
+        result_type: the type of the result that could not be recorded.
+    """
+
+    def __init__(self, step: str, result_type: str) -> None:
+        self.step = step
+        self.result_type = result_type
+        super().__init__(
+            f"Journal step {step!r} ran on an earlier delivery, but its result (of type "
+            f"{result_type}) could not be recorded, so it is not run again. Make the step "
+            "answer plain JSON data; then check at the vendor what the earlier run did, "
+            f"and call journal.forget({step!r}) to let it run again.")
+
+
+class JournalUnavailable(SagaError, CacheUnavailable):
+    """The cache could not tell whether a journaled step ran (a fault, a stall), so the
+    step was not run. A saga answers ``reschedule`` for it (logged at WARNING), without
+    calling ``compensate``: nothing ran, and the next delivery asks again.
+
+    Attributes:
+        step: the step's name.
+        store: the cache, as log lines name it.
+    """
+
+    def __init__(self, step: str, store: str) -> None:
+        self.step = step
+        self.store = store
+        self.operation = f"lookup of journal step {step!r}"
+        Exception.__init__(
+            self, f"The cache ({store}) could not tell whether journal step {step!r} ran, "
+            "so it was not run; the delivery answers reschedule and the next one asks again.")
+
+
+__all__ = ["InvalidResponse", "JournalUnavailable", "SagaError", "StepNotReplayable",
+           "UnrecordableResult"]

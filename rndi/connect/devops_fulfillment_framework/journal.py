@@ -4,22 +4,51 @@ A step that calls a vendor and then fails before Connect records the outcome (a 
 the parameter update, a crash, a timeout) would run again on the next delivery. Run it
 through ``journal.once(step, fn)``: its result is recorded in the cache, per request, and
 every later delivery gets the recorded result back without calling ``fn``.
+
+A step is never run again because the journal could not tell: a read the cache cannot
+answer raises ``CacheUnavailable`` (the saga answers ``reschedule``), and a step whose
+result could not be recorded leaves a record that it ran.
 """
 
+import asyncio
+import functools
 import inspect
 import json
 import uuid
 from typing import Any, Callable, Optional, Tuple, cast
 
 from rndi.cache.contracts import Cache
-from rndi.connect.business_transactions.steps import Steps, arun_steps, run_steps
-from rndi.connect.devops_fulfillment_framework.exceptions import UnrecordableResult
+from rndi.cache.exceptions import CacheUnavailable
+from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
+from rndi.connect.business_transactions.steps import (
+    Steps,
+    arun_steps,
+    call_off_loop,
+    run_steps,
+)
+from rndi.connect.devops_fulfillment_framework._settings import (
+    DEFAULT_JOURNAL_TTL,
+    JOURNAL_TTL,
+    seconds,
+)
+from rndi.connect.devops_fulfillment_framework.exceptions import (
+    JournalUnavailable,
+    StepNotReplayable,
+    UnrecordableResult,
+)
 
-JOURNAL_TTL = "JOURNAL_TTL"
-DEFAULT_JOURNAL_TTL = 30 * 24 * 3600.0  # a slow fulfillment may take weeks
+__all__ = ["DEFAULT_JOURNAL_TTL", "JOURNAL_TTL", "StepJournal"]
+
 # the namespace of idempotency keys: the same request and step give the same key anywhere
 _KEYS = uuid.UUID("9f2e4d1c-6b3a-5e8f-a7c4-1d0b2e3f4a5b")
 # (the caches take fractional seconds too: ttl is typed int only in the published contract)
+
+
+def _part(text: str) -> str:
+    """A request id or step name inside a key: ``%`` and ``:`` escaped, so that request
+    ``PR-1:order`` step ``tenant`` and request ``PR-1`` step ``order:tenant`` never share
+    a key (names without either, as Connect's ids are, stay as they are)."""
+    return text.replace("%", "%25").replace(":", "%3A")
 
 
 class StepJournal:
@@ -31,13 +60,16 @@ class StepJournal:
 
     What it does not cover: a crash between the vendor's answer and the journal's write.
     There, pass ``journal.idempotency_key(step)`` to a vendor API that accepts one.
+
+    Raises:
+        ValueError: ``ttl`` is not a positive number of seconds up to a century.
     """
 
     def __init__(self, cache: Cache, request_id: Optional[str], ttl: float = DEFAULT_JOURNAL_TTL,
                  logger: Any = None) -> None:
         self.cache = cache
         self.request_id = request_id
-        self.ttl = ttl
+        self.ttl = seconds({JOURNAL_TTL: ttl}, JOURNAL_TTL, DEFAULT_JOURNAL_TTL)
         self.logger = logger
 
     def _key(self, step: str) -> str:
@@ -47,33 +79,52 @@ class StepJournal:
         if not self.request_id:
             raise ValueError("The journal is bound to no request: build the saga with "
                              "make(config, client, logger, request).")
-        return f"journal:{self.request_id}:{step}"
+        return f"journal:{_part(self.request_id)}:{_part(step)}"
 
     def recorded(self, step: str) -> Tuple[bool, Any]:
         """``(True, result)`` when ``step`` is recorded for this request, else
-        ``(False, None)``."""
-        entry = self.cache.get(self._key(step))
-        if isinstance(entry, dict) and "result" in entry:
+        ``(False, None)``.
+
+        Raises:
+            JournalUnavailable: the cache cannot answer; whether the step ran is unknown.
+            StepNotReplayable: the step ran, but its result could not be recorded.
+        """
+        try:
+            found, entry = self.cache.lookup(self._key(step))
+        except CacheUnavailable as e:
+            raise JournalUnavailable(step, e.store) from e
+        if not found or not isinstance(entry, dict):
+            return False, None
+        if "result" in entry:
             return True, entry["result"]
+        if "unrecordable" in entry:
+            raise StepNotReplayable(step, str(entry["unrecordable"]))
         return False, None
 
     def _steps(self, step: str, fn: Callable[[], Any]) -> "Steps[Any]":
-        found, result = self.recorded(step)
-        if found:
-            return result
         if not callable(fn):
             raise TypeError(f"journal.once({step!r}, fn): fn must be callable with no "
                             f"arguments, got a {type(fn).__name__}.")
+        found, result = yield functools.partial(self.recorded, step)
+        if found:
+            return result
         result = yield fn
-        self._record(step, result)
-        return result
+        return (yield functools.partial(self._record, step, result))
 
-    def _record(self, step: str, result: Any) -> None:
+    def _record(self, step: str, result: Any) -> Any:
+        """Record ``result`` and answer it as a redelivery will get it back (its JSON
+        form: a tuple comes back a list, an int key a string)."""
         try:
-            json.dumps(result, allow_nan=False)
+            encoded = json.dumps(result, allow_nan=False)
         except (TypeError, ValueError, RecursionError):
+            # it ran: say so, so that no later delivery runs it again unasked
+            self._add(step, {"unrecordable": type(result).__name__})
             raise UnrecordableResult(step, result) from None
-        stored = self.cache.add(self._key(step), {"result": result}, cast(int, self.ttl))
+        self._add(step, {"result": json.loads(encoded)})
+        return json.loads(encoded)
+
+    def _add(self, step: str, entry: dict) -> None:
+        stored = self.cache.add(self._key(step), entry, cast(int, self.ttl))
         if not stored and self.logger:
             self.logger.error("Step %r of request %s could not be recorded in the journal "
                               "(the cache failed, or it was recorded meanwhile): a "
@@ -82,26 +133,53 @@ class StepJournal:
     def once(self, step: str, fn: Callable[[], Any]) -> Any:
         """The recorded result of ``step`` for this request; else ``fn()``, recorded.
 
-        With an ``async def`` fn it answers an awaitable (``await journal.once(step,
-        fn)``), as ``aonce`` does. An error of ``fn`` records nothing and propagates.
+        With an ``async def`` fn, in async code, it answers an awaitable (``await
+        journal.once(step, fn)``), as ``aonce`` does. An error of ``fn`` records nothing
+        and propagates.
 
         Raises:
-            UnrecordableResult: ``fn`` answered a value JSON cannot hold (named by step).
-            SyncAsyncMismatch: a sync ``fn`` answered an awaitable (use ``aonce``).
+            UnrecordableResult: ``fn`` answered a value JSON cannot hold (named by step);
+                that it ran is recorded.
+            StepNotReplayable: an earlier delivery ran the step and could not record its
+                result; ``fn`` is not called.
+            JournalUnavailable: the cache cannot tell whether the step ran; ``fn`` is not
+                called (a saga answers ``reschedule``).
+            SyncAsyncMismatch: an ``async def`` fn outside a running event loop, or a
+                sync fn that answered an awaitable (use ``aonce``); nothing is recorded.
         """
         if inspect.iscoroutinefunction(fn):
+            if not _loop_running():
+                raise SyncAsyncMismatch(
+                    f"journal.once({step!r}, fn) was given an async def fn in sync code, "
+                    "where it would never run. Make the transaction's method async def "
+                    f"and write: await self.journal.aonce({step!r}, fn), in a saga run "
+                    "with aresolve().")
             return self.aonce(step, fn)
-        return run_steps(self._steps(step, fn))
+        return run_steps(self._steps(step, fn), advice=(
+            f"Nothing was recorded. In async code write: await self.journal.aonce({step!r}, "
+            "fn)."))
 
     async def aonce(self, step: str, fn: Callable[[], Any]) -> Any:
-        """``once`` for async code: ``fn`` may be ``async def`` (awaited) or sync."""
-        return await arun_steps(self._steps(step, fn))
+        """``once`` for async code: ``fn`` may be ``async def`` (awaited) or sync (run in
+        a worker thread, as ``aresolve()`` runs sync parts); the cache calls are made in
+        a worker thread too, so the event loop is never blocked."""
+        return await arun_steps(self._steps(step, fn), call_off_loop)
 
     def idempotency_key(self, step: str) -> str:
         """A key that is the same for this request and step on every delivery and replica
-        (a UUID), for vendor APIs that accept one."""
+        (a UUID), for vendor APIs that accept one; two different (request, step) pairs
+        never share one."""
         return str(uuid.uuid5(_KEYS, self._key(step)))
 
     def forget(self, step: str) -> None:
-        """Remove the record of ``step``: for a compensation that undid it."""
+        """Remove the record of ``step``: for a compensation that undid it, or once the
+        vendor has been checked after ``StepNotReplayable``."""
         self.cache.delete(self._key(step))
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -1,4 +1,5 @@
-"""A lease on the request: one delivery at a time works on a request.
+"""A lease on the request: one delivery at a time works on a request, and a request
+answered ``done`` is not worked on again from the same copy.
 
 Connect redelivers a pending request after every reschedule, after an error and after a
 timeout (when a sync handler's thread still runs), and replicas of an extension take
@@ -7,23 +8,44 @@ while the rest of the saga runs; a delivery that finds it held changes nothing a
 answers ``reschedule``.
 """
 
+import functools
+import hashlib
+import json
 import uuid
 from typing import Any, Mapping, Optional, Tuple, cast
 
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.cache.contracts import Cache
+from rndi.cache.exceptions import CacheUnavailable
+from rndi.connect.business_transactions._threads import Pending, in_thread, tracking, untrack
 from rndi.connect.business_transactions.contracts import FnBackgroundExecution
-from rndi.connect.devops_fulfillment_framework._settings import choice, seconds
+from rndi.connect.devops_fulfillment_framework._settings import (
+    DEFAULT_JOURNAL_TTL,
+    DEFAULT_LEASE_TTL,
+    JOURNAL_TTL,
+    LEASE_TTL,
+    choice,
+    seconds,
+)
 
-LEASE_TTL = "LEASE_TTL"
 LEASE_ON_CACHE_FAILURE = "LEASE_ON_CACHE_FAILURE"
-# the runner answers a background task that runs longer than 300 s (its default
-# BACKGROUND_TASK_MAX_EXECUTION_TIME) with retry: a lease outlives that, plus a margin
-DEFAULT_LEASE_TTL = 330.0
 RESCHEDULE, PROCEED = "reschedule", "proceed"
+__all__ = ["DEFAULT_LEASE_TTL", "LEASE_ON_CACHE_FAILURE", "LEASE_TTL", "RequestLease"]
 
 Held = Tuple[str, str]  # the lease key and this delivery's token
+
+
+def copy_of(request: dict) -> str:
+    """What tells two copies of one request apart: Connect changes ``updated`` with
+    every change of the request (an approve, an inquire, a parameter), so two
+    deliveries of the same state carry the same value. A request without it is told by
+    a digest of its whole content."""
+    updated = request.get("updated")
+    if isinstance(updated, str) and updated:
+        return f"{request.get('status')}@{updated}"
+    text = json.dumps(request, sort_keys=True, default=repr)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class RequestLease:
@@ -33,50 +55,98 @@ class RequestLease:
       runs nothing.
     - The lease lasts ``LEASE_TTL`` seconds (default 330: the runner's 300 s background
       timeout and a margin), so a holder that died frees it by expiry.
-    - Only its holder releases it: a random token, removed with the cache's atomic
-      ``delete_if_equal``, in ``finally`` (on cancellation too).
-    - When the cache cannot answer (its faults are logged misses), the default is
-      ``LEASE_ON_CACHE_FAILURE=reschedule``: nothing runs, so nothing runs twice, and
+    - Only its holder releases it (a random token, removed with the cache's atomic
+      ``delete_if_equal``), once the saga has answered or raised, and never while a sync
+      part the delivery started still runs in a worker thread (``aresolve()`` cancelled
+      at the runner's timeout): then the last such thread releases it when it ends.
+    - A saga that answered ``done`` leaves a record (``answered:<request id>``, kept
+      ``JOURNAL_TTL`` seconds) of the copy of the request it worked on. A later delivery
+      of the same copy (a replica that waited for the lease while another approved it,
+      a redelivery of a finished task) answers ``done`` again without running anything;
+      a newer copy (Connect changed the request since) runs as usual.
+    - When the cache cannot answer (a fault, a stall, a lock held too long), the default
+      is ``LEASE_ON_CACHE_FAILURE=reschedule``: nothing runs, so nothing runs twice, and
       Connect delivers the request again. ``proceed`` runs the saga without the lease:
       fulfillment goes on during a cache outage, and overlapping deliveries may repeat a
       step.
 
-    List it first in ``middlewares()``; with ``aresolve()`` its ``acall`` is used. It needs
-    a cache every delivery shares: ``sqlite`` or ``file`` on one host, ``redis`` across
-    replicas (``Saga.check`` reports it on the null cache).
+    List it first in ``middlewares()``; with ``aresolve()`` its ``acall`` is used, and its
+    cache calls are made in a worker thread, never on the event loop. It needs a cache
+    every delivery shares: ``sqlite`` or ``file`` on one host, ``redis`` across replicas
+    (``Saga.check`` reports it on the null cache).
     """
 
     def __init__(self, cache: Cache, logger: Any, config: Mapping[str, Any]) -> None:
         self.cache = cache
         self.logger = logger
         self.ttl = seconds(config, LEASE_TTL, DEFAULT_LEASE_TTL)
+        self.answered_ttl = seconds(config, JOURNAL_TTL, DEFAULT_JOURNAL_TTL)
         self.on_cache_failure = choice(config, LEASE_ON_CACHE_FAILURE, (RESCHEDULE, PROCEED))
+
+    # the decisions, the same for both drivers ---------------------------------------------
 
     def _take(self, request: dict) -> Tuple[Optional[Held], Optional[BackgroundResponse]]:
         """``(held, None)`` to go on (``held`` is ``None`` when proceeding without the
-        lease), or ``(None, answer)`` to stop here."""
+        lease), or ``(None, answer)`` to stop here. Each cache call is made once: a
+        store that stalls costs its timeout once."""
         request_id = request.get("id")
         if not isinstance(request_id, str) or not request_id:
             raise ValueError(f"RequestLease needs the request's 'id' (a string) to name the "
                              f"lease, got a {type(request_id).__name__}.")
         key, token = f"lease:{request_id}", uuid.uuid4().hex
-        for _ in range(2):  # a second try: the holder may have released between add and has
-            if self.cache.add(key, token, cast(int, self.ttl)):  # fractional seconds work too
-                return (key, token), None
-            if self.cache.has(key):
-                self.logger.info("Another delivery holds request %s (its lease lasts up to "
-                                 "%s s); rescheduling without running anything.",
-                                 request_id, self.ttl)
-                return None, BackgroundResponse.reschedule()
-        if self.on_cache_failure == PROCEED:
-            self.logger.warning("The cache could not grant the lease of request %s; going on "
-                                "without it (%s=proceed): an overlapping delivery could "
-                                "repeat a step.", request_id, LEASE_ON_CACHE_FAILURE)
-            return None, None
-        self.logger.warning("The cache could not grant the lease of request %s; rescheduling "
-                            "so that no step runs twice (%s=reschedule).", request_id,
-                            LEASE_ON_CACHE_FAILURE)
+        held: Optional[Held] = None
+        try:
+            # a second try: the holder may have released between claim and lookup
+            for _ in range(2):
+                if self.cache.claim(key, token, cast(int, self.ttl)):  # fractions work too
+                    held = (key, token)
+                    return held, self._repeated(request, held)
+                if self.cache.lookup(key)[0]:
+                    break
+        except CacheUnavailable as e:
+            if held is not None:
+                self._release(held)
+            return None, self._unavailable(request_id, e)
+        self.logger.info("Another delivery holds request %s (its lease lasts up to %s s); "
+                         "rescheduling without running anything.", request_id, self.ttl)
         return None, BackgroundResponse.reschedule()
+
+    def _repeated(self, request: dict, held: Held) -> Optional[BackgroundResponse]:
+        """``done`` (and the lease released) when this copy of the request was answered
+        ``done`` already, else ``None``.
+
+        Raises:
+            CacheUnavailable: the record cannot be read.
+        """
+        found, record = self.cache.lookup(_answered_key(held))
+        if not (found and isinstance(record, dict) and record.get("copy") == copy_of(request)):
+            return None
+        self._release(held)
+        self.logger.info("Request %s was answered done from this same copy by an earlier "
+                         "delivery; answering done again without running anything.",
+                         request.get("id"))
+        return BackgroundResponse.done()
+
+    def _unavailable(self, request_id: str, error: CacheUnavailable
+                     ) -> Optional[BackgroundResponse]:
+        if self.on_cache_failure == PROCEED:
+            self.logger.warning("The cache (%s) could not grant the lease of request %s; "
+                                "going on without it (%s=proceed): an overlapping delivery "
+                                "could repeat a step.", error.store, request_id,
+                                LEASE_ON_CACHE_FAILURE)
+            return None
+        self.logger.warning("The cache (%s) could not grant the lease of request %s; "
+                            "rescheduling so that no step runs twice (%s=reschedule).",
+                            error.store, request_id, LEASE_ON_CACHE_FAILURE)
+        return BackgroundResponse.reschedule()
+
+    def _finish(self, held: Optional[Held], request: dict, response: Any) -> None:
+        """Record a ``done`` answer for later copies, then release."""
+        if held is not None and isinstance(response, BackgroundResponse) \
+                and response.status == "success":
+            self.cache.put(_answered_key(held), {"copy": copy_of(request)},
+                           cast(int, self.answered_ttl))
+        self._release(held)
 
     def _release(self, held: Optional[Held]) -> None:
         if held is not None and not self.cache.delete_if_equal(*held):
@@ -85,24 +155,50 @@ class RequestLease:
                 "%s=%s s, or the cache failed): another delivery may have run alongside.",
                 held[0], LEASE_TTL, self.ttl)
 
+    # the two drivers ------------------------------------------------------------------
+
     def __call__(self, request: dict, next: Optional[FnBackgroundExecution] = None) -> Any:
+        following = _next(next)
         held, answer = self._take(request)
         if answer is not None:
             return answer
         try:
-            return _next(next)(request)
-        finally:
+            response = following(request)
+        except BaseException:
             self._release(held)
+            raise
+        self._finish(held, request, response)
+        return response
 
     async def acall(self, request: dict, next: Any = None) -> Any:
-        """The lease around an ``aresolve()``: released once the rest has been awaited."""
-        held, answer = self._take(request)
+        """The lease around an ``aresolve()``: released once the rest has been awaited and
+        every worker thread it started has ended."""
+        following = _next(next)
+        held, answer = await in_thread(functools.partial(self._take, request))
         if answer is not None:
             return answer
+        pending = Pending()
+        token = tracking(pending)
         try:
-            return await _next(next)(request)
-        finally:
-            self._release(held)
+            response = await following(request)
+        except BaseException:
+            untrack(token)
+            release = functools.partial(self._release, held)
+            if not pending.running():
+                await in_thread(release)
+            else:  # cancelled while a sync part runs on: it keeps the lease until it ends
+                self.logger.warning("The delivery of request %s ended while a sync part it "
+                                    "started still runs in a worker thread; its lease is "
+                                    "released when that part ends.", request.get("id"))
+                pending.then(release)
+            raise
+        untrack(token)
+        await in_thread(functools.partial(self._finish, held, request, response))
+        return response
+
+
+def _answered_key(held: Held) -> str:
+    return "answered:" + held[0][len("lease:"):]
 
 
 def _next(following: Any) -> Any:

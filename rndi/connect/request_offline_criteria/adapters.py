@@ -1,5 +1,6 @@
 """Offline mode as a saga middleware, and the transaction that approves offline requests."""
 
+import functools
 from typing import Any, Callable, List, Optional
 
 from connect.eaas.core.responses import BackgroundResponse
@@ -11,6 +12,7 @@ from rndi.connect.business_transactions.contracts import (
     BackgroundTransaction,
     FnBackgroundExecution,
 )
+from rndi.connect.business_transactions.steps import call_off_loop
 from rndi.connect.request_offline_criteria.contracts import OfflineChecker, Rule
 from rndi.dicontainer.adapter import Injectable
 
@@ -51,6 +53,18 @@ class OfflineCriteria(OfflineChecker):
                 "(make_middleware_callstack([OfflineCriteria(...)], transaction))."
             )
         return nxt(request)
+
+    async def acall(self, request: dict, nxt: Any = None) -> Any:
+        """The middleware under ``aresolve()``: the same decision (the rules are read on
+        the loop: they only look at the request); a sync ``on_match`` runs in a worker
+        thread, and what it answers is awaited when it is awaitable."""
+        if self.is_offline_enabled(request):
+            if self.on_match is None:
+                return BackgroundResponse.skip()
+            return await call_off_loop(functools.partial(self.on_match, request))
+        if nxt is None:
+            return self(request, nxt)  # the same error as the sync middleware's
+        return await nxt(request)
 
 
 class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):

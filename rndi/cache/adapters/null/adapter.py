@@ -1,6 +1,6 @@
 """The null cache: stores nothing, so every ``get`` computes its default."""
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Tuple
 
 from rndi.cache._base import check_key, check_ttl, compute_default
 from rndi.cache.contracts import Cache
@@ -39,6 +39,15 @@ class NullCacheAdapter(Cache):
         check_key(key)
         check_ttl(key, ttl)
         return True
+
+    def lookup(self, key: str) -> Tuple[bool, Any]:
+        """Answers ``(False, None)``: nothing is ever stored."""
+        check_key(key)
+        return False, None
+
+    def claim(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        """Stores nothing and answers ``True``, as ``add`` does."""
+        return self.add(key, value, ttl)
 
     def delete_if_equal(self, key: str, value: Any) -> bool:
         """Answers ``True``: there is nothing to keep."""

@@ -20,7 +20,7 @@ from rndi.cache._base import MISS, StoredCache, decode, logger
 from rndi.cache.adapters.redis import _pool
 from rndi.cache.adapters.redis._deadline import deadline
 from rndi.cache.contracts import Cache
-from rndi.cache.exceptions import CacheConfigurationError
+from rndi.cache.exceptions import CacheConfigurationError, CacheUnavailable
 
 DEFAULT_PREFIX = "rndi:cache:"
 DEFAULT_RETRY_AFTER = 5.0
@@ -168,14 +168,14 @@ class RedisCacheAdapter(StoredCache):
         ``bytes`` as a plain redis-py client does."""
         return ScopedRedis(self._raw_client, self.prefix)
 
-    def _guard(self, operation: str, key: Optional[str], call: Callable[[], T],
-               fallback: T) -> T:
+    def _attempt(self, operation: str, key: Optional[str], call: Callable[[], T]) -> T:
         """One attempt, done within ``socket_timeout`` however many round trips it takes
         (connecting included); a skipped server is not tried."""
         if _pool.is_skipped(self._pool):
-            return fallback
+            raise CacheUnavailable(self._describe(), self._operation(operation, key),
+                                   "the server is skipped after a failure")
         with deadline(self.socket_timeout):
-            return super()._guard(operation, key, call, fallback)
+            return super()._attempt(operation, key, call)
 
     def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
         """After a connection failure the server is skipped for ``retry_after`` seconds

@@ -3,12 +3,12 @@
 from typing import Any, Mapping, Optional
 
 from rndi.cache.contracts import Cache
-from rndi.connect.devops_fulfillment_framework._settings import seconds
-from rndi.connect.devops_fulfillment_framework.journal import (
+from rndi.connect.devops_fulfillment_framework._settings import (
     DEFAULT_JOURNAL_TTL,
     JOURNAL_TTL,
-    StepJournal,
+    seconds,
 )
+from rndi.connect.devops_fulfillment_framework.journal import StepJournal
 from rndi.dicontainer.adapter import BaseServiceProvider, Injectable
 
 

@@ -399,7 +399,7 @@ async def test_a_slow_sync_execute_does_not_block_the_loop():
 
 
 @pytest.mark.anyio
-async def test_async_middleware_awaits_next_and_a_sync_pass_through_keeps_working():
+async def test_async_middleware_awaits_next_and_a_sync_pass_through_runs_inside_it():
     order = []
 
     class Timing:
@@ -424,45 +424,84 @@ async def test_async_middleware_awaits_next_and_a_sync_pass_through_keeps_workin
     assert order == ["timing:before", "pass-through", "timing:after:success"]
 
 
-@pytest.mark.anyio
-async def test_a_sync_middleware_reading_the_answer_of_next_is_told_what_to_write():
-    ran = []
+def _both(saga, request):
+    """What ``resolve`` answers and what ``aresolve`` answers (or raises), side by side."""
+    def outcome(run):
+        try:
+            response = run()
+        except Exception as e:  # the outcome under test may be an error
+            return type(e).__name__, str(e)
+        return response.status, response.output
 
-    def reads_status(request, next_):
-        return next_(request) if next_(request).status else None
+    def in_a_loop():
+        return asyncio.run(saga.make({}, None, LOGGER, request).aresolve(dict(request)))
 
-    class Saga3(Saga):
+    return (outcome(lambda: saga.make({}, None, LOGGER, request).resolve(dict(request))),
+            outcome(in_a_loop))
+
+
+def test_a_sync_middleware_catching_the_error_of_next_means_the_same_in_both_drivers():
+    class Retrying:  # the pattern authors write: a vendor outage becomes a reschedule
+        def __call__(self, request, next_):
+            try:
+                return next_(request)
+            except ConnectionError:
+                return BackgroundResponse.reschedule()
+
+    def vendor_down(request):
+        raise ConnectionError("vendor down")
+
+    class Outage(Saga):
         def middlewares(self, request):
-            return [reads_status]
+            return [Retrying]
 
         def transactions(self, request):
-            return [("only", lambda r: True, lambda r: ran.append("execute"))]
+            return [("only", lambda r: True, vendor_down)]  # no compensate: it re-raises
 
-    with pytest.raises(SyncAsyncMismatch, match=r"reads_status is sync and read \.status.*"
-                                                r"await next\(request\)"):
-        await Saga3.make({}, None, LOGGER).aresolve({"id": "PR-1"})
-    assert ran == []
+    assert _both(Outage, {"id": "PR-1"}) == (("reschedule", None), ("reschedule", None))
 
 
-@pytest.mark.anyio
-async def test_a_middleware_that_answers_itself_never_runs_the_rest():
+def test_a_sync_middleware_finally_runs_after_the_transaction_in_both_drivers():
+    order = []
+
+    def audit(request, next_):
+        order.append("before")
+        try:
+            response = next_(request)
+            order.append(f"answer:{response.status}")
+            return response
+        finally:
+            order.append("finally")
+
+    class Audited(Saga):
+        def middlewares(self, request):
+            return [audit]
+
+        def transactions(self, request):
+            return [("only", lambda r: True,
+                     lambda r: order.append("execute") or BackgroundResponse.done())]
+
+    assert _both(Audited, {"id": "PR-1"}) == (("success", None), ("success", None))
+    assert order == ["before", "execute", "answer:success", "finally"] * 2
+
+
+def test_a_sync_middleware_calling_next_and_answering_itself_matches_resolve():
     ran = []
 
     def gate(request, next_):
-        next_(request)  # asked for, then dropped: it must never run, nor warn
+        next_(request)
         return BackgroundResponse.skip("closed")
 
-    class Saga4(Saga):
+    class Gated(Saga):
         def middlewares(self, request):
             return [gate]
 
         def transactions(self, request):
-            return [("only", lambda r: ran.append("should_execute") or True,
+            return [("only", lambda r: ran.append("execute") or True,
                      lambda r: BackgroundResponse.done())]
 
-    response = await Saga4.make({}, None, LOGGER).aresolve({"id": "PR-1"})
-    assert (response.status, response.output) == ("skip", "closed")
-    assert ran == []
+    assert _both(Gated, {"id": "PR-1"}) == (("skip", "closed"), ("skip", "closed"))
+    assert ran == ["execute", "execute"]  # next() ran the rest, in each driver
 
 
 @pytest.mark.anyio

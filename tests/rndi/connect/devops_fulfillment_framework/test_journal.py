@@ -13,6 +13,7 @@ from rndi.connect.devops_fulfillment_framework import (
     RequestLease,
     Saga,
     StepJournal,
+    StepNotReplayable,
     UnrecordableResult,
 )
 from rndi.dicontainer import BaseServiceProvider
@@ -73,7 +74,26 @@ def test_a_result_json_cannot_hold_is_refused_naming_the_step(cache):
     assert e.value.step == "create-tenant" and isinstance(e.value, TypeError)
     with pytest.raises(UnrecordableResult, match="answered a value of type float"):
         journal.once("ratio", lambda: float("nan"))
-    assert journal.recorded("create-tenant") == (False, None)
+
+
+def test_a_step_whose_result_was_unrecordable_is_never_run_again_unasked(cache):
+    calls = []
+
+    def order():
+        calls.append(1)
+        return {"licences"}  # a set: JSON cannot hold it
+
+    with pytest.raises(UnrecordableResult):
+        StepJournal(cache, PR).once("order", order)
+    for _ in range(3):  # three redeliveries: a new journal each, the same request
+        with pytest.raises(StepNotReplayable, match=r"step 'order' ran on an earlier delivery"
+                           r".*of type set.*journal\.forget\('order'\)") as e:
+            StepJournal(cache, PR).once("order", order)
+        assert (e.value.step, e.value.result_type) == ("order", "set")
+    assert calls == [1]
+    journal = StepJournal(cache, PR)
+    journal.forget("order")  # the author checked the vendor
+    assert journal.once("order", lambda: ["L-1"]) == ["L-1"]
 
 
 def test_forget_lets_a_compensation_undo_a_step(cache):
