@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from rndi.cache import CacheConfigurationError
+from rndi.cache import CacheConfigurationError, CacheUnavailable
 from rndi.cache.adapters.fs.adapter import FileSystemCacheAdapter, provide_fs_cache_adapter
 
 # far longer than any operation takes: a thread still running then is blocked for good
@@ -30,7 +30,7 @@ def finishes(operation):
 
 HOLDER = textwrap.dedent("""
     import fcntl, os, signal, sys
-    descriptor = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+    descriptor = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
     fcntl.flock(descriptor, fcntl.LOCK_EX)
     print("locked", flush=True)
     os.kill(os.getpid(), signal.SIGSTOP)  # a stopped holder: it never lets go
@@ -42,7 +42,7 @@ def test_a_stopped_lock_holder_makes_changes_logged_misses_not_hangs(tmp_path, c
     cache.put("live", "v", 600)
     cache.put("expiring", "v", 5)
     clock.advance(10)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / ".cache.lock")],
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -91,17 +91,36 @@ def test_an_entry_that_is_a_fifo_is_a_logged_miss_not_a_hang(tmp_path, caplog):
     assert cache.get("k") == "default"  # the FIFO was replaced by the entry
 
 
-def test_a_symlink_planted_as_the_lock_file_is_never_followed(tmp_path, caplog):
+def test_a_file_planted_where_the_old_lock_file_was_changes_nothing(tmp_path):
     directory, outside = tmp_path / "cache", tmp_path / "outside"
     directory.mkdir()
     outside.mkdir()
     os.symlink(outside / "planted", directory / ".cache.lock")
     cache = FileSystemCacheAdapter(str(directory))
-    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
-        assert cache.put("k", "v") == "v"
-        assert cache.add("k", "v") is False
-    assert list(outside.iterdir()) == []
-    assert "Too many levels of symbolic links" in caplog.text
+    assert cache.put("k", "v") == "v"
+    assert cache.add("k", "v") is False
+    assert cache.get("k") == "v"
+    assert list(outside.iterdir()) == []  # the directory itself is locked: nothing followed
+
+
+def test_the_lock_holds_while_files_around_it_are_removed(tmp_path):
+    """A cleaner of old files removes what it finds under the cache directory while a
+    process holds the lock: a second writer still waits (the lock is the directory's)."""
+    cache = FileSystemCacheAdapter(str(tmp_path), lock_timeout=0.2)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for name in os.listdir(tmp_path):  # everything a cleaner could remove
+            os.unlink(tmp_path / name)
+        assert finishes(lambda: cache.add("lease", "token")) is False
+        with pytest.raises(CacheUnavailable, match="claim of key #"):
+            cache.claim("lease", "token")  # bounded by lock_timeout
+    finally:
+        holder.kill()
+        holder.wait(30)
+        holder.stdout.close()
+    assert cache.claim("lease", "token") is True
 
 
 def test_a_symlinked_entry_is_not_followed(tmp_path, caplog):

@@ -2,8 +2,8 @@
 
 The cache directory may be shared, so its files are not trusted to be what their names
 say: an entry name may be a FIFO (opening it for reading would wait for a writer
-forever), the lock file may be a symlink planted to make us create a file elsewhere, and
-its lock may be held by a process that is stopped or does not belong to any cache.
+forever), and the directory's lock may be held by a process that is stopped or does not
+belong to any cache.
 """
 
 import contextlib
@@ -57,19 +57,25 @@ def read_regular_file(path: str) -> bytes:
 
 
 @contextlib.contextmanager
-def exclusive_lock(path: str, timeout: float) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created owner-only when missing).
+def exclusive_lock(directory: str, timeout: float) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``directory`` itself.
+
+    A lock file could be removed under its holder (a cleaner of old files in ``/tmp``, an
+    operator), and the next process would lock a new file beside the old one: two
+    writers at once. A directory cannot be removed while it holds entries, and a new one
+    made in its place is a new, empty cache, so its lock cannot be lost that way.
 
     Raises:
         TimeoutError: another holder kept it for ``timeout`` seconds.
-        OSError: it cannot be opened (``ELOOP``: it is a symlink, never followed).
+        FileNotFoundError: the directory does not exist (any more).
+        OSError: it cannot be opened.
     """
     if fcntl is None:  # pragma: no cover
         yield
         return
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | _SAFE, 0o600)
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        _acquire(descriptor, path, timeout)
+        _acquire(descriptor, directory, timeout)
         yield
     finally:
         os.close(descriptor)  # closing releases the lock

@@ -4,7 +4,7 @@ Entries are ``cache.<sha256 of the key>.json``: any key is a safe file name, no 
 escape the directory, and ``flush`` can tell its own files from anyone else's. Writes go
 to a temporary file renamed over the entry, so readers never see half a file. Every
 change (put, add, refresh, removal of an expired entry, flush) holds an exclusive lock on
-the directory's lock file, so processes sharing the directory never undo each other's
+the directory itself, so processes sharing the directory never undo each other's
 puts; the wait for it is bounded, so a stopped or foreign holder costs an operation its
 ``lock_timeout``, not forever.
 """
@@ -30,7 +30,6 @@ _ENTRY_NAME = re.compile(r"cache\.[0-9a-f]{64}\.json")
 # leaves it behind, for flush() to remove
 _TEMPORARY_PREFIX, _TEMPORARY_SUFFIX = "cache.", ".tmp"
 _TEMPORARY_NAME = re.compile(r"cache\.[a-z0-9_]{8}\.tmp")
-_LOCK_NAME = ".cache.lock"
 DEFAULT_LOCK_TIMEOUT = 5.0
 
 
@@ -95,8 +94,7 @@ class FileSystemCacheAdapter(StoredCache):
     def _locked(self) -> ContextManager[None]:
         """Hold the directory's write lock (every adapter on it, in any process), waiting
         at most ``lock_timeout`` seconds for it."""
-        return exclusive_lock(os.path.join(self.directory_path, _LOCK_NAME),
-                              self.lock_timeout)
+        return exclusive_lock(self.directory_path, self.lock_timeout)
 
     def _entry(self, path: str, key: Optional[str] = None) -> Optional[Dict[str, Any]]:
         """The entry in ``path`` (of ``key`` when given), or ``None``. A file that is not
