@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 import uuid
-from typing import Any, Mapping, Optional, Tuple, cast
+from typing import Any, Mapping, NamedTuple, Optional, Tuple, cast
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -33,7 +33,12 @@ LEASE_ON_CACHE_FAILURE = "LEASE_ON_CACHE_FAILURE"
 RESCHEDULE, PROCEED = "reschedule", "proceed"
 __all__ = ["DEFAULT_LEASE_TTL", "LEASE_ON_CACHE_FAILURE", "LEASE_TTL", "RequestLease"]
 
-Held = Tuple[str, str]  # the lease key and this delivery's token
+class Held(NamedTuple):
+    """A lease this delivery holds."""
+
+    key: str
+    token: str
+    copy: str  # the copy of the request it was taken for (``copy_of``), read at the take
 
 
 def copy_of(request: dict) -> str:
@@ -99,7 +104,8 @@ class RequestLease:
             # a second try: the holder may have released between claim and lookup
             for _ in range(2):
                 if self.cache.claim(key, token, cast(int, self.ttl)):  # fractions work too
-                    held = (key, token)
+                    # the copy is read now: a transaction may change the request in place
+                    held = Held(key, token, copy_of(request))
                     return held, self._repeated(request, held)
                 if self.cache.lookup(key)[0]:
                     break
@@ -119,7 +125,7 @@ class RequestLease:
             CacheUnavailable: the record cannot be read.
         """
         found, record = self.cache.lookup(_answered_key(held))
-        if not (found and isinstance(record, dict) and record.get("copy") == copy_of(request)):
+        if not (found and isinstance(record, dict) and record.get("copy") == held.copy):
             return None
         self._release(held)
         self.logger.info("Request %s was answered done from this same copy by an earlier "
@@ -140,20 +146,20 @@ class RequestLease:
                             error.store, request_id, LEASE_ON_CACHE_FAILURE)
         return BackgroundResponse.reschedule()
 
-    def _finish(self, held: Optional[Held], request: dict, response: Any) -> None:
+    def _finish(self, held: Optional[Held], response: Any) -> None:
         """Record a ``done`` answer for later copies, then release."""
         if held is not None and isinstance(response, BackgroundResponse) \
                 and response.status == "success":
-            self.cache.put(_answered_key(held), {"copy": copy_of(request)},
+            self.cache.put(_answered_key(held), {"copy": held.copy},
                            cast(int, self.answered_ttl))
         self._release(held)
 
     def _release(self, held: Optional[Held]) -> None:
-        if held is not None and not self.cache.delete_if_equal(*held):
+        if held is not None and not self.cache.delete_if_equal(held.key, held.token):
             self.logger.warning(
                 "The lease %s was no longer this delivery's when it ended (it outlived "
                 "%s=%s s, or the cache failed): another delivery may have run alongside.",
-                held[0], LEASE_TTL, self.ttl)
+                held.key, LEASE_TTL, self.ttl)
 
     # the two drivers ------------------------------------------------------------------
 
@@ -167,7 +173,7 @@ class RequestLease:
         except BaseException:
             self._release(held)
             raise
-        self._finish(held, request, response)
+        self._finish(held, response)
         return response
 
     async def acall(self, request: dict, next: Any = None) -> Any:
@@ -193,12 +199,12 @@ class RequestLease:
                 pending.then(release)
             raise
         untrack(token)
-        await in_thread(functools.partial(self._finish, held, request, response))
+        await in_thread(functools.partial(self._finish, held, response))
         return response
 
 
 def _answered_key(held: Held) -> str:
-    return "answered:" + held[0][len("lease:"):]
+    return "answered:" + held.key[len("lease:"):]
 
 
 def _next(following: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 from rndi.cache.adapters.null.adapter import NullCacheAdapter
 from rndi.connect.business_objects.adapters import Asset, Request
 from rndi.connect.devops_fulfillment_framework._base import misplaced
+from rndi.connect.devops_fulfillment_framework._settings import setting_problems
 from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
 from rndi.connect.devops_fulfillment_framework.lease import RequestLease
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
@@ -45,7 +46,8 @@ class Problem:
     Attributes:
         kind: ``missing`` (nothing bound to a parameter without default), ``cycle``,
             ``duplicate`` (two providers bind one name), ``invalid`` (an entry that is
-            not a transaction or middleware, a provider that cannot register),
+            not a transaction or middleware, a provider that cannot register, a
+            ``LEASE_TTL`` or ``JOURNAL_TTL`` that ``make()`` would refuse),
             ``async`` (an ``async def`` method calls a sync facade operation, or an
             ``a…`` one without ``await``) or ``unsafe`` (a lease or a journal on the null
             cache, a journal without the lease).
@@ -315,7 +317,9 @@ def check(saga: Type[Any], config: Mapping[str, Any],
           requests: Optional[Sequence[dict]] = None) -> List[Problem]:
     """See ``Saga.check``."""
     samples = [_sample_for(saga)] if requests is None else list(requests)
-    problems: List[Problem] = []
+    # a setting make() refuses, named here too, so a CI gate fails before a delivery does
+    problems: List[Problem] = [Problem("invalid", message.split("'")[1], ("config",), message)
+                               for message in setting_problems(config)]
     for request in samples:
         if not isinstance(request, dict):
             raise TypeError(f"{saga.__name__}.check() takes request dicts, got a "
