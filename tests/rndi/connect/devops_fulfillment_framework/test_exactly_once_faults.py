@@ -485,3 +485,75 @@ def test_a_scheduled_task_takes_the_journal_and_runs_a_step_once_per_period(tmp_
         schedule = {"id": "EFS-1", "method": "report", "parameter": {"day": day}}
         assert Nightly.make(config, None, LOGGER, schedule).resolve(schedule).status == "success"
     assert reports == ["2026-12-06", "2026-12-07"]
+
+
+# 7. a sync middleware means the same under both drivers ----------------------------------
+
+def test_many_deliveries_with_sync_middlewares_and_sync_steps_never_starve_each_other():
+    """Each sync middleware waits in a thread of its own, not one of the executor's few
+    threads that the sync transaction parts need: 40 concurrent deliveries all answer."""
+    entered = []
+
+    def outer(request, next_):
+        try:
+            return next_(request)
+        finally:
+            entered.append(request["id"])
+
+    def inner(request, next_):
+        return next_(request)
+
+    class Nested(Saga):
+        def middlewares(self, request):
+            return [outer, inner]
+
+        def transactions(self, request):
+            return [("only", lambda r: True, lambda r: BackgroundResponse.done())]
+
+    async def all_of_them():
+        deliveries = [Nested.make({}, None, LOGGER).aresolve({"id": f"PR-{n}"})
+                      for n in range(40)]
+        return await asyncio.wait_for(asyncio.gather(*deliveries), LIMIT)
+
+    assert {r.status for r in asyncio.run(all_of_them())} == {"success"}
+    assert len(entered) == 40
+
+
+def test_cancelling_aresolve_reaches_the_rest_a_sync_middleware_waits_for():
+    started, seen = threading.Event(), []
+
+    def wrapping(request, next_):
+        try:
+            return next_(request)
+        except BaseException as e:  # what the middleware sees of the cancellation
+            seen.append(type(e).__name__)
+            raise
+
+    class Forever(BackgroundTransaction):
+        def should_execute(self, request):
+            return True
+
+        async def execute(self, request):
+            started.set()
+            await asyncio.Event().wait()
+
+        async def compensate(self, request, e):
+            return BackgroundResponse.reschedule()
+
+    class Wrapped(Saga):
+        def middlewares(self, request):
+            return [wrapping]
+
+        def transactions(self, request):
+            return [Forever]
+
+    async def cancel_it():
+        task = asyncio.create_task(Wrapped.make({}, None, LOGGER).aresolve({"id": "PR-13"}))
+        await asyncio.to_thread(started.wait, LIMIT)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(wait_for, lambda: seen)
+
+    asyncio.run(cancel_it())
+    assert seen == ["CancelledError"]  # the rest was cancelled, and the middleware saw it
