@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from rndi.cache.adapters.null.adapter import NullCacheAdapter
 from rndi.connect.business_objects.adapters import Asset, Request
+from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework._base import misplaced
 from rndi.connect.devops_fulfillment_framework._settings import setting_problems
 from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
@@ -384,7 +385,8 @@ def _once_problems(saga: type, config: Mapping[str, Any], table: Dict[str, _Boun
         found.append(Problem("unsafe", "journal", (name, "journal"),
                              f"{name} uses the step journal on the null cache ({null}), which "
                              f"records nothing: every delivery runs its steps again. {fix}"))
-    if journal and not lease:
+    # the lease answers a BackgroundResponse: only a saga can have it
+    if journal and not lease and getattr(saga, "contract", None) is BackgroundTransaction:
         found.append(Problem("unsafe", "journal", (name, "journal"),
                              f"{name} uses the step journal without RequestLease: two "
                              "overlapping deliveries can both run a step before either "

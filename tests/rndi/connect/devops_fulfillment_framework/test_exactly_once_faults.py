@@ -485,6 +485,9 @@ def test_a_scheduled_task_takes_the_journal_and_runs_a_step_once_per_period(tmp_
         schedule = {"id": "EFS-1", "method": "report", "parameter": {"day": day}}
         assert Nightly.make(config, None, LOGGER, schedule).resolve(schedule).status == "success"
     assert reports == ["2026-12-06", "2026-12-07"]
+    # the lease is a saga's (it answers a BackgroundResponse): a flow is not asked for it
+    assert Nightly.check(config) == []
+    assert [p.kind for p in Nightly.check({})] == ["unsafe"]  # the null cache records nothing
 
 
 # 7. a sync middleware means the same under both drivers ----------------------------------
