@@ -1,20 +1,15 @@
 """What a saga and the other flows share: providers, the container that builds their
-parts, ``make()``, ``check()``/``explain()``, and knowing which kind of transaction
-belongs in which kind of flow."""
+parts, ``make()``, ``check()``/``explain()``, and refusing a transaction that belongs in
+another kind of flow."""
 
-import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Type, TypeVar, Union
 
-from rndi.connect.business_transactions.contracts import (
-    BackgroundTransaction,
-    InteractiveTransaction,
-    ScheduledTransaction,
-    ValidationTransaction,
-)
+from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.business_transactions.exceptions import InvalidTransaction
+from rndi.connect.devops_fulfillment_framework._kinds import misplaced
 from rndi.connect.devops_fulfillment_framework._settings import check_settings
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
@@ -30,47 +25,6 @@ ProviderSpec = Union[BaseServiceProvider, type]
 F = TypeVar("F", bound="Flow")
 
 _logger = logging.getLogger("rndi.connect.devops_fulfillment_framework.application")
-
-# Each transaction contract and the flow that runs it; a subclass before its base, so a
-# ValidationTransaction is told apart from a plain InteractiveTransaction.
-KINDS: Tuple[Tuple[type, str], ...] = (
-    (ValidationTransaction, "ValidationFlow"),
-    (InteractiveTransaction, "InteractiveFlow"),
-    (ScheduledTransaction, "ScheduledFlow"),
-    (BackgroundTransaction, "Saga"),
-)
-
-
-def kind_of(entry: Any) -> Optional[Tuple[type, str]]:
-    """``(contract, flow)`` of a transaction class or instance, else ``None``."""
-    return _kind_of_class(entry if isinstance(entry, type) else type(entry))
-
-
-@functools.cache  # per class: every event asks it of every entry it tries
-def _kind_of_class(cls: type) -> Optional[Tuple[type, str]]:
-    for contract, flow in KINDS:
-        if issubclass(cls, contract):
-            return contract, flow
-    return None
-
-
-def misplaced(flow: type, entry: Any) -> Optional[str]:
-    """Why ``entry`` (a class or an instance) does not belong in ``flow``, naming the flow
-    that runs it; ``None`` when it belongs there or is no transaction at all."""
-    kind = kind_of(entry)
-    if kind is None or kind[0] is flow.contract:  # type: ignore[attr-defined]
-        return None
-    contract, right_flow = kind
-    label = entry.__qualname__ if isinstance(entry, type) else _a(type(entry).__qualname__)
-    ours: type = flow.contract  # type: ignore[attr-defined]
-    return (f"{label}, which is {_a(contract.__name__)}: {_a(flow.kind)} runs "  # type: ignore[attr-defined]
-            f"{ours.__name__}s. List it in {_a(right_flow)} "
-            f"(rndi.connect.devops_fulfillment_framework.{right_flow}) and call that flow "
-            "from the handler of its event")
-
-
-def _a(name: str) -> str:
-    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 class Flow(ABC):

@@ -34,7 +34,8 @@ from rndi.connect.business_transactions.exceptions import (
     TransactionNotSelected,
 )
 from rndi.connect.business_transactions.steps import Steps, arun_steps, call_off_loop, run_steps
-from rndi.connect.devops_fulfillment_framework._base import Flow, _a
+from rndi.connect.devops_fulfillment_framework._base import Flow
+from rndi.connect.devops_fulfillment_framework._kinds import _a
 from rndi.connect.devops_fulfillment_framework._worlds import achain, chain, name_of, refuse_async
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 from rndi.dicontainer.adapter import BaseServiceProvider

@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 from rndi.cache.adapters.null.adapter import NullCacheAdapter
 from rndi.connect.business_objects.adapters import Asset, Request
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
-from rndi.connect.devops_fulfillment_framework._base import misplaced
+from rndi.connect.devops_fulfillment_framework._kinds import misplaced
 from rndi.connect.devops_fulfillment_framework._settings import setting_problems
 from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
 from rndi.connect.devops_fulfillment_framework.lease import RequestLease
