@@ -256,8 +256,9 @@ class Request(HasContract, HasEvents, HasMarketplace, HasParameters, HasReadWrit
 
     _repr_keyword = "request"
 
-    def __init__(self, request: Optional[Dict[str, Any]] = None) -> None:
-        super().__init__(request)
+    def __init__(self, request: Union[Dict[str, Any], "Request", None] = None) -> None:
+        # another Request is a view of the same dict, as the facades take either form
+        super().__init__(request.raw() if isinstance(request, Request) else request)
 
     def request_model(self) -> str:
         """``'asset'``, ``'tier-config'`` or ``'undefined'``."""
