@@ -17,9 +17,12 @@ import json
 import re
 import ssl
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
 from rndi.connect.testing.http import Answer, FakeHTTPService, HTTPError, RecordedCall
+
+# a request to serve: the dict, or the path of a JSON file holding it
+SeedRequest = Union[Dict[str, Any], str, Path]
 
 _ID = r"(?P<object_id>[^/]+)"
 _ACTION = r"(?P<action>approve|fail|inquire|pend)"
@@ -46,6 +49,16 @@ EVENT_DEFINITIONS = [
     *({"type": f"tier_config_{kind}_request_validation", "object_statuses": ["draft"]}
       for kind in ("setup", "change")),
 ]
+
+
+def _seed_requests(given: Iterable[Any]) -> Iterator[Any]:
+    """Each request of ``given``, whose items are requests or lists of them (the two
+    forms a caller may write); anything else is left for ``add_request`` to refuse."""
+    for item in given:
+        if isinstance(item, (dict, str, bytes, Path)) or not isinstance(item, Iterable):
+            yield item
+        else:
+            yield from item
 
 
 def _not_found(kind: str, object_id: str) -> HTTPError:
@@ -135,12 +148,14 @@ class ConnectAPI(FakeHTTPService):
     """Connect's REST API for the calls fulfillment extensions make.
 
     Args:
-        requests: request dicts (or JSON file paths) to serve; deep-copied.
+        requests: request dicts (or JSON file paths) to serve, deep-copied: given as
+            separate arguments, as one list of them, or both
+            (``ConnectAPI(purchase, change)`` is ``ConnectAPI([purchase, change])``).
         ssl_context: serve HTTPS (the real runner only talks HTTPS).
         base_path: the API prefix, ``/public/v1`` like Connect.
     """
 
-    def __init__(self, requests: Iterable[Union[dict, str, Path]] = (),
+    def __init__(self, *requests: Union[SeedRequest, Iterable[SeedRequest]],
                  ssl_context: Optional[ssl.SSLContext] = None,
                  base_path: str = "/public/v1") -> None:
         super().__init__(ssl_context)
@@ -149,7 +164,7 @@ class ConnectAPI(FakeHTTPService):
         self.tier_config_requests: Dict[str, Dict[str, Any]] = {}
         self.schedules: Dict[str, Dict[str, Any]] = {}
         self._schedule_ids = itertools.count(1)
-        for request in requests:
+        for request in _seed_requests(requests):
             self.add_request(request)
         base = re.escape(self.base_path)
         self.route("GET", rf"{base}/requests", self._list_asset_requests)
@@ -170,7 +185,7 @@ class ConnectAPI(FakeHTTPService):
 
     # seeding and inspection ------------------------------------------------------------
 
-    def add_request(self, request: Union[dict, str, Path]) -> Dict[str, Any]:
+    def add_request(self, request: SeedRequest) -> Dict[str, Any]:
         """Serve a request (a dict or a JSON file); tier-config requests are recognised by
         their ``configuration`` object.
 

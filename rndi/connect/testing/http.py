@@ -5,10 +5,17 @@ as keyword arguments) and returns ``(status, body, headers)``: the body is encod
 JSON, ``None`` sends no body. Raising :class:`HTTPError` answers with its status and
 payload. Whatever else goes wrong in a route (an exception, a body JSON cannot encode,
 an answer of the wrong shape) is answered with a JSON 500, never a dropped connection.
+
+Route handlers of one service run one at a time, under its lock, and a call is recorded
+in the same step: a handler may read and change the service's state without a lock of
+its own, and a test that finds a call in ``calls`` also finds its effect. A route's
+``delay`` (a slow vendor) is spent before that, outside the lock, so slow calls overlap
+as they do at a real vendor.
 """
 
 import contextlib
 import json
+import math
 import re
 import socket
 import ssl
@@ -151,12 +158,22 @@ class Hold:
         self.release()
 
 
+@dataclass(frozen=True)
+class _Route:
+    method: str
+    pattern: "re.Pattern[str]"
+    handler: Handler
+    delay: float
+
+
 class FakeHTTPService:
     """A threaded JSON HTTP server on a free 127.0.0.1 port, recording every call.
 
     Declare routes with :meth:`route` (a regex on the path, with named groups passed to
     the handler as keyword arguments), in a subclass or on an instance. Use it as a
-    context manager. Every call is appended to :attr:`calls` before it is routed.
+    context manager. Every call is appended to :attr:`calls` as its route runs (in the
+    same step, under the service's lock). :meth:`stop` drops the calls not answered yet:
+    their connections close, and they are not recorded.
 
     Args:
         ssl_context: serve HTTPS with this server-side context.
@@ -172,13 +189,16 @@ class FakeHTTPService:
                  handshake_timeout: float = 10.0) -> None:
         self.calls: List[RecordedCall] = []
         self.failures: List[BaseException] = []
-        self._routes: List[Tuple[str, re.Pattern[str], Handler]] = []
+        self._routes: List[_Route] = []
         self._ssl_context = ssl_context
         self._handshake_timeout = handshake_timeout
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
         self._holds: List[Hold] = []
+        self._stopped = threading.Event()  # set by stop(): calls still in flight are dropped
+        self._in_flight = 0
+        self._flight = threading.Condition()
 
     def hold(self, method: str, pattern: str, timeout: float = 300.0) -> "Hold":
         """Hold back the calls with ``method`` whose path fully matches ``pattern``:
@@ -194,10 +214,55 @@ class FakeHTTPService:
         self._holds.append(hold)
         return hold
 
-    def route(self, method: str, pattern: str, handler: Handler) -> None:
+    def route(self, method: str, pattern: str, handler: Handler, *, delay: float = 0.0,
+              replace: bool = False) -> None:
         """Answer ``method`` calls whose path fully matches ``pattern`` with
-        ``handler(call, **named_groups)``, which returns ``(status, body, headers)``."""
-        self._routes.append((method.upper(), re.compile(pattern), handler))
+        ``handler(call, **named_groups)``, which returns ``(status, body, headers)``.
+
+        Args:
+            delay: seconds each call waits before ``handler`` runs, as at a slow vendor;
+                spent outside the service's lock, so the calls overlap (sleeping in the
+                handler instead would hold every other call of the service).
+            replace: replace the route declared for the same method and pattern, keeping
+                its place; without it, declaring that route again is an error.
+
+        Raises:
+            ValueError: a route for this method and pattern exists already (and
+                ``replace`` is not set), or ``delay`` is negative or not finite.
+        """
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (
+                math.isfinite(delay) and delay >= 0):
+            raise ValueError(f"route(delay=...) takes a number of seconds, 0 or more, got "
+                             f"{type(delay).__name__} {delay!r}.")
+        new = _Route(method.upper(), re.compile(pattern), handler, float(delay))
+        with self._lock:
+            for number, existing in enumerate(self._routes):
+                if (existing.method, existing.pattern.pattern) != (new.method, pattern):
+                    continue
+                if not replace:
+                    raise ValueError(
+                        f"A route for {new.method} {pattern} exists already "
+                        f"({_name(existing.handler)}); a second one would never answer. "
+                        "Pass replace=True to replace it.")
+                self._routes[number] = new
+                return
+            self._routes.append(new)
+
+    def wait_in_flight(self, count: int, timeout: float) -> int:
+        """Wait until at least ``count`` calls are in flight: received and not answered
+        yet (held, spending their route's ``delay``, or being answered).
+
+        Returns:
+            How many are in flight.
+
+        Raises:
+            TimeoutError: fewer were in flight at once within ``timeout`` seconds.
+        """
+        with self._flight:
+            if not self._flight.wait_for(lambda: self._in_flight >= count, timeout):
+                raise TimeoutError(f"{self._in_flight} of {count} calls were in flight "
+                                   f"within {timeout} s.")
+            return self._in_flight
 
     @property
     def port(self) -> int:
@@ -227,6 +292,7 @@ class FakeHTTPService:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
+        self._stopped.clear()
         self._server = _Server(RequestHandler, self._ssl_context, self._handshake_timeout)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         kwargs={"poll_interval": 0.05})
@@ -234,6 +300,12 @@ class FakeHTTPService:
         return self
 
     def stop(self) -> None:
+        """Stop serving. Calls not answered yet (held, or waiting out their route's
+        ``delay``) are dropped: their connections close, nothing of them is recorded
+        or applied."""
+        self._stopped.set()
+        for hold in list(self._holds):
+            hold.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -262,43 +334,74 @@ class FakeHTTPService:
             return
         call = RecordedCall(handler.command, path, unquote(parts.query), body,
                             dict(handler.headers.items()))
+        with self._flight:
+            self._in_flight += 1
+            self._flight.notify_all()
+        try:
+            answer = self._answered(call)
+        finally:
+            with self._flight:
+                self._in_flight -= 1
+                self._flight.notify_all()
+        if answer is None:  # stopped meanwhile: as from a server that went away
+            handler.close_connection = True
+            return
+        _respond_encoded(handler, *answer)
+
+    def _answered(self, call: RecordedCall) -> Optional[Tuple[int, bytes, Dict[str, str]]]:
+        """The encoded answer to ``call``, recorded; ``None`` when the service stopped
+        before it was answered (then nothing is recorded)."""
         instead = None
         for hold in list(self._holds):  # outside the lock: other calls go on meanwhile
             instead = hold.stop(call) or instead
+        route, groups, allowed = self._route_for(call) if instead is None else (None, {}, True)
+        if route is not None and route.delay:
+            self._stopped.wait(route.delay)  # outside the lock, cut short by stop()
         with self._lock:
+            if self._stopped.is_set():
+                return None
             self.calls.append(call)
             if instead is not None:
-                status, data, headers = instead[0], _encode(instead[1]), dict(instead[2])
-            else:
-                status, data, headers = self._encoded_answer(call)
-        _respond_encoded(handler, status, data, headers)
+                return instead[0], _encode(instead[1]), dict(instead[2])
+            return self._encoded_answer(call, route, groups, allowed)
 
-    def _encoded_answer(self, call: RecordedCall) -> Tuple[int, bytes, Dict[str, str]]:
+    def _route_for(self, call: RecordedCall) -> Tuple[Optional[_Route], Dict[str, Any], bool]:
+        """The route for ``call`` and its named groups; whether its path has any route."""
+        allowed = False
+        with self._lock:
+            routes = list(self._routes)
+        for route in routes:
+            match = route.pattern.fullmatch(call.path)
+            if not match:
+                continue
+            allowed = True
+            if route.method == call.method:
+                return route, match.groupdict(), True
+        return None, {}, allowed
+
+    def _encoded_answer(self, call: RecordedCall, route: Optional[_Route],
+                        groups: Dict[str, Any], allowed: bool,
+                        ) -> Tuple[int, bytes, Dict[str, str]]:
         """The route's answer, encoded; a route that fails is a 500 naming what went wrong."""
         try:
-            status, payload, headers = self._answer(call)
+            status, payload, headers = self._answer(call, route, groups, allowed)
             return status, _encode(payload), dict(headers)
         except Exception as e:  # any fault of a route is answered, not a dropped connection
             self.failures.append(e)
             return 500, _encode(_error_body(500, _describe_failure(call, e))), {}
 
-    def _answer(self, call: RecordedCall) -> Answer:
-        allowed = False
-        for method, pattern, route in self._routes:
-            match = pattern.fullmatch(call.path)
-            if not match:
-                continue
-            allowed = True
-            if method != call.method:
-                continue
-            try:
-                answer = route(call, **match.groupdict())
-            except HTTPError as e:
-                return e.status, e.payload, {}
-            return _checked_answer(route, answer)
-        if allowed:
-            return 405, _error_body(405, f"{call.method} not allowed"), {}
-        return 404, _error_body(404, f"No route for {call.path}"), {}
+    @staticmethod
+    def _answer(call: RecordedCall, route: Optional[_Route], groups: Dict[str, Any],
+                allowed: bool) -> Answer:
+        if route is None:
+            if allowed:
+                return 405, _error_body(405, f"{call.method} not allowed"), {}
+            return 404, _error_body(404, f"No route for {call.path}"), {}
+        try:
+            answer = route.handler(call, **groups)
+        except HTTPError as e:
+            return e.status, e.payload, {}
+        return _checked_answer(route.handler, answer)
 
 
 class _WrongAnswer(TypeError):

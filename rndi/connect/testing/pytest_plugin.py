@@ -1,8 +1,9 @@
 """Fixtures for an extension's own tests, loaded by pytest once this package is installed
 (entry point group ``pytest11``): no ``conftest.py`` needed.
 
-- ``connect_api``: a factory. ``connect_api(request, ...)`` starts the Connect API
-  stand-in serving those requests (dicts or JSON file paths) and stops it at teardown.
+- ``connect_api``: a factory. ``connect_api(request, ...)`` (or ``connect_api([request,
+  ...])``, as ``ConnectAPI`` takes them) starts the Connect API stand-in serving those
+  requests (dicts or JSON file paths) and stops it at teardown.
 - ``vendor_api``: a started ``FakeHTTPService`` to route your vendor's API on.
 - ``saga_check``: ``saga_check(PurchaseSaga, config, requests=None)`` fails the test with
   every wiring problem ``Saga.check`` finds; a ``ValidationFlow``, ``InteractiveFlow`` or
@@ -19,13 +20,14 @@ import pytest
 
 @pytest.fixture
 def connect_api() -> Iterator[Callable[..., Any]]:
-    """Start the Connect API stand-in with the given requests; stopped at teardown."""
+    """Start the Connect API stand-in with the given requests (separate arguments or a
+    list); stopped at teardown."""
     from rndi.connect.testing.connect_api import ConnectAPI
 
     started: List[Any] = []
 
     def start(*requests: Any, **options: Any) -> Any:
-        api = ConnectAPI(requests, **options).start()
+        api = ConnectAPI(*requests, **options).start()
         started.append(api)
         return api
 

@@ -213,3 +213,26 @@ def test_parameter_updates_are_applied_like_connect(api):
     answer = requests.put(f"{api.endpoint}/requests/PR-ODD", timeout=5,
                           json={"asset": {"params": [{"id": "X", "value": "1"}]}})
     assert answer.status_code == 400 and "NoneType, not a list" in answer.json()["errors"][0]
+
+
+def test_requests_are_taken_as_separate_arguments_a_list_or_both(asset_purchase,
+                                                                   tier_config_setup, tmp_path):
+    path = tmp_path / "change.json"
+    path.write_text(json.dumps({**asset_purchase, "id": "PR-CHANGE", "type": "change"}))
+    forms = [ConnectAPI(asset_purchase, tier_config_setup, str(path)),
+             ConnectAPI([asset_purchase, tier_config_setup, path]),
+             ConnectAPI([asset_purchase], (r for r in [tier_config_setup]), path)]
+    for api in forms:
+        assert (sorted(api.asset_requests), list(api.tier_config_requests)) == (
+            sorted([PR, "PR-CHANGE"]), [TCR])
+    with pytest.raises(ValueError, match="holds a int; expected a Connect request"):
+        ConnectAPI(5)
+
+
+def test_the_connect_api_fixture_takes_both_forms(connect_api, asset_purchase,
+                                                  tier_config_setup):
+    separate = connect_api(asset_purchase, tier_config_setup)
+    listed = connect_api([asset_purchase, tier_config_setup])
+    for api in (separate, listed):
+        assert api.client().requests[PR].get()["id"] == PR
+        assert api.request(TCR)["id"] == TCR
