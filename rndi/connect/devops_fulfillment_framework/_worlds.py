@@ -195,7 +195,8 @@ def facade_misuse(cls: type) -> Tuple[Tuple[str, str], ...]:
             tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
         except (OSError, TypeError, SyntaxError):
             continue
-        awaited = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Await)}
+        parents = {id(child): parent for parent in ast.walk(tree)
+                   for child in ast.iter_child_nodes(parent)}
         for node in ast.walk(tree):
             called = _self_call(node)
             where = f"{cls.__qualname__}.{method} (async def)"
@@ -203,10 +204,27 @@ def facade_misuse(cls: type) -> Tuple[Tuple[str, str], ...]:
                 found.append((method, f"{where} calls self.{called}(...), which refuses the "
                                       "AsyncConnectClient of an async handler: write await "
                                       f"self.{twins[called]}(...)."))
-            elif called in twins.values() and id(node) not in awaited:
+            elif called in twins.values() and _dropped(node, parents.get(id(node)), tree):
                 found.append((method, f"{where} calls self.{called}(...) without await: it "
                                       f"would never run. Write await self.{called}(...)."))
     return tuple(found)
+
+
+def _dropped(call: ast.AST, parent: Optional[ast.AST], function: ast.AST) -> bool:
+    """Whether the awaitable ``call`` answers is surely never awaited: it is a statement
+    of its own, or it is assigned to a name read nowhere else. Handed to anything
+    (``await``, ``asyncio.gather``, ``ensure_future``, a list, ``return``) or kept in a
+    name read later, it may well be awaited, and no alarm is raised."""
+    if isinstance(parent, ast.Expr):
+        return True
+    if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        names = {target.id for target in targets if isinstance(target, ast.Name)}
+        if len(names) != len(targets):  # an attribute or an item: kept for later
+            return False
+        return not any(isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+                       and node.id in names for node in ast.walk(function))
+    return False
 
 
 def _self_call(node: ast.AST) -> Optional[str]:

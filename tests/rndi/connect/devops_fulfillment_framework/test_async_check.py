@@ -97,3 +97,44 @@ def test_sync_methods_may_call_sync_operations():
             return [SyncApprove]
 
     assert SyncSaga.check({}) == []
+
+
+def test_twins_awaited_through_gather_ensure_future_or_later_raise_no_alarm():
+    import asyncio
+
+    class Gathering(Approve):
+        async def execute(self, request):
+            await asyncio.gather(self.aapprove_asset_request(request, self.template),
+                                 *[self.afind_asset(asset) for asset in ("AS-1", "AS-2")])
+            future = asyncio.ensure_future(self.afind_asset_request(request["id"]))
+            task = asyncio.get_running_loop().create_task(self.afind_asset("AS-3"))
+            later = self.afail_asset_request(request, "reason")
+            pending = {"update": self.aupdate_asset_request_parameters(request, [])}
+            await future, task, later, pending["update"]
+            return BackgroundResponse.done()
+
+        async def compensate(self, request, e):
+            return self.afail_asset_request(request, str(e))  # the caller awaits it
+
+    class GatheringSaga(AsyncSaga):
+        def transactions(self, request):
+            return [Gathering]
+
+    assert GatheringSaga.check({"ACTIVATION_TEMPLATE": "TL-1"}) == []
+
+
+def test_a_twin_kept_in_a_name_never_read_is_reported():
+    class Forgetting(Approve):
+        async def execute(self, request):
+            approved = self.aapprove_asset_request(request, self.template)  # noqa: F841
+            return BackgroundResponse.done()
+
+    class ForgettingSaga(AsyncSaga):
+        def transactions(self, request):
+            return [Forgetting]
+
+    (problem,) = ForgettingSaga.check({"ACTIVATION_TEMPLATE": "TL-1"})
+    assert (problem.kind, problem.path[1]) == ("async", "execute")
+    assert problem.message.endswith("calls self.aapprove_asset_request(...) without await: "
+                                    "it would never run. Write await "
+                                    "self.aapprove_asset_request(...).")
