@@ -1,6 +1,8 @@
 import copy
+import itertools
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,43 @@ def make_purchase(purchase_request):
         return request
 
     return make
+
+
+HEADER = """
+from connect.eaas.core.responses import BackgroundResponse
+from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework.application import Saga
+from rndi.dicontainer.adapter import BaseServiceProvider
+
+
+class Approve(BackgroundTransaction):
+    def should_execute(self, request):
+        return True
+
+    def execute(self, request):
+        return BackgroundResponse.done()
+
+    def compensate(self, request, e):
+        raise e
+"""
+NUMBERS = itertools.count()
+
+
+@pytest.fixture
+def saga_module(tmp_path, monkeypatch):
+    """Writes a module of flows for rndi-saga to check (the transaction Approve and
+    the usual imports come first) and gives its name; the current directory is its
+    directory, as for a user."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    written = []
+
+    def write(source):
+        name = f"cli_case_{next(NUMBERS)}"
+        (tmp_path / f"{name}.py").write_text(HEADER + textwrap.dedent(source))
+        written.append(name)
+        return name
+
+    yield write
+    for name in written:
+        sys.modules.pop(name, None)

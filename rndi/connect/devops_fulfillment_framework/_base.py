@@ -110,9 +110,16 @@ class Flow(ABC):
         provider method is called.
 
         Returns:
-            ``Problem`` objects (``kind``: ``missing``, ``cycle``, ``duplicate``,
-            ``invalid`` or ``async``; ``name``; ``path``; ``message``); empty when the
-            wiring is complete.
+            ``Problem`` objects, each with ``kind``, ``name``, ``path`` and ``message``;
+            empty when the wiring is complete. The kinds: ``missing`` (nothing bound to
+            a parameter without default), ``cycle``, ``duplicate`` (two providers bind
+            one name), ``invalid`` (a flow that cannot be built, ``transactions()`` or
+            ``middlewares()`` raising or answering something other than a list, an
+            entry that is not a transaction or middleware, a provider that cannot
+            register, a ``LEASE_TTL`` or ``JOURNAL_TTL`` that ``make()`` would refuse),
+            ``async`` (an ``async def`` method calling a sync facade operation, or
+            dropping what an ``a…`` one answers without awaiting it) and ``unsafe`` (a
+            lease or a journal on the null cache, a journal without the lease).
         """
         from rndi.connect.devops_fulfillment_framework.wiring import check
         return check(cls, config, requests)

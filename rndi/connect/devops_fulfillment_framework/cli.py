@@ -6,9 +6,12 @@
     rndi-saga explain package.module:PurchaseSaga [same options]
 
 Exit codes: 0, the wiring is complete (``check``) or was printed (``explain``); 1, ``check``
-found problems (one line each); 2, the saga could not be checked (the message says why:
-options that cannot be used, a module that cannot be imported, saga code that raised).
-An abstract base flow is skipped with a note and leaves the exit code as it is.
+found problems (one line each; a flow that cannot be built is one); 2, the saga could not
+be checked (one line on stderr says why: options that cannot be used, a module that
+cannot be imported, saga code that raised, an abstract base named, output closed early).
+In a module's report every line starts with its flow's name, and a base flow (one that
+sets ``__abstract__ = True`` or declares abstract methods of its own) is skipped with a
+note that leaves the exit code as it is.
 Nothing printed shows a configuration value: errors name keys and types.
 """
 
@@ -104,7 +107,9 @@ def _import(module_name: str, redact: Redact) -> Any:
         raise UsageError(f"Importing {module_name!r} {_exited(e)}; a module that defines "
                          "a saga must not exit when imported (put that code under "
                          "`if __name__ == '__main__':`).") from e
-    except Exception as e:  # any error of the user's module is theirs to see
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # any error of the user's module is theirs to see
         raise UsageError(f"Cannot import {module_name!r}: {_failure(e, redact)}") from e
 
 
@@ -124,8 +129,7 @@ def _load_flows(spec: str, redact: Redact) -> List[type]:
 
     if not colon:
         found = [value for value in list(vars(module).values())
-                 if isinstance(value, type) and issubclass(value, Flow)
-                 and value.__module__ == module.__name__]
+                 if _defined_flow(value, Flow, module.__name__)]
         if not found:
             raise UsageError(f"{module_name!r} defines no saga or flow ({_KINDS}).")
         return found
@@ -133,18 +137,28 @@ def _load_flows(spec: str, redact: Redact) -> List[type]:
     for part in name.split("."):
         try:
             value = getattr(value, part, None)
-        except Exception as e:  # a module or class __getattr__ of the user's
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # a module or class __getattr__ of the user's
             raise UsageError(f"Reading {name!r} from {module_name!r} raised "
                              f"{_failure(e, redact)}") from e
         if value is None:
             raise UsageError(f"{module_name!r} has no {name!r}.")
-    if not isinstance(value, type):
+    if not issubclass(type(value), type):  # not isinstance: a lazy proxy raises on it
         raise UsageError(f"{spec} must name {_KINDS}, but it is {_a(type(value).__name__)}.")
     if not issubclass(value, Flow) or value.__module__.startswith(
             "rndi.connect.devops_fulfillment_framework."):
         raise UsageError(f"{spec} must name {_KINDS}, but class {value.__qualname__} is "
                          "not one.")
     return [value]
+
+
+def _defined_flow(value: Any, flow: type, module: str) -> bool:
+    """Whether ``value`` is a flow class defined in ``module``. Read without touching the
+    value's own attributes: a module-level lazy object (a settings proxy) may raise on
+    any of them, and it is no flow anyway."""
+    return (issubclass(type(value), type) and issubclass(value, flow)
+            and vars(value).get("__module__") == module)
 
 
 def _json_object(path: str, what: str, holds: str) -> Dict[str, Any]:
@@ -236,8 +250,6 @@ def _run(command: str, saga: Any, config: Dict[str, Any], requests: Optional[Lis
             print(redact(saga.explain(config, request)))
         return CLEAN
     problems = saga.check(config, requests)
-    if problems and prefix:
-        print(f"{saga.__name__}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:")
     for problem in problems:
         print(prefix + redact(str(problem)))
     if problems:
@@ -249,25 +261,51 @@ def _run(command: str, saga: Any, config: Dict[str, Any], requests: Optional[Lis
 
 
 def _run_one(command: str, saga: Any, config: Dict[str, Any],
-             requests: Optional[List[dict]], redact: Redact, prefix: str) -> int:
-    """``_run`` for one flow; what its own code raises is one line on stderr, exit 2."""
-    if inspect.isabstract(saga):
-        missing = ", ".join(f"{name}()" for name in sorted(saga.__abstractmethods__))
-        print(f"{saga.__name__}: skipped, an abstract base (it does not define {missing}); "
-              f"name a subclass that does.")
+             requests: Optional[List[dict]], redact: Redact, named: bool) -> int:
+    """``_run`` for one flow (``named`` on the command line, else one of a module's);
+    what its own code raises is one line on stderr, exit 2."""
+    from rndi.connect.devops_fulfillment_framework.wiring import is_abstract_base
+
+    name = saga.__name__
+    if inspect.isabstract(saga) and is_abstract_base(saga):
+        missing = ", ".join(f"{method}()" for method in sorted(saga.__abstractmethods__))
+        if named:
+            print(f"rndi-saga: Cannot {command} {name}: it is an abstract base (it does not "
+                  f"define {missing}); name a subclass that does.", file=sys.stderr)
+            return USAGE_ERROR
+        print(f"{name}: skipped, an abstract base (it does not define {missing}).")
         return CLEAN
-    what = f"Cannot {command} {saga.__name__}"
+    if not named and vars(saga).get("__abstract__") is True:
+        print(f"{name}: skipped, a base (__abstract__ = True).")
+        return CLEAN
+    what = f"Cannot {command} {name}"
     try:
-        return _run(command, saga, config, requests, redact, prefix)
+        return _run(command, saga, config, requests, redact, "" if named else f"{name}: ")
     except RecursionError as e:
         message = (f"{what}: its wiring (or its own code) nests deeper than Python's "
                    f"recursion limit of {sys.getrecursionlimit()}{_where(e)}; a chain of "
                    "bindings that long cannot be checked.")
     except SystemExit as e:
         message = f"{what}: its code {_exited(e)}."
-    except Exception as e:  # the saga's own code raised: say so, it is not a wiring problem
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except BaseException as e:  # the saga's own code raised: not a wiring problem
         message = f"{what}: {_failure(e, redact)}"
     print(f"rndi-saga: {message}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def _output_closed() -> int:
+    """Whoever read our output stopped (``rndi-saga explain … | head -1``): say so on
+    stderr, and send what is still buffered nowhere, so that Python's own flush at exit
+    does not fail with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor behind stdout: nothing to flush
+        pass
+    print("rndi-saga: the output was closed before all of it was written.", file=sys.stderr)
     return USAGE_ERROR
 
 
@@ -286,11 +324,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except UsageError as e:
         print(f"rndi-saga: {e}", file=sys.stderr)
         return USAGE_ERROR
-    # one flow named: its lines as they are; a module's flows: each one's under its name
-    prefix = "  " if len(flows) > 1 else ""
+    # one flow named: its lines as they are; a module's flows: each line names its flow
+    named = ":" in arguments.saga
     codes = []
-    for number, flow in enumerate(flows):
-        if number and arguments.command == "explain":
-            print()
-        codes.append(_run_one(arguments.command, flow, config, requests, redact, prefix))
+    try:
+        for number, flow in enumerate(flows):
+            if number and arguments.command == "explain":
+                print()
+            codes.append(_run_one(arguments.command, flow, config, requests, redact, named))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        return _output_closed()
     return max(codes)

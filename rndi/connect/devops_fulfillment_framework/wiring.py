@@ -7,14 +7,16 @@ method is called) and reports every problem; ``explain`` prints the whole tree.
 """
 
 import difflib
+import inspect
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
 
 from rndi.cache.adapters.null.adapter import NullCacheAdapter
 from rndi.connect.business_objects.adapters import Asset, Request
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
-from rndi.connect.devops_fulfillment_framework._kinds import misplaced
+from rndi.connect.devops_fulfillment_framework._kinds import _a, misplaced
 from rndi.connect.devops_fulfillment_framework._settings import setting_problems
 from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
 from rndi.connect.devops_fulfillment_framework.lease import RequestLease
@@ -46,12 +48,14 @@ class Problem:
 
     Attributes:
         kind: ``missing`` (nothing bound to a parameter without default), ``cycle``,
-            ``duplicate`` (two providers bind one name), ``invalid`` (an entry that is
-            not a transaction or middleware, a provider that cannot register, a
-            ``LEASE_TTL`` or ``JOURNAL_TTL`` that ``make()`` would refuse),
-            ``async`` (an ``async def`` method calls a sync facade operation, or an
-            ``a…`` one without ``await``) or ``unsafe`` (a lease or a journal on the null
-            cache, a journal without the lease).
+            ``duplicate`` (two providers bind one name), ``invalid`` (a flow that cannot
+            be built, ``transactions()`` or ``middlewares()`` raising or answering
+            something other than a list, an entry that is not a transaction or
+            middleware, a provider that cannot register, a ``LEASE_TTL`` or
+            ``JOURNAL_TTL`` that ``make()`` would refuse), ``async`` (an ``async def``
+            method calls a sync facade operation, or drops what an ``a…`` one answers
+            without awaiting it) or ``unsafe`` (a lease or a journal on the null cache,
+            a journal without the lease).
         name: the binding (or entry) at fault.
         path: the chain from the saga entry (or the providers) to it.
         message: one line a person can act on.
@@ -162,9 +166,17 @@ def _bindings(providers: Mapping[str, BaseServiceProvider],
     return table, problems
 
 
+def _lists_nothing(self: Any, *args: Any, **kwargs: Any) -> None:
+    """What an abstract method of a saga answers while the saga is checked."""
+
+
 def _saga_instance(saga: type, providers: Mapping[str, BaseServiceProvider]) -> Any:
     """A saga to ask for its entries; without a container when its wiring cannot build
-    one (the problems say why)."""
+    one (the problems say why). An abstract saga (its own problem says so) is built as
+    a subclass whose abstract methods list nothing, so its other entries are checked."""
+    if inspect.isabstract(saga):
+        abstract = getattr(saga, "__abstractmethods__", ())
+        saga = type(saga.__name__, (saga,), dict.fromkeys(abstract, _lists_nothing))
     try:
         return saga(providers)
     except (ContainerError, TypeError, ValueError, AttributeError):
@@ -174,13 +186,70 @@ def _saga_instance(saga: type, providers: Mapping[str, BaseServiceProvider]) -> 
         return instance
 
 
+def is_abstract_base(flow: type) -> bool:
+    """Whether ``flow`` says it is a base for other flows, not one to run: it sets
+    ``__abstract__ = True`` in its own body, or declares abstract methods of its own.
+    A class abstract only because it lacks an inherited abstract method (``def
+    transaction`` for ``transactions``) says nothing of the kind: it is a mistake."""
+    own = vars(flow)
+    return own.get("__abstract__") is True or any(
+        getattr(own.get(name), "__isabstractmethod__", False)
+        for name in getattr(flow, "__abstractmethods__", ()))
+
+
+def _unbuildable(flow: type) -> Optional[Problem]:
+    """The problem of a flow that cannot be built (abstract), naming what it lacks and
+    what it defines instead, when that looks like a misspelling."""
+    missing = sorted(getattr(flow, "__abstractmethods__", ()))
+    if not missing:
+        return None
+    name = flow.__name__
+    lacks = ", ".join(f"{method}()" for method in missing)
+    if is_abstract_base(flow):
+        return Problem("invalid", name, (name,),
+                       f"{name} is an abstract base: it does not define {lacks}, so it "
+                       "cannot be built; check a subclass that does.")
+    defined = {attribute for cls in flow.__mro__  # what the user's classes define
+               if cls.__module__.partition(".")[0] not in ("rndi", "abc", "builtins")
+               for attribute in vars(cls)}
+    close = [f"{found}() for {method}()" for method in missing
+             for found in difflib.get_close_matches(method, sorted(defined), n=1, cutoff=0.8)]
+    hint = f" (it defines {', '.join(close)}: a misspelling?)" if close else ""
+    return Problem("invalid", name, (name,),
+                   f"{name} cannot be built: it does not define {lacks}{hint}, so make() "
+                   "fails on every event. Define it; a base class meant for subclasses "
+                   "only says so with __abstract__ = True in its body.")
+
+
+class _NotAList(Exception):
+    """``transactions()`` or ``middlewares()`` answered something that is not a list."""
+
+
+def _listed(answer: Any) -> List[Any]:
+    """The entries of an answer of ``transactions()`` or ``middlewares()``; nothing for a
+    falsy one, as the flows read it."""
+    if not answer:
+        return []
+    if isinstance(answer, (list, tuple)):
+        return list(answer)
+    if isinstance(answer, type):
+        raise _NotAList(f"answered the class {answer.__qualname__}, not a list; write "
+                        f"return [{answer.__qualname__}]")
+    if isinstance(answer, (str, bytes, Mapping)) or not isinstance(answer, Iterable):
+        raise _NotAList(f"answered {_a(type(answer).__name__)}, not a list of entries")
+    return list(answer)
+
+
 def _entries(saga_instance: Any, request: dict) -> Iterator[Tuple[str, Any, Optional[str]]]:
     """``(role, entry, error)`` for each middleware and transaction the saga lists."""
     for role in ("middlewares", "transactions"):
         try:
-            listed = getattr(saga_instance, role)(request) or []
+            listed = _listed(getattr(saga_instance, role)(request))
+        except _NotAList as e:
+            yield role, None, str(e)
+            continue
         except Exception as e:  # the saga's own code: report it, do not stop the check
-            yield role, None, f"{type(e).__name__}: {e}"
+            yield role, None, f"raised {type(e).__name__}: {e}"
             continue
         for entry in listed:
             yield role, entry, None
@@ -212,10 +281,6 @@ def _entry_problem(role: str, entry: Any, flow: Any) -> Optional[str]:
         return None
     return (f"{_a(type(entry).__name__)}, which is not callable as a middleware; list "
             "middleware classes or callables taking (request, next)")
-
-
-def _a(type_name: str) -> str:
-    return f"{'an' if type_name[:1].lower() in 'aeiou' else 'a'} {type_name}"
 
 
 def _label(entry: Any) -> str:
@@ -321,6 +386,9 @@ def check(saga: Type[Any], config: Mapping[str, Any],
     # a setting make() refuses, named here too, so a CI gate fails before a delivery does
     problems: List[Problem] = [Problem("invalid", message.split("'")[1], ("config",), message)
                                for message in setting_problems(config)]
+    unbuildable = _unbuildable(saga)
+    if unbuildable is not None:
+        problems.insert(0, unbuildable)
     for request in samples:
         if not isinstance(request, dict):
             raise TypeError(f"{saga.__name__}.check() takes request dicts, got a "
@@ -335,7 +403,7 @@ def check(saga: Type[Any], config: Mapping[str, Any],
             if error is not None:
                 found.append(Problem("invalid", role, (f"{saga.__name__}.{role}()",),
                                      f"{saga.__name__}.{role}(request {request.get('id')!r}) "
-                                     f"raised {error}"))
+                                     f"{error}"))
                 continue
             invalid = _entry_problem(role, entry, saga)
             if invalid is not None:
@@ -463,11 +531,13 @@ def explain(saga: Type[Any], config: Mapping[str, Any], request: Optional[dict] 
         if header not in lines:
             lines.append(header)
         if error is not None:
-            lines.append(f"    raised {error}")
+            lines.append(f"    {error}")
         elif isinstance(entry, type):
             lines.append(f"    {entry.__qualname__}")
             tree.add(injected_parameters(entry), entry.__qualname__)
         elif entry:
             lines.append(f"    {_label(entry)} instance (used as it is)")
-    lines.extend(f"  {problem}" for problem in duplicates)
+    unbuildable = _unbuildable(saga)
+    lines.extend(f"  {problem}" for problem in (
+        duplicates if unbuildable is None else [unbuildable, *duplicates]))
     return "\n".join(lines)

@@ -447,3 +447,20 @@ def test_a_journal_without_the_lease_is_reported():
     assert problem.message.endswith("without RequestLease: two overlapping deliveries can "
                                     "both run a step before either records it. List "
                                     "RequestLease first in middlewares().")
+
+
+def test_the_docstrings_and_the_readme_list_every_kind_of_problem():
+    import ast
+    import inspect
+    from pathlib import Path
+
+    from rndi.connect.devops_fulfillment_framework import wiring
+
+    kinds = {node.args[0].value for node in ast.walk(ast.parse(inspect.getsource(wiring)))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Problem"
+             and isinstance(node.args[0], ast.Constant)}
+    assert kinds == {"missing", "cycle", "duplicate", "invalid", "async", "unsafe"}
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text()
+    checking = readme.split("## Checking a saga", 1)[1].split("\n## ", 1)[0]
+    for text in (Saga.check.__doc__, Problem.__doc__, checking):
+        assert all(f"`{kind}`" in text for kind in kinds), text
