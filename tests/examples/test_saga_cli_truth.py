@@ -2,10 +2,12 @@
 one, a wrong answer of middlewares() is reported, and whatever cannot be checked is one
 line on stderr and exit 2, never a traceback."""
 
+import io
 import os
 import subprocess
 import sys
 
+from rndi.connect.devops_fulfillment_framework.cli import main
 from tests.examples.test_saga_cli import run
 
 MISSPELLED = """
@@ -210,3 +212,24 @@ def test_explain_into_a_pipe_closed_early_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr == ("rndi-saga: the output was closed before all of it was "
                              "written.\n")
+
+
+class ClosedPipe(io.StringIO):
+    """A standard output whose reader is gone, with no file descriptor behind it."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_output_closed_in_process_is_one_line_on_stderr_and_exit_2(capsys, saga_module,
+                                                                  monkeypatch):
+    module = saga_module("""
+        class Generating(Saga):
+            def transactions(self, request):
+                return (entry for entry in [Approve])
+    """)
+    assert run(capsys, "check", f"{module}:Generating")[0] == 0  # a generator is a list too
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["explain", f"{module}:Generating"]) == 2
+    assert capsys.readouterr().err == ("rndi-saga: the output was closed before all of it "
+                                       "was written.\n")

@@ -110,7 +110,8 @@ def test_twins_awaited_through_gather_ensure_future_or_later_raise_no_alarm():
             task = asyncio.get_running_loop().create_task(self.afind_asset("AS-3"))
             later = self.afail_asset_request(request, "reason")
             pending = {"update": self.aupdate_asset_request_parameters(request, [])}
-            await future, task, later, pending["update"]
+            self.kept = self.ainquire_asset_request(request, "TL-INQUIRE")
+            await future, task, later, pending["update"], self.kept
             return BackgroundResponse.done()
 
         async def compensate(self, request, e):
