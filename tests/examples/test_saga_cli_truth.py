@@ -30,6 +30,8 @@ def test_a_saga_abstract_by_a_misspelling_is_a_problem_exit_1_named_or_not(capsy
     code, out, err = run(capsys, "check", module)
     assert (code, err) == (1, "")
     assert out.splitlines() == [f"PurchaseSaga: {expected}"]
+    code, out, _ = run(capsys, "explain", f"{module}:PurchaseSaga")
+    assert code == 0 and out.endswith(f"\n  {expected}\n")
 
 
 def test_check_itself_reports_the_flow_that_cannot_be_built(saga_module):

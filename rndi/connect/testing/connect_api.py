@@ -165,6 +165,9 @@ class ConnectAPI(FakeHTTPService):
         self.schedules: Dict[str, Dict[str, Any]] = {}
         self._schedule_ids = itertools.count(1)
         for request in _seed_requests(requests):
+            if isinstance(request, ssl.SSLContext):
+                raise TypeError("ConnectAPI takes the SSL context as a keyword: "
+                                "ConnectAPI(requests, ssl_context=context).")
             self.add_request(request)
         base = re.escape(self.base_path)
         self.route("GET", rf"{base}/requests", self._list_asset_requests)

@@ -194,7 +194,7 @@ class FakeHTTPService:
         self._handshake_timeout = handshake_timeout
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a route may seed or route again while it runs
         self._holds: List[Hold] = []
         self._stopped = threading.Event()  # set by stop(): calls still in flight are dropped
         self._in_flight = 0

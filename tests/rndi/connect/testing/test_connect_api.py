@@ -1,6 +1,7 @@
 """The Connect API stand-in behaves like Connect for the calls extensions make."""
 
 import json
+import ssl
 
 import pytest
 import requests
@@ -227,6 +228,8 @@ def test_requests_are_taken_as_separate_arguments_a_list_or_both(asset_purchase,
             sorted([PR, "PR-CHANGE"]), [TCR])
     with pytest.raises(ValueError, match="holds a int; expected a Connect request"):
         ConnectAPI(5)
+    with pytest.raises(TypeError, match="as a keyword: ConnectAPI"):
+        ConnectAPI([asset_purchase], ssl.create_default_context())
 
 
 def test_the_connect_api_fixture_takes_both_forms(connect_api, asset_purchase,

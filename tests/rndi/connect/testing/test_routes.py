@@ -135,3 +135,16 @@ def test_a_stopped_service_serves_again_after_start():
         pass
     with service:
         assert requests.get(f"{service.url}/ping", timeout=GENEROUS).json() == {"pong": True}
+
+
+def test_a_route_may_add_a_route_while_it_runs():
+    service = FakeHTTPService()
+
+    def open_orders(call):
+        service.route("GET", "/orders", lambda call: (200, [], {}), replace=True)
+        return 204, None, {}
+
+    service.route("POST", "/open", open_orders)
+    with service:
+        assert requests.post(f"{service.url}/open", timeout=GENEROUS).status_code == 204
+        assert requests.get(f"{service.url}/orders", timeout=GENEROUS).json() == []
