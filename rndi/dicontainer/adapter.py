@@ -291,6 +291,44 @@ def _not_a_provider(index: int, given: Any) -> InvalidBinding:
     )
 
 
+def _contribution(index: int, provider: Any, shared: Dict[str, Any], lazy: Dict[str, _Lazy],
+                  fallback: Dict[str, _Lazy]) -> int:
+    # getattr rather than isinstance: an ABC instance check costs more than the rest
+    contribute = getattr(provider, "_contribute", None)
+    if contribute is None or isinstance(provider, type):
+        raise _not_a_provider(index, provider)
+    return int(contribute(shared, lazy, fallback))
+
+
+class Bindings:
+    """The bindings of some providers, gathered once, for ``Container.extending``.
+
+    A flow's class-level providers are the same on every event: their bindings are
+    gathered once per flow class instead of once per event. What the bindings build
+    (classes, ``provide_*`` answers) is still built once per container.
+
+    Raises:
+        The errors of ``Container(providers)``.
+    """
+
+    __slots__ = ("count", "fallback", "lazy", "providers", "shared")
+
+    def __init__(self, providers: Sequence[BaseServiceProvider] = ()) -> None:
+        self.providers: Tuple[BaseServiceProvider, ...] = tuple(providers)
+        self.shared: Dict[str, Any] = {}
+        self.lazy: Dict[str, _Lazy] = {}
+        self.fallback: Dict[str, _Lazy] = {}
+        self.count = 0
+        for index, provider in enumerate(self.providers):
+            self.count += _contribution(index, provider, self.shared, self.lazy, self.fallback)
+        if (len(self.shared) + len(self.lazy) != self.count
+                or not self.shared.keys().isdisjoint(self.lazy)):
+            _raise_duplicate(self.providers)
+
+
+_NO_BASE = Bindings()
+
+
 class Container(DIContainer):
     """Builds classes, injecting each constructor parameter by its name.
 
@@ -310,20 +348,33 @@ class Container(DIContainer):
     __slots__ = ("_building", "_lazy", "_root", "_shared")
 
     def __init__(self, providers: List[BaseServiceProvider]) -> None:
-        shared: Dict[str, Any] = {}
-        lazy: Dict[str, _Lazy] = {}
-        fallback: Dict[str, _Lazy] = {}
-        count = 0
-        for index, provider in enumerate(providers):
-            # getattr rather than isinstance: an ABC instance check costs more than the rest
-            contribute = getattr(provider, "_contribute", None)
-            if contribute is None or isinstance(provider, type):
-                raise _not_a_provider(index, provider)
-            count += contribute(shared, lazy, fallback)
+        self._serve(_NO_BASE, providers)
+
+    @classmethod
+    def extending(cls, base: "Bindings", providers: List[BaseServiceProvider]) -> "Container":
+        """A container over ``base.providers`` followed by ``providers``, as
+        ``Container([*base.providers, *providers])`` would be, without asking the
+        providers of ``base`` for their bindings again.
+
+        Raises:
+            The errors of ``Container(...)``.
+        """
+        container = cls.__new__(cls)
+        container._serve(base, providers)
+        return container
+
+    def _serve(self, base: "Bindings", providers: List[BaseServiceProvider]) -> None:
+        shared: Dict[str, Any] = dict(base.shared)
+        lazy: Dict[str, _Lazy] = dict(base.lazy)
+        fallback: Dict[str, _Lazy] = dict(base.fallback)
+        count = base.count
+        offset = len(base.providers)
+        for index, provider in enumerate(providers, offset):
+            count += _contribution(index, provider, shared, lazy, fallback)
         # A provider's own bindings never overlap, so fewer names than bindings means two
         # providers share a name; find which only then, off the hot path.
         if len(shared) + len(lazy) != count or not shared.keys().isdisjoint(lazy):
-            _raise_duplicate(providers)
+            _raise_duplicate([*base.providers, *providers])
         for name, method in fallback.items():
             if name not in shared and name not in lazy:
                 lazy[name] = method

@@ -8,6 +8,7 @@ them (async code). The rules of the flow live only in the generator, so ``resolv
 """
 
 import inspect
+import types
 from typing import Any, Awaitable, Callable, Generator, TypeVar
 
 from rndi.connect.business_transactions._threads import StoppedIteration, in_thread
@@ -22,6 +23,24 @@ def name_of_call(call: Callable[[], Any]) -> str:
     """``Class.method`` of a step (a ``functools.partial`` of a bound method or function)."""
     target = getattr(call, "func", call)
     return str(getattr(target, "__qualname__", type(target).__qualname__))
+
+
+# Types whose instances are never awaitable, learnt as answers come: answers are mostly
+# bools and responses, and inspect.isawaitable is a costly question to ask of each.
+_NEVER_AWAITABLE = {bool, type(None)}
+
+
+def _awaitable(answer: Any) -> bool:
+    kind = type(answer)
+    if kind in _NEVER_AWAITABLE:
+        return False
+    if inspect.isawaitable(answer):
+        return True
+    # a generator is awaitable or not by its own flag, and a class may gain __await__
+    # only through its type: anything else of a non-awaitable type is never awaitable
+    if kind is not types.GeneratorType and len(_NEVER_AWAITABLE) < 1024:
+        _NEVER_AWAITABLE.add(kind)
+    return False
 
 
 _ADVICE = "Run the saga with 'await saga.aresolve(request)' in an async def handler."
@@ -43,7 +62,7 @@ def run_steps(steps: "Steps[T]", advice: str = _ADVICE) -> T:
             except Exception as error:
                 call = steps.throw(error)
                 continue
-            if inspect.isawaitable(answer):
+            if _awaitable(answer):
                 getattr(answer, "close", lambda: None)()
                 steps.close()
                 raise SyncAsyncMismatch(

@@ -2,6 +2,7 @@
 parts, ``make()``, ``check()``/``explain()``, and refusing a transaction that belongs in
 another kind of flow."""
 
+import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.business_transactions.exceptions import InvalidTransaction
 from rndi.connect.devops_fulfillment_framework._kinds import misplaced
 from rndi.connect.devops_fulfillment_framework._settings import check_settings
+from rndi.connect.devops_fulfillment_framework._worlds import refuse_async
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
@@ -19,12 +21,30 @@ from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectS
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
-from rndi.dicontainer.adapter import BaseServiceProvider, Container
+from rndi.dicontainer.adapter import BaseServiceProvider, Bindings, Container
 
 ProviderSpec = Union[BaseServiceProvider, type]
 F = TypeVar("F", bound="Flow")
 
+_NONE: frozenset = frozenset()
+# how many lists of parts a flow class remembers as checked sync (sagas list a few)
+_REMEMBERED = 256
+
 _logger = logging.getLogger("rndi.connect.devops_fulfillment_framework.application")
+
+
+@functools.lru_cache(maxsize=4096)  # per flow and class: every event asks it of each entry
+def _wrong_class(flow: type, entry: type) -> Optional[str]:
+    """Why the class ``entry`` cannot be listed in ``flow.transactions()``, else ``None``."""
+    wrong = misplaced(flow, entry)
+    if wrong is not None:
+        return f"{flow.__name__}.transactions() lists {wrong}."
+    contract: type = flow.contract  # type: ignore[attr-defined]
+    if not issubclass(entry, contract):
+        return (f"{flow.__name__}.transactions() lists {entry.__qualname__}, which is not "
+                f"a {contract.__name__} subclass; list transaction classes, instances or "
+                f"{flow.tuple_shape} tuples.")  # type: ignore[attr-defined]
+    return None
 
 
 class Flow(ABC):
@@ -51,7 +71,36 @@ class Flow(ABC):
     tuple_shape: ClassVar[str] = "(name, predicate, execution)"
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
-        self._container = Container(list(type(self).chosen_providers(providers).values()))
+        cls = type(self)
+        given = {} if providers is None else providers
+        if not isinstance(given, dict) and not isinstance(given, Mapping):
+            cls.chosen_providers(given)  # raises, naming what was expected
+        self._container = Container.extending(cls._class_bindings(given), list(given.values()))
+
+    @classmethod
+    def _class_bindings(cls, given: Mapping[str, Any]) -> Bindings:
+        """The bindings of the class-level providers that ``given`` does not replace,
+        gathered once per flow class (and per set of replaced keys): those providers are
+        the same on every event, so building them and asking them for their bindings
+        again on each one is wasted work. Changing ``providers`` on the class is noticed.
+        """
+        replaced = frozenset(key for key in given if key in cls.providers) if given else _NONE
+        cached = cls.__dict__.get("_bindings_by_key")
+        try:
+            key: Any = (tuple(cls.providers.items()), replaced)
+            if cached is not None and key in cached:
+                return cached[key]
+        except TypeError:  # a provider that cannot be hashed: nothing is cached
+            key = None
+        bindings = Bindings([provider() if isinstance(provider, type) else provider
+                             for name, provider in cls.providers.items()
+                             if name not in replaced])
+        if key is not None:
+            if cached is None:
+                cached = {}
+                type.__setattr__(cls, "_bindings_by_key", cached)
+            cached[key] = bindings
+        return bindings
 
     @classmethod
     def chosen_providers(cls, providers: Optional[Mapping[str, BaseServiceProvider]] = None,
@@ -154,26 +203,53 @@ class Flow(ABC):
         get = self._container.get
         flow = type(self)
         for entry in entries:
-            wrong = misplaced(flow, entry) if entry else None
-            if wrong is not None:
-                raise InvalidTransaction(f"{flow.__name__}.transactions() lists {wrong}.")
             if isinstance(entry, type):
-                if not issubclass(entry, flow.contract):
-                    raise InvalidTransaction(
-                        f"{flow.__name__}.transactions() lists {entry.__qualname__}, "
-                        f"which is not a {flow.contract.__name__} subclass; list "
-                        f"transaction classes, instances or {flow.tuple_shape} tuples.")
+                wrong = _wrong_class(flow, entry)
+                if wrong is not None:
+                    raise InvalidTransaction(wrong)
                 yield get(entry)
             else:
+                wrong = misplaced(flow, entry) if entry else None
+                if wrong is not None:
+                    raise InvalidTransaction(f"{flow.__name__}.transactions() lists {wrong}.")
                 yield entry
 
-    def _built_middlewares(self, request: dict, method: str) -> List[Any]:
+    def _listed_middlewares(self, request: dict, method: str) -> List[Any]:
+        """The entries of ``middlewares(request)``, unbuilt."""
         if not isinstance(request, dict):
             raise TypeError(f"{type(self).__name__}.{method}() takes the request dict, "
                             f"got a {type(request).__name__}.")
+        return [entry for entry in (self.middlewares(request) or ()) if entry]
+
+    def _built(self, listed: List[Any]) -> List[Any]:
         get = self._container.get
-        return [get(entry) if isinstance(entry, type) else entry
-                for entry in (self.middlewares(request) or ()) if entry]
+        return [get(entry) if isinstance(entry, type) else entry for entry in listed]
+
+    def _built_middlewares(self, request: dict, method: str) -> List[Any]:
+        return self._built(self._listed_middlewares(request, method))
+
+    def _refuse_async(self, middlewares: List[Any], entries: List[Any], *shape: Any) -> None:
+        """``refuse_async`` for this flow's parts (``shape``: its methods, roles and
+        argument), remembered per flow class when every part is a class: a class does
+        not turn async between events, so its methods are read once, not on every one.
+        The client is checked every time."""
+        flow = type(self)
+        client = self._container.bound("client")
+        key = (*middlewares, None, *entries)
+        seen = flow.__dict__.get("_found_sync")
+        try:
+            if seen is not None and key in seen:
+                refuse_async(flow.__name__, client, (), (), *shape)
+                return
+        except TypeError:  # an unhashable part: checked, not remembered
+            seen = None
+        refuse_async(flow.__name__, client, middlewares, entries, *shape)
+        if all(part is None or isinstance(part, type) for part in key):
+            if seen is None:
+                seen = {}
+                type.__setattr__(flow, "_found_sync", seen)
+            if len(seen) < _REMEMBERED:
+                seen[key] = True
 
     def _operator_logger(self) -> Any:
         """The logger the extension was made with (the runner's), else the framework's."""

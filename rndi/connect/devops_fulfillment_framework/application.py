@@ -22,7 +22,6 @@ from rndi.connect.devops_fulfillment_framework._worlds import (
     achain,
     chain,
     name_of,
-    refuse_async,
 )
 from rndi.connect.devops_fulfillment_framework.exceptions import (
     InvalidResponse,
@@ -144,9 +143,13 @@ class Saga(Flow):
                            extra={"transaction": name, "outcome": response.status})
 
     def _parts(self, request: dict, method: str) -> Tuple[List[Any], List[Any]]:
-        """The built middlewares and the listed transactions for ``request``."""
-        middlewares = self._built_middlewares(request, method)
-        return middlewares, list(self.transactions(request) or ())
+        """The built middlewares and the listed transactions for ``request``, refused
+        before anything is built when ``resolve`` meets an async part."""
+        listed = self._listed_middlewares(request, method)
+        entries = list(self.transactions(request) or ())
+        if method == "resolve":
+            self._refuse_async(listed, entries)
+        return self._built(listed), entries
 
     def resolve(self, request: dict) -> BackgroundResponse:
         """Run the first transaction that applies to ``request`` inside the middlewares,
@@ -166,8 +169,6 @@ class Saga(Flow):
                 ``execute`` raised is its ``__cause__``).
         """
         middlewares, entries = self._parts(request, "resolve")
-        refuse_async(type(self).__name__, self._container.bound("client"), middlewares,
-                     entries)
         stack = chain(middlewares, lambda request: run_steps(self._flow(entries, request)))
         return stack(request)
 

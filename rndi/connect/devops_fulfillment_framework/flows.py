@@ -36,7 +36,7 @@ from rndi.connect.business_transactions.exceptions import (
 from rndi.connect.business_transactions.steps import Steps, arun_steps, call_off_loop, run_steps
 from rndi.connect.devops_fulfillment_framework._base import Flow
 from rndi.connect.devops_fulfillment_framework._kinds import _a
-from rndi.connect.devops_fulfillment_framework._worlds import achain, chain, name_of, refuse_async
+from rndi.connect.devops_fulfillment_framework._worlds import achain, chain, name_of
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 from rndi.dicontainer.adapter import BaseServiceProvider
 
@@ -137,10 +137,10 @@ class _OrderedFlow(Flow):
             InvalidResponse: a transaction or middleware answered something the runner
                 cannot send for this kind of event.
         """
-        middlewares = self._built_middlewares(request, "resolve")
+        listed = self._listed_middlewares(request, "resolve")
         entries = list(self.transactions(request) or ())
-        refuse_async(type(self).__name__, self._container.bound("client"), middlewares,
-                     entries, (self.method,), self.roles, self.argument)
+        self._refuse_async(listed, entries, (self.method,), self.roles, self.argument)
+        middlewares = self._built(listed)
         stack = chain(middlewares, lambda request: run_steps(self._steps(entries, request)),
                       self.response_type)
         return stack(request)

@@ -4,7 +4,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Dict, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from rndi.dicontainer.adapter import BaseServiceProvider
 
@@ -59,21 +59,47 @@ class ConfigurationServiceProvider(BaseServiceProvider):
 
     def register(self) -> None:
         bound: Dict[str, Any] = self._own("_instances")
-        source: Dict[str, str] = {}
-        for key, value in self.config.items():
-            name = _binding_name(key) if isinstance(key, str) else None
-            if not name:
-                continue
-            if name in RESERVED_NAMES:
-                _warn_once(f"reserved:{key}", "Configuration key %r is not injected as %r: "
-                           "the framework binds that name itself. Read it through "
-                           "config[%r], or rename the key.", key, name, key)
-                continue
-            if name in source:  # the later key wins, as in the published provider
-                _warn_once(f"twice:{source[name]}:{key}", "Configuration keys %r and %r "
-                           "both bind %r; %r is injected. Keep one of them.",
-                           source[name], key, name, key)
-            source[name] = key
+        config = self.config
+        try:
+            sources, problems = _sources(tuple(config))
+        except TypeError:  # a key that cannot be hashed is no parameter name either
+            sources, problems = _sources(tuple(key for key in config if _hashable(key)))
+        for problem in problems:
+            _warn_once(*problem)
+        for name, key in sources.items():
+            value = config[key]
             bound[name] = value.strip() if isinstance(value, str) else value
-        bound["config"] = self.config
-        self.sources = source  # binding name -> the configuration key it comes from
+        bound["config"] = config
+        self.sources = dict(sources)  # binding name -> the configuration key it comes from
+
+
+def _hashable(key: Any) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=256)
+def _sources(keys: Tuple[Any, ...]) -> Tuple[Dict[str, Any], Tuple[Tuple[Any, ...], ...]]:
+    """Binding name -> the configuration key it comes from, for a configuration with
+    ``keys``, and the warnings to log once. Memoised: an extension's configuration has
+    the same keys on every event, so each key is judged once, not once per event."""
+    source: Dict[str, Any] = {}
+    problems: List[Tuple[Any, ...]] = []
+    for key in keys:
+        name = _binding_name(key) if isinstance(key, str) else None
+        if not name:
+            continue
+        if name in RESERVED_NAMES:
+            problems.append((f"reserved:{key}", "Configuration key %r is not injected as %r: "
+                             "the framework binds that name itself. Read it through "
+                             "config[%r], or rename the key.", key, name, key))
+            continue
+        if name in source:  # the later key wins, as in the published provider
+            problems.append((f"twice:{source[name]}:{key}", "Configuration keys %r and %r "
+                             "both bind %r; %r is injected. Keep one of them.",
+                             source[name], key, name, key))
+        source[name] = key
+    return source, tuple(problems)
