@@ -32,6 +32,14 @@ T = TypeVar("T")
 def check_key(key: Any) -> None:
     if not isinstance(key, str):
         raise TypeError(f"Cache keys are strings, got a {type(key).__name__}.")
+    if not key.isascii():
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError as e:  # no store can write it: refused, never a lost put
+            raise ValueError(
+                f"Cache {shown_key(key)} holds a lone surrogate at index {e.start}, which "
+                "no store can write; keys are text UTF-8 can hold (decode bytes with "
+                "errors='replace', or hash them).") from None
 
 
 def check_ttl(key: str, ttl: Any) -> None:

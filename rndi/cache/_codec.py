@@ -10,6 +10,24 @@ from typing import Any, Callable, Type
 
 from rndi.cache.exceptions import UnserializableValue
 
+# The deepest nesting a value may have (a list in a list … 254 containers, as orjson
+# writes at most): deeper, a value could be written but never read back by every store.
+MAX_DEPTH = 254
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
+
+_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def json_dumps(value: Any) -> str:
+    """The standard library's encoding, held to what every store can write and read."""
+    if _deeper_than(value, MAX_DEPTH):  # the json module writes what it cannot read
+        raise RecursionError(_TOO_DEEP)
+    text = _encoder.encode(value)
+    # a lone surrogate encodes here but cannot be written as UTF-8 by any store
+    text.encode("utf-8")
+    return text
+
+
 _dumps: Callable[[Any], str]
 try:
     import orjson
@@ -20,16 +38,26 @@ try:
     loads: Callable[[Any], Any] = orjson.loads
     DecodeError: Type[Exception] = orjson.JSONDecodeError
 except ImportError:  # pragma: no cover - exercised where the extra is absent
-    _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-    def _dumps(value: Any) -> str:
-        text = _encoder.encode(value)
-        # a lone surrogate encodes here but cannot be written as UTF-8 by any store
-        text.encode("utf-8")
-        return text
-
+    _dumps = json_dumps
     loads = json.loads
     DecodeError = json.JSONDecodeError
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` dicts, lists or tuples. A loop over
+    one level at a time, each container once per level, so any depth is measured and a
+    structure that contains itself costs ``limit`` levels, not more."""
+    level = {id(value): value} if isinstance(value, (dict, list, tuple)) else {}
+    for _ in range(limit):
+        if not level:
+            return False
+        below: dict = {}
+        for container in level.values():
+            for item in container.values() if isinstance(container, dict) else container:
+                if isinstance(item, (dict, list, tuple)):
+                    below[id(item)] = item
+        level = below
+    return bool(level)
 
 
 def dumps(key: str, value: Any) -> str:
@@ -42,6 +70,7 @@ def dumps(key: str, value: Any) -> str:
     try:
         return _dumps(value)
     except RecursionError:
-        raise UnserializableValue(key, value, "nested too deeply") from None
+        raise UnserializableValue(key, value, _TOO_DEEP) from None
     except (TypeError, ValueError, OverflowError) as e:  # UnicodeEncodeError included
-        raise UnserializableValue(key, value, str(e)) from e
+        reason = _TOO_DEEP if "Recursion limit" in str(e) else str(e)  # orjson's words
+        raise UnserializableValue(key, value, reason) from e

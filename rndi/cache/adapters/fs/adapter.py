@@ -11,6 +11,7 @@ puts; the wait for it is bounded, so a stopped or foreign holder costs an operat
 
 import contextlib
 import hashlib
+import math
 import os
 import re
 import tempfile
@@ -53,7 +54,8 @@ def get_file_contents(file_name: str) -> Dict[str, Any]:
     # validated once here, so readers can trust key, value and a numeric expiry
     if (not isinstance(entry, dict) or not {"key", "value", "expire_at"} <= entry.keys()
             or isinstance(entry["expire_at"], bool)
-            or not isinstance(entry["expire_at"], (int, float))):
+            or not isinstance(entry["expire_at"], (int, float))
+            or not math.isfinite(entry["expire_at"])):  # NaN would never expire
         raise ValueError(f"{file_name} is not a cache entry.")
     return entry
 

@@ -1,0 +1,76 @@
+"""What a store cannot keep is refused at put, never answered as stored: a key with a lone
+surrogate, a value nested deeper than every store reads back; and a file entry whose
+expiry is not a finite number is no entry."""
+
+import json
+import logging
+import os
+
+import pytest
+
+from rndi.cache import UnserializableValue, _codec
+from rndi.cache._base import shown_key
+from rndi.cache.adapters.fs.adapter import FileSystemCacheAdapter
+
+SURROGATE_KEY = "token:\ud800secret"
+
+
+def nested(depth):
+    """A list ``depth`` containers deep (``[]`` is 1)."""
+    value = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_a_key_with_a_lone_surrogate_is_refused_without_showing_it(cache, caplog):
+    with caplog.at_level(logging.DEBUG, logger="rndi.cache"):
+        with pytest.raises(ValueError, match="lone surrogate at index 6") as raised:
+            cache.put(SURROGATE_KEY, "v")
+    assert "secret" not in str(raised.value)
+    assert shown_key(SURROGATE_KEY) in str(raised.value)
+    assert caplog.records == []  # no ERROR line, with or without the key
+    for operation in (cache.get, cache.has, cache.delete):
+        with pytest.raises(ValueError, match="lone surrogate"):
+            operation(SURROGATE_KEY)
+
+
+def test_a_key_of_any_other_text_is_stored_and_read_back(cache):
+    cache.put("clé ☃ 𝄞", "v")
+    assert cache.get("clé ☃ 𝄞") == "v"
+
+
+@pytest.mark.parametrize("dumps", ["installed", "standard library"])
+def test_the_deepest_value_allowed_is_read_back_and_one_deeper_is_refused(
+        cache, dumps, monkeypatch):
+    if dumps == "standard library":
+        monkeypatch.setattr(_codec, "_dumps", _codec.json_dumps)
+        monkeypatch.setattr(_codec, "loads", json.loads)
+    cache.put("deepest", nested(_codec.MAX_DEPTH))
+    assert cache.get("deepest") == nested(_codec.MAX_DEPTH)
+    with pytest.raises(UnserializableValue, match=f"nested more than {_codec.MAX_DEPTH}"):
+        cache.put("deeper", nested(_codec.MAX_DEPTH + 1))
+    assert cache.has("deeper") is False
+
+
+def test_the_standard_library_encoding_refuses_a_value_that_contains_itself():
+    looped = []
+    looped.append(looped)
+    looped.append(looped)  # twice: measuring it must not grow with the paths through it
+    with pytest.raises(UnserializableValue, match="nested more than"):
+        _codec.dumps("k", looped)
+    assert _codec.json_dumps({"a": [1, {"b": (2, 3)}]}) == '{"a":[1,{"b":[2,3]}]}'
+
+
+@pytest.mark.parametrize("expiry", ["NaN", "Infinity", "-Infinity", '"tomorrow"'])
+def test_a_file_entry_whose_expiry_is_not_a_finite_number_is_a_miss_and_removed(
+        tmp_path, clock, expiry, caplog):
+    cache = FileSystemCacheAdapter(str(tmp_path), clock=clock)
+    cache.put("k", "v")
+    path = cache._get_file_name("k")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f'{{"key": "k", "expire_at": {expiry}, "value": "v"}}')
+    with caplog.at_level(logging.WARNING, logger="rndi.cache"):
+        assert cache.get("k") is None
+    assert not os.path.exists(path)
+    assert "not a readable cache entry" in caplog.text
