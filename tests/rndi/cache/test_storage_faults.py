@@ -128,11 +128,17 @@ def test_a_full_disk_is_a_logged_miss(tmp_path):
         logging.basicConfig(level=logging.ERROR)
         cache = FileSystemCacheAdapter({str(tmp_path)!r})
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
-        assert cache.put("big", "x" * 100_000) == "x" * 100_000
-        assert cache.get("big") is None
-        cache.put("small", "fits")
-        assert cache.get("small") == "fits"
+        # only the soft limit, lifted again before exit: coverage writes its data file
+        # when this process ends, and a truncated one spoils every later report
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+        try:
+            assert cache.put("big", "x" * 100_000) == "x" * 100_000
+            assert cache.get("big") is None
+            cache.put("small", "fits")
+            assert cache.get("small") == "fits"
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         print("survived")
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
