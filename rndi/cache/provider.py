@@ -12,6 +12,7 @@ from rndi.cache.adapters.null.adapter import (  # noqa: F401 - the published nam
 from rndi.cache.adapters.redis import redis_driver
 from rndi.cache.adapters.sqlite.adapter import provide_sqlite_cache_adapter
 from rndi.cache.contracts import Cache
+from rndi.connect.devops_logger_adapter._secrets import mask_text
 
 CacheDriver = Callable[[Mapping[str, Any]], Cache]
 
@@ -62,7 +63,7 @@ def provide_cache(
     except Exception as e:
         # messages end with a period of their own; the log line adds its own sentence
         logger.error("Cache driver %r failed to start: %s: %s. Using the null cache.",
-                     name, type(e).__name__, str(e).rstrip("."))
+                     name, type(e).__name__, mask_text(str(e), config).rstrip("."))
         return NullCacheAdapter()
     logger.debug("Cache service configured with %s driver.", name)  # the published line
     return cache

@@ -134,7 +134,7 @@ class Asset(HasConfiguration, HasConnection, HasContract, HasMarketplace, HasPar
         """
         item = find_by_id(self.items(), item_id)
         if item is None:
-            raise MissingItemError(f"{self!r} has no item {item_id!r}.", item_id)
+            raise MissingItemError(f"Missing item {item_id} in {self._named()}.", item_id)
         return item if key is None else item.get(key, default)
 
     def with_items(self, items: List[Dict[str, Any]]) -> "Asset":
@@ -183,8 +183,8 @@ class Asset(HasConfiguration, HasConnection, HasContract, HasMarketplace, HasPar
         param = find_by_id(self.item_params(item_id), param_id)
         if param is None:
             raise MissingItemParameterError(
-                f"Item {item_id!r} of {self!r} has no parameter {param_id!r}.", item_id,
-                param_id)
+                f"Missing parameter {param_id} in item {item_id} of {self._named()}.",
+                item_id, param_id)
         return param if key is None else param.get(key, default)
 
     def with_item_params(self, item_id: str, params: List[Dict[str, Any]]) -> "Asset":

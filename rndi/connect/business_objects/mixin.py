@@ -95,6 +95,13 @@ class BusinessObject:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._repr_keyword}={self._data!r})"
 
+    def _named(self) -> str:
+        """The object as error messages name it: its type and id, never its data (a
+        parameter's value may be a password)."""
+        object_id = self._data.get("id")
+        shown = object_id if isinstance(object_id, str) and object_id.isprintable() else None
+        return f"{type(self).__name__} {shown}" if shown else f"{type(self).__name__} without id"
+
     def __str__(self) -> str:
         return str(self._data)
 
@@ -157,7 +164,7 @@ class HasParameters(BusinessObject):
         Raises:
             MissingParameterError: there is no parameter ``param_id``.
         """
-        return _field(self.params(), param_id, key, default, repr(self))
+        return _field(self.params(), param_id, key, default, self._named())
 
     def with_params(self: Self, params: List[Dict[str, Any]]) -> Self:
         """Apply ``with_param(**p)`` for each ``p`` (``{"param_id": ..., "value": ...}``)."""
@@ -176,8 +183,8 @@ class HasParameters(BusinessObject):
         params = self.params()
         if not create and find_by_id(params, param_id) is None:
             raise MissingParameterError(
-                f"{self!r} has no parameter {param_id!r}; pass create=True to add it.",
-                param_id)
+                f"Missing parameter {param_id} in {self._named()}; pass create=True to add "
+                "it.", param_id)
         data = self._writable()
         data["params"] = params
         upsert_param(params, param_id, *param_fields(param_id, value, value_error, value_type))
@@ -188,7 +195,7 @@ def _field(params: List[Dict[str, Any]], param_id: str, key: Optional[str], defa
            owner: str) -> Any:
     param = find_by_id(params, param_id)
     if param is None:
-        raise MissingParameterError(f"{owner} has no parameter {param_id!r}.", param_id)
+        raise MissingParameterError(f"Missing parameter {param_id} in {owner}.", param_id)
     return param if key is None else param.get(key, default)
 
 
@@ -207,7 +214,7 @@ class HasConfiguration(BusinessObject):
             MissingParameterError: there is no configuration parameter ``param_id``.
         """
         return _field(self.configuration_params(), param_id, key, default,
-                      f"the configuration of {self!r}")
+                      f"the configuration of {self._named()}")
 
     def with_configuration_params(self: Self, params: List[Dict[str, Any]]) -> Self:
         for param in params:

@@ -4,8 +4,7 @@ import functools
 import logging
 import traceback
 from abc import abstractmethod
-from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -36,7 +35,7 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import ( 
 from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401 - published name
     ConnectServiceProvider,
 )
-from rndi.connect.devops_logger_adapter._secrets import MASK, is_secret_name, mask_url_credentials
+from rndi.connect.devops_logger_adapter._secrets import text_masker
 from rndi.dicontainer.adapter import BaseServiceProvider
 
 
@@ -72,13 +71,12 @@ def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[Outcom
     return response, None
 
 
-def _masked_traceback(error: BaseException, config: Any) -> str:
-    """The traceback of ``error``, without URL passwords or the values of secret config
-    keys (an exception message may quote either)."""
-    text = mask_url_credentials("".join(traceback.format_exception(error)).rstrip())
-    for key, value in (config.items() if isinstance(config, Mapping) else ()):
-        if is_secret_name(key) and isinstance(value, str) and len(value.strip()) >= 4:
-            text = text.replace(value.strip(), MASK)
+def _masked_traceback(error: BaseException, mask: Callable[[str], str]) -> str:
+    """The traceback of ``error``, masked (an exception message may quote a secret)."""
+    return mask("".join(traceback.format_exception(error)).rstrip())
+
+
+def _as_it_is(text: str) -> str:
     return text
 
 
@@ -129,7 +127,11 @@ class Saga(Flow):
             return
         name = selected.name()
         after = f" after {type(compensated).__name__}" if compensated else ""
-        logger.info("Transaction %r answered %s%s.", name, _describe(response), after,
+        # the answer's message may quote what the transaction caught: masked as every
+        # line is, by the configuration's secrets
+        mask = (text_masker(self._container.bound("config"))
+                if response.output or compensated is not None else _as_it_is)
+        logger.info("Transaction %r answered %s%s.", name, mask(_describe(response)), after,
                     extra={"transaction": name, "outcome": response.status})
         if isinstance(compensated, JournalUnavailable):
             logger.warning("Transaction %r did not run journal step %r: the cache (%s) could "
@@ -139,7 +141,7 @@ class Saga(Flow):
         elif compensated is not None:  # what compensate handled must leave a trace
             logger.warning("Transaction %r raised %s, which its compensate answered with "
                            "%s:\n%s", name, type(compensated).__name__, response.status,
-                           _masked_traceback(compensated, self._container.bound("config")),
+                           _masked_traceback(compensated, mask),
                            extra={"transaction": name, "outcome": response.status})
 
     def _parts(self, request: dict, method: str) -> Tuple[List[Any], List[Any]]:

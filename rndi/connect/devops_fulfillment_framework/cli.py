@@ -25,11 +25,7 @@ import sys
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from rndi.connect.devops_logger_adapter._secrets import (
-    MASK,
-    is_secret_name,
-    mask_url_credentials,
-)
+from rndi.connect.devops_logger_adapter._secrets import text_masker
 
 CLEAN = 0
 PROBLEMS_FOUND = 1
@@ -49,27 +45,9 @@ Redact = Callable[[str], str]
 
 
 def _redactor(config: Dict[str, Any]) -> Redact:
-    """Masks, in a line of output, the configuration's values and any URL's password."""
-    values: set = set()
-    pending: List[Tuple[Any, Any]] = [(None, config)]
-    while pending:  # a loop, not recursion: the config may nest deep
-        key, value = pending.pop()
-        if isinstance(value, dict):
-            pending.extend(value.items())
-        elif isinstance(value, list):  # an item is as secret as its key
-            pending.extend((key, item) for item in value)
-        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            text = str(value).strip()
-            if len(text) >= _SHORTEST_MASKED or (text and is_secret_name(key)):
-                values.add(text)
-    ordered = sorted(values, key=len, reverse=True)  # a longer value before its parts
-
-    def redact(line: str) -> str:
-        for value in ordered:
-            line = line.replace(value, MASK)
-        return mask_url_credentials(line)
-
-    return redact
+    """Masks a line of output by the library's one rule, widened to every configuration
+    value of ``_SHORTEST_MASKED`` characters or more (output may quote any of them)."""
+    return text_masker(config, shortest_other=_SHORTEST_MASKED)
 
 
 def _where(error: BaseException) -> str:
@@ -315,7 +293,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # like python -m: the saga's package is found from the current directory
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
-    redact: Redact = mask_url_credentials
+    redact: Redact = text_masker()
     try:
         config = _config(arguments.config, arguments.set)
         requests = _requests(arguments.request)

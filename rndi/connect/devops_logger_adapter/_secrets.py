@@ -1,7 +1,10 @@
 """Which names hold secrets, and the credentials inside URLs."""
 
+import json
 import re
-from typing import Any, Callable, Iterable, Tuple, Union
+from collections.abc import Mapping
+from typing import Any, Callable, Iterable, List, Optional, Set, Tuple, Union
+from urllib.parse import quote
 
 MASK = "*" * 9
 
@@ -44,15 +47,97 @@ def mask_url_credentials(text: str) -> str:
     return _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
 
 
+# name=value, name: value, "name": "value" … in free text: the value of a secret name
+# (not a URL's scheme: https://…); an Authorization value keeps its scheme word masked too
+_NAMED_VALUE = re.compile(
+    r"""(?P<name>[A-Za-z_][A-Za-z0-9_-]*)(?P<between>["']?\s*[=:](?!//)\s*["']?)"""
+    r"""(?P<value>(?:(?:Bearer|Basic|Token|ApiKey)\s+)?[^\s"'&,;)}\]]+)""")
+# a secret shorter than this is no secret, and masking it would garble every line
+SHORTEST_SECRET = 4
+
+
+def _masked_pair(match: "re.Match[str]") -> str:
+    if not is_secret_name(match.group("name")) or match.group("value") == MASK:
+        return match.group(0)
+    return f"{match.group('name')}{match.group('between')}{MASK}"
+
+
+def _renderings(text: str) -> Set[str]:
+    """``text`` as a line may show it: as it is, through ``repr`` (quotes and
+    backslashes escaped), JSON-escaped (non-ASCII as \\uXXXX) and URL-quoted."""
+    return {text, repr(text)[1:-1], json.dumps(text)[1:-1],
+            json.dumps(text, ensure_ascii=False)[1:-1], quote(text, safe="")}
+
+
+def config_secrets(config: Any, shortest_other: Optional[int] = None) -> List[str]:
+    """The texts that mask the secret values of ``config``, longest first (so a secret
+    that starts another, ``API_KEY`` and ``API_KEY_NEXT``, leaves none of it showing).
+
+    A value is secret when its key, or the key of a dict or list holding it, is secret by
+    ``is_secret_name``, or when it is the ``value`` of a Connect parameter whose ``id``
+    is; strings and numbers alike, of at least ``SHORTEST_SECRET`` characters. With
+    ``shortest_other``, every other value at least that long counts as secret too.
+    """
+    found: Set[str] = set()
+    pending: List[Tuple[bool, Any]] = [(False, config)]
+    while pending:  # a loop, not recursion: the config may nest deep
+        secret, value = pending.pop()
+        if isinstance(value, Mapping):
+            param = is_secret_name(value.get("id")) or value.get("type") == "password"
+            pending.extend((secret or is_secret_name(key)
+                            or (param and key in ("value", "structured_value")), item)
+                           for key, item in value.items())
+        elif isinstance(value, (list, tuple)):  # an item is as secret as its key
+            pending.extend((secret, item) for item in value)
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            text = str(value).strip()
+            if len(text) >= SHORTEST_SECRET and (secret or (
+                    shortest_other is not None and len(text) >= shortest_other)):
+                found |= _renderings(text)
+    return sorted(found, key=len, reverse=True)
+
+
+def text_masker(config: Any = None, shortest_other: Optional[int] = None,
+                ) -> Callable[[str], str]:
+    """The one rule for every line the library writes (log lines, exception messages it
+    passes on, command output): the secret values of ``config`` (see
+    ``config_secrets``) in any of their renderings, the value after a secret name
+    (``api_key=…``, ``"password": "…"``), and the password of a URL, each replaced by
+    ``*********``."""
+    secrets = config_secrets(config, shortest_other) if config is not None else []
+
+    def mask(text: str) -> str:
+        for secret in secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return mask_url_credentials(_NAMED_VALUE.sub(_masked_pair, text))
+
+    return mask
+
+
+def mask_text(text: str, config: Any = None) -> str:
+    """``text`` masked by ``text_masker(config)``."""
+    return text_masker(config)(text)
+
+
 def secret_matcher(to_mask: Union[str, Iterable[str], None]) -> Callable[[Any], bool]:
     """The rule of ``is_secret_name``, widened by the names in ``to_mask``: a key also
     matches when, normalised, it ends with one of them (``vendor_pin`` for ``pin``)."""
     names = [] if to_mask is None else [to_mask] if isinstance(to_mask, str) else list(to_mask)
     suffixes: Tuple[str, ...] = tuple(_normal(n) for n in names if isinstance(n, str) and n)
+    # a listed name that is no string (an int key) matches the keys equal to it
+    others = [n for n in names if not isinstance(n, str)]
 
     def is_secret(key: Any) -> bool:
         if not isinstance(key, str):
-            return False
+            return bool(others) and _listed(key, others)
         return is_secret_name(key) or (bool(suffixes) and _normal(key).endswith(suffixes))
 
     return is_secret
+
+
+def _listed(key: Any, others: List[Any]) -> bool:
+    try:
+        return key in others and not isinstance(key, bool)
+    except Exception:  # a key whose comparison raises is not a listed one
+        return False

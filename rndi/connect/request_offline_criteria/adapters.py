@@ -13,6 +13,7 @@ from rndi.connect.business_transactions.contracts import (
     FnBackgroundExecution,
 )
 from rndi.connect.business_transactions.steps import call_off_loop
+from rndi.connect.devops_logger_adapter._secrets import mask_text
 from rndi.connect.request_offline_criteria.contracts import OfflineChecker, Rule
 from rndi.dicontainer.adapter import Injectable
 
@@ -105,7 +106,9 @@ class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
         return BackgroundResponse.done()
 
     def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
-        self.logger.error("Offline approval of %s failed: %s", request.get("id"), e)
+        # the error may quote a URL with its password or an api_key=…: masked by the rule
+        self.logger.error("Offline approval of %s failed: %s", request.get("id"),
+                          mask_text(str(e)))
         return BackgroundResponse.reschedule()
 
     def __call__(self, request: dict) -> Any:

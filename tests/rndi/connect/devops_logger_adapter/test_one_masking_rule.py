@@ -1,0 +1,160 @@
+"""One masking rule for every line the library writes: the outcome line, the traceback
+under it, business-object errors, command output and the cache and offline error lines."""
+
+import json
+import logging
+
+import pytest
+from connect.eaas.core.responses import BackgroundResponse
+
+from rndi.cache.provider import provide_cache
+from rndi.connect.business_objects import (
+    Asset,
+    MissingItemError,
+    MissingParameterError,
+    Request,
+    TierConfiguration,
+)
+from rndi.connect.business_transactions import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework import Saga
+from rndi.connect.devops_fulfillment_framework.cli import _redactor
+from rndi.connect.devops_logger_adapter import mask_dictionary
+from rndi.connect.devops_logger_adapter._secrets import config_secrets, mask_text, text_masker
+from rndi.connect.request_offline_criteria.adapters import DefaultOnMatchTransaction
+
+MASK = "*********"
+CONFIG = {
+    "API_KEY": "Ab1-key",
+    "API_KEY_NEXT": "Ab1-key-NEXT-7",  # the first one is a prefix of this one
+    "VENDOR_PASSWORD": 'pa"ss\\wörd',  # a quote, a backslash, a non-ASCII letter
+    "VENDOR_PIN_SECRET": 482913,  # a number
+    "HOST": "vendor.example",
+}
+SECRETS = ("Ab1-key", "NEXT-7", "482913", 'pa"ss', 'pa\\"ss', "wörd", "w\\u00f6rd")
+
+
+def shows_no_secret(text):
+    return not any(secret in text.replace(MASK, "") for secret in SECRETS)
+
+
+@pytest.mark.parametrize("shown", [
+    "Ab1-key-NEXT-7 then Ab1-key",
+    "pin 482913",
+    repr('pa"ss\\wörd'),
+    json.dumps('pa"ss\\wörd'),
+    json.dumps('pa"ss\\wörd', ensure_ascii=False),
+    "https://vendor.example/v1?api_key=Ab1-key-NEXT-7&user=me",
+])
+def test_every_rendering_of_a_secret_config_value_is_masked(shown):
+    masked = text_masker(CONFIG)(shown)
+    assert shows_no_secret(masked), masked
+    assert MASK in masked
+
+
+def test_a_longer_secret_is_masked_before_the_secret_it_starts_with():
+    assert text_masker(CONFIG)("Ab1-key-NEXT-7") == MASK
+    secrets = config_secrets(CONFIG)
+    assert secrets.index("Ab1-key-NEXT-7") < secrets.index("Ab1-key")
+
+
+def test_values_after_a_secret_name_are_masked_without_any_config():
+    line = ('GET /v1?api_key=S3cr3t&page=2 {"password": "hunter2"} '
+            "Authorization: Bearer eyJabc token=xyz1 host=vendor.example")
+    masked = mask_text(line)
+    assert "S3cr3t" not in masked and "hunter2" not in masked
+    assert "eyJabc" not in masked and "xyz1" not in masked
+    assert "page=2" in masked and "host=vendor.example" in masked
+    assert "https://user:*********@host/" in mask_text("https://user:pw@host/")
+
+
+def test_short_and_ordinary_values_are_left_alone():
+    masked = text_masker({"API_KEY": "abc", "HOST": "vendor.example", "FLAG": True})(
+        "abc vendor.example True")
+    assert masked == "abc vendor.example True"
+
+
+class Failing(BackgroundTransaction):
+    def __init__(self, api_key, vendor_password, vendor_pin_secret):
+        self.secrets = (api_key, vendor_password, vendor_pin_secret)
+
+    def should_execute(self, request):
+        return True
+
+    def execute(self, request):
+        key, password, pin = self.secrets
+        raise RuntimeError(f"401 https://vendor.example/v1?api_key={key}&x=1 {password!r} "
+                           f"{json.dumps(password)} pin {pin} next Ab1-key-NEXT-7")
+
+    def compensate(self, request, e):
+        return BackgroundResponse.fail(str(e))  # the README's own pattern
+
+
+class FailingSaga(Saga):
+    def transactions(self, request):
+        return [Failing]
+
+
+def test_the_outcome_line_and_the_traceback_under_it_show_no_secret(caplog):
+    logger = logging.getLogger("tests.masking.rule")
+    request = {"id": "PR-1", "type": "purchase", "status": "pending"}
+    with caplog.at_level(logging.INFO, logger="tests.masking.rule"):
+        response = FailingSaga.make(CONFIG, object(), logger, request).resolve(request)
+    assert response.status == "fail"
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("answered fail (401" in line for line in lines)
+    assert any("Traceback" in line for line in lines)
+    for line in lines:
+        assert shows_no_secret(line), line
+
+
+def test_business_object_errors_name_the_key_and_the_id_never_a_value():
+    asset = {"id": "AS-1", "params": [{"id": "PASSWORD", "value": "hunter2"}],
+             "items": [{"id": "SKU-1", "params": [{"id": "p", "value": "hunter2"}]}]}
+    errors = []
+    for read in (lambda: Asset(asset).param("NOPE"),
+                 lambda: Asset(asset).item("SKU-9"),
+                 lambda: Asset(asset).item_param("SKU-1", "NOPE"),
+                 lambda: Asset(asset).with_param("NOPE", "x", create=False),
+                 lambda: Request({"id": "PR-1", "asset": asset}).asset().param("NOPE"),
+                 lambda: TierConfiguration({"configuration": {"params": []}})
+                 .configuration_param("NOPE")):
+        with pytest.raises((MissingParameterError, MissingItemError)) as raised:
+            read()
+        errors.append(str(raised.value))
+    assert errors[0] == "Missing parameter NOPE in Asset AS-1."
+    assert errors[1] == "Missing item SKU-9 in Asset AS-1."
+    assert errors[2] == "Missing parameter NOPE in item SKU-1 of Asset AS-1."
+    assert errors[5] == "Missing parameter NOPE in the configuration of TierConfiguration " \
+                        "without id."
+    assert all("hunter2" not in error for error in errors)
+
+
+def test_a_listed_key_that_is_no_string_is_masked():
+    assert mask_dictionary({1: "pin", 2: "seats", "1": "text"}, [1]) == {
+        1: MASK, 2: "seats", "1": "text"}
+
+
+def test_command_output_follows_the_rule_and_masks_long_ordinary_values_too():
+    redact = _redactor({**CONFIG, "VENDOR_URL": "https://vendor.example/v1"})
+    assert shows_no_secret(redact("Ab1-key-NEXT-7 482913 " + json.dumps('pa"ss\\wörd')))
+    assert redact("https://vendor.example/v1") == MASK
+
+
+def test_a_cache_driver_that_fails_to_start_is_logged_masked(caplog):
+    config = {"CACHE_DRIVER": "boom", "BOOM_PASSWORD": "s3cr3t-pw"}
+
+    def boom(config):
+        raise ValueError(f"cannot log in with {config['BOOM_PASSWORD']}")
+
+    logger = logging.getLogger("tests.masking.cache")
+    with caplog.at_level(logging.ERROR, logger="tests.masking.cache"):
+        provide_cache(config, logger, {"boom": boom})
+    assert "failed to start" in caplog.text and "s3cr3t-pw" not in caplog.text
+
+
+def test_a_failed_offline_approval_is_logged_masked(caplog):
+    logger = logging.getLogger("tests.masking.offline")
+    transaction = DefaultOnMatchTransaction("TL-1", object(), logger)
+    with caplog.at_level(logging.ERROR, logger="tests.masking.offline"):
+        transaction.compensate({"id": "PR-1"}, RuntimeError("401 for ?api_key=S3cr3t"))
+    assert "api_key=*********" in caplog.text and "S3cr3t" not in caplog.text
