@@ -137,16 +137,21 @@ class BaseServiceProvider(ServiceProvider):
 
     Any method named ``provide_<name>`` provides ``<name>``; its parameters are injected by
     name like a constructor's, and it runs at most once per container. A name bound in
-    ``register()`` replaces the same name given in ``binds``, and explicit bindings win over
-    a ``provide_*`` method of the same provider. The ``provide_*`` methods named in
-    ``fallbacks`` are defaults: any other provider binding the same name wins, without a
-    ``DuplicateBinding``.
+    ``register()`` replaces the same name given in ``binds``; a name bound explicitly and
+    by a ``provide_*`` method of the same provider is a ``DuplicateBinding`` when a
+    container is built (as the published container refused it), unless the method is
+    named in ``replaceable``: then the explicit binding replaces it. The ``provide_*`` methods
+    named in ``fallbacks`` are defaults: any other binding of the same name, in this
+    provider or another, wins, without a ``DuplicateBinding``.
 
     Raises:
         InvalidBinding: a binding is not one of the two accepted forms.
     """
 
     fallbacks: frozenset = frozenset()
+    # provide_* methods an explicit binding of the same provider replaces instead of
+    # clashing with: they stand for bindings a subclass's register() is meant to replace
+    replaceable: frozenset = frozenset()
 
     def __init__(self, binds: Optional[Dict[str, Dict[str, Any]]] = None) -> None:
         # The binding tables are created on first bind (see _own): a provider is built on
@@ -243,14 +248,20 @@ class BaseServiceProvider(ServiceProvider):
         classes = own.get("_classes")
         fallbacks = self.fallbacks
         for name, function, plan, takes_self in _provide_methods(type(self)):
-            if not (instances and name in instances) and not (classes and name in classes):
-                method = (_METHOD, (function, plan, (self,) if takes_self else ()))
-                if fallbacks and name in fallbacks:
-                    if fallback is not None:
-                        fallback.setdefault(name, method)
+            explicit = (instances and name in instances) or (classes and name in classes)
+            if fallbacks and name in fallbacks:  # a default: an explicit binding wins
+                if not explicit and fallback is not None:
+                    fallback.setdefault(name, (_METHOD, (function, plan,
+                                                         (self,) if takes_self else ())))
+                continue
+            if explicit:  # two ways of binding one name: which one was meant?
+                if name in self.replaceable:
                     continue
-                lazy[name] = method
-                count += 1
+                provider = type(self).__name__
+                raise DuplicateBinding(name, f"{provider}'s explicit binding (register() or "
+                                       "binds=)", f"{provider}.provide_{name}()")
+            lazy[name] = (_METHOD, (function, plan, (self,) if takes_self else ()))
+            count += 1
         if classes:
             for name, cls in classes.items():
                 lazy[name] = (_CLASS, cls)

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterable, Iterator, List, MutableMapping, Tuple, Union
 
-from rndi.connect.business_objects.helpers import request_model
+from rndi.connect.business_objects.helpers import REQUEST_MODELS
 from rndi.connect.devops_logger_adapter._secrets import (
     MASK,
     is_secret_name,
@@ -32,6 +32,27 @@ class ExtensionLoggerAdapter(logging.LoggerAdapter):
         kwargs["extra"] = {**(kwargs.get("extra") or {}), **bound}
         request_id = bound.get("request_id")
         return (f"{request_id} {msg}" if request_id else msg), kwargs
+
+
+# The request types each model has for the logger, by which a request that carries
+# neither member is still told apart (a purchase is an asset request).
+_LOGGED_TYPES = {"asset": frozenset({"adjustment", "purchase", "change", "suspend", "resume",
+                                     "cancel"}),
+                 "tier-config": frozenset({"setup"})}
+
+
+def request_model(request: Dict[str, Any]) -> str:
+    """``'asset'``, ``'tier-config'`` or ``'undefined'``: the model whose member
+    (``asset``, ``configuration``) the request carries, else the model of its type
+    (``purchase`` … for an asset, ``setup`` for a tier config), as the logger decides."""
+    for model, member, _ in REQUEST_MODELS:
+        if member in request:
+            return model
+    kind = request.get("type")
+    for model, types in _LOGGED_TYPES.items():
+        if kind in types:
+            return model
+    return "undefined"
 
 
 def _member(request: Dict[str, Any], *path: str) -> Any:

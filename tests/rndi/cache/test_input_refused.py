@@ -24,9 +24,9 @@ def nested(depth):
 
 
 def test_a_key_with_a_lone_surrogate_is_refused_without_showing_it(cache, caplog):
-    with caplog.at_level(logging.DEBUG, logger="rndi.cache"):
-        with pytest.raises(ValueError, match="lone surrogate at index 6") as raised:
-            cache.put(SURROGATE_KEY, "v")
+    with (caplog.at_level(logging.DEBUG, logger="rndi.cache"),
+          pytest.raises(ValueError, match="lone surrogate at index 6") as raised):
+        cache.put(SURROGATE_KEY, "v")
     assert "secret" not in str(raised.value)
     assert shown_key(SURROGATE_KEY) in str(raised.value)
     assert caplog.records == []  # no ERROR line, with or without the key

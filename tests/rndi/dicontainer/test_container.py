@@ -499,3 +499,34 @@ def test_two_fallbacks_of_one_name_the_first_serves():
             return "second"
 
     assert Container([FallbackProvider(), Other()]).get(Greeter).greeting == "hello world"
+
+
+class BindsAndProvides(BaseServiceProvider):
+    def register(self):
+        self.bind_instance("vendor", "bound")
+
+    def provide_vendor(self):
+        return "provided"
+
+
+def test_a_name_bound_and_provided_by_one_provider_is_a_conflict_as_published():
+    with pytest.raises(DuplicateBinding, match="'vendor' is bound by both BindsAndProvides"):
+        Container([BindsAndProvides()])
+    class ProvidesOnly(BaseServiceProvider):
+        def provide_vendor(self):
+            return "provided"
+
+    with pytest.raises(DuplicateBinding, match=r"ProvidesOnly.provide_vendor\(\)"):
+        Container([ProvidesOnly({"vendor": {"to_instance": "given"}})])
+    assert Container([ProvidesOnly()]).bound("vendor") == "provided"
+
+
+def test_a_replaceable_method_gives_way_to_the_same_providers_binding():
+    class Replaceable(BindsAndProvides):
+        replaceable = frozenset({"vendor"})
+
+    class Fallback(BindsAndProvides):
+        fallbacks = frozenset({"vendor"})
+
+    assert Container([Replaceable()]).bound("vendor") == "bound"
+    assert Container([Fallback()]).bound("vendor") == "bound"

@@ -29,6 +29,9 @@ class OfflineServiceProvider(BaseServiceProvider):
     """
 
     fallbacks = frozenset({"activation_tpl"})
+    # what the published provider bound in register(): a subclass's register() that binds
+    # them replaces these methods, as it replaced those bindings
+    replaceable = frozenset({"criteria", "on_match"})
 
     def provide_activation_tpl(self, activation_template: str) -> str:
         """What ``DefaultOnMatchTransaction(activation_tpl, ...)`` takes: the configured

@@ -1,6 +1,8 @@
 import logging
 from unittest.mock import Mock
 
+import pytest
+
 from rndi.connect.devops_logger_adapter import (
     ExtensionLoggerAdapter,
     WithBoundedLogger,
@@ -147,3 +149,17 @@ def test_with_bounded_logger_mixin(asset_purchase, caplog):
 
 def test_request_model_is_exported(asset_purchase):
     assert request_model(asset_purchase) == "asset"
+
+
+@pytest.mark.parametrize(("request_dict", "model"), [
+    ({"type": "purchase"}, "asset"),  # decided by the type when no member says it
+    ({"type": "cancel"}, "asset"),
+    ({"type": "setup"}, "tier-config"),
+    ({"type": "update"}, "undefined"),
+    ({"type": "adjustment", "configuration": {"id": "TC-1"}}, "tier-config"),  # the member
+    ({"type": "mystery", "asset": {"id": "AS-1"}}, "asset"),
+    ({}, "undefined"),
+])
+def test_the_logger_decides_the_model_by_the_member_else_the_type(request_dict, model):
+    assert request_model(request_dict) == model
+
