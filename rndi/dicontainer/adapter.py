@@ -239,7 +239,10 @@ class BaseServiceProvider(ServiceProvider):
         own = self.__dict__
         if "_registered" not in own:
             own["_registered"] = True
-            self.configure(self._bind_configured)
+            if type(self).configure is BaseServiceProvider.configure:
+                self.register()  # what configure() does, without making its bind argument
+            else:
+                self.configure(self._bind_configured)
         count = 0
         instances = own.get("_instances")
         if instances:

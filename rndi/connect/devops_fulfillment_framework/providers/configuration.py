@@ -4,6 +4,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from rndi.dicontainer.adapter import BaseServiceProvider
@@ -70,7 +71,9 @@ class ConfigurationServiceProvider(BaseServiceProvider):
             value = config[key]
             bound[name] = value.strip() if isinstance(value, str) else value
         bound["config"] = config
-        self.sources = dict(sources)  # binding name -> the configuration key it comes from
+        # binding name -> the configuration key it comes from (shared by every provider of
+        # a configuration with these keys, hence read-only)
+        self.sources = MappingProxyType(sources)
 
 
 def _hashable(key: Any) -> bool:
