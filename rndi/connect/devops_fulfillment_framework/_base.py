@@ -86,12 +86,13 @@ class Flow(ABC):
         """
         replaced = frozenset(key for key in given if key in cls.providers) if given else _NONE
         cached = cls.__dict__.get("_bindings_by_key")
+        key: Any = (tuple(cls.providers.items()), replaced)
         try:
-            key: Any = (tuple(cls.providers.items()), replaced)
-            if cached is not None and key in cached:
-                return cached[key]
+            hash(key)
         except TypeError:  # a provider that cannot be hashed: nothing is cached
             key = None
+        if key is not None and cached is not None and key in cached:
+            return cached[key]
         bindings = Bindings([provider() if isinstance(provider, type) else provider
                              for name, provider in cls.providers.items()
                              if name not in replaced])

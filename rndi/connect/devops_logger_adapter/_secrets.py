@@ -130,14 +130,8 @@ def secret_matcher(to_mask: Union[str, Iterable[str], None]) -> Callable[[Any], 
 
     def is_secret(key: Any) -> bool:
         if not isinstance(key, str):
-            return bool(others) and _listed(key, others)
+            return bool(others) and key in others and not isinstance(key, bool)
         return is_secret_name(key) or (bool(suffixes) and _normal(key).endswith(suffixes))
 
     return is_secret
 
-
-def _listed(key: Any, others: List[Any]) -> bool:
-    try:
-        return key in others and not isinstance(key, bool)
-    except Exception:  # a key whose comparison raises is not a listed one
-        return False

@@ -61,10 +61,7 @@ class ConfigurationServiceProvider(BaseServiceProvider):
     def register(self) -> None:
         bound: Dict[str, Any] = self._own("_instances")
         config = self.config
-        try:
-            sources, problems = _sources(tuple(config))
-        except TypeError:  # a key that cannot be hashed is no parameter name either
-            sources, problems = _sources(tuple(key for key in config if _hashable(key)))
+        sources, problems = _sources(tuple(config))  # a mapping's keys are hashable
         for problem in problems:
             _warn_once(*problem)
         for name, key in sources.items():
@@ -74,14 +71,6 @@ class ConfigurationServiceProvider(BaseServiceProvider):
         # binding name -> the configuration key it comes from (shared by every provider of
         # a configuration with these keys, hence read-only)
         self.sources = MappingProxyType(sources)
-
-
-def _hashable(key: Any) -> bool:
-    try:
-        hash(key)
-    except TypeError:
-        return False
-    return True
 
 
 @lru_cache(maxsize=256)

@@ -115,3 +115,15 @@ def test_an_async_client_is_refused_after_sync_events_of_the_same_parts():
     client = AsyncConnectClient("key", endpoint="http://127.0.0.1:9/public/v1")
     with pytest.raises(SyncAsyncMismatch, match="AsyncConnectClient"):
         VendorSaga.make({}, client, LOGGER).resolve(REQUEST)
+
+
+def test_a_class_level_provider_that_cannot_be_hashed_is_used_all_the_same():
+    class Unhashable(VendorProvider):
+        __hash__ = None
+
+    class Plain(VendorSaga):
+        providers = {**Saga.providers, "vendor": Unhashable("unhashable")}
+
+    for _ in range(2):
+        assert Plain.make({}, CLIENT, LOGGER).container.bound("vendor").name == "unhashable"
+    assert "_bindings_by_key" not in vars(Plain)
