@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Dict, Iterator, List, Optional, Type, TypeVar, Union
 
+from rndi.connect.api_facades.clients import is_async_client
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.business_transactions.exceptions import InvalidTransaction
 from rndi.connect.devops_fulfillment_framework._kinds import misplaced
@@ -240,7 +241,8 @@ class Flow(ABC):
         seen = flow.__dict__.get("_found_sync")
         try:
             if seen is not None and key in seen:
-                refuse_async(flow.__name__, client, (), (), *shape)
+                if is_async_client(client):
+                    refuse_async(flow.__name__, client, (), (), *shape)
                 return
         except TypeError:  # an unhashable part: checked, not remembered
             seen = None

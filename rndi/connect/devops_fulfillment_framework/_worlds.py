@@ -147,10 +147,11 @@ def chain(middlewares: Sequence[Any], innermost: Callable[[dict], Any],
     of ``achain``); each middleware must answer an ``expected``."""
 
     def checked(middleware: Any) -> "Callable[[dict, Any], Any]":  # text: not built per call
-        name = name_of(middleware)
-
         def run(request: dict, next_: Any) -> Any:
-            return _checked(name, middleware(request, next_), expected)
+            response = middleware(request, next_)
+            if isinstance(response, expected):
+                return response
+            return _checked(name_of(middleware), response, expected)  # raises, naming it
 
         return run
 
