@@ -1,5 +1,6 @@
 """The example extension: asset purchase requests go through ``PurchaseSaga``, their
-drafts through ``PurchaseValidation``, and ``NightlyReconciliation`` runs on a schedule."""
+drafts through ``PurchaseValidation``, renew requests through ``RenewSaga``, and
+``NightlyReconciliation`` runs on a schedule."""
 
 from connect.eaas.core.decorators import event, schedulable, variables
 from connect.eaas.core.extension import EventsApplicationBase
@@ -9,6 +10,7 @@ from connect.eaas.core.responses import (
     ValidationResponse,
 )
 
+from purchase_extension.renew import RenewSaga
 from purchase_extension.saga import PurchaseSaga
 from purchase_extension.schedules import NightlyReconciliation
 from purchase_extension.validation import PurchaseValidation
@@ -25,6 +27,10 @@ class PurchaseExtension(EventsApplicationBase):
     @event("asset_purchase_request_processing", statuses=["pending"])
     def handle_purchase_request(self, request: dict) -> BackgroundResponse:
         return PurchaseSaga.make(self.config, self.client, self.logger, request).resolve(request)
+
+    @event("asset_renew_request_processing", statuses=["pending"])
+    def handle_renew_request(self, request: dict) -> BackgroundResponse:
+        return RenewSaga.make(self.config, self.client, self.logger, request).resolve(request)
 
     @event("asset_purchase_request_validation", statuses=["draft"])
     def validate_purchase_request(self, request: dict) -> ValidationResponse:

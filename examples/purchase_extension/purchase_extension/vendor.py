@@ -69,6 +69,13 @@ class VendorClient:
                           {"customer_id": customer_id, "external_id": external_id,
                            "items": items}, idempotency_headers(idempotency_key))
 
+    def renew_subscription(self, subscription_id: str,
+                           idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+        """Renew a subscription for another term; a renewal sent again with the same
+        ``idempotency_key`` answers the first one instead of adding a term."""
+        return self._call("POST", f"/subscriptions/{quote(subscription_id, safe='')}/renew",
+                          {}, idempotency_headers(idempotency_key))
+
     def _lookup(self, path: str) -> Optional[Dict[str, Any]]:
         """What the vendor has at ``path``; ``None`` when it answers 404."""
         try:
@@ -94,6 +101,11 @@ class VendorClient:
         return self._subscriptions[subscription_id]
 
 
+def _idempotency_key(call: RecordedCall) -> Optional[str]:
+    return next((value for name, value in call.headers.items()
+                 if name.lower() == "idempotency-key"), None)
+
+
 class FakeVendorAPI(FakeHTTPService):
     """The vendor, locally: customers, subscriptions active after a few status reads, the
     order types it offers.
@@ -114,6 +126,7 @@ class FakeVendorAPI(FakeHTTPService):
         self.customers: Dict[str, Dict[str, Any]] = {}
         self.subscriptions: Dict[str, Dict[str, Any]] = {}
         self._orders: Dict[str, str] = {}  # idempotency key -> subscription id
+        self._renewals: Dict[str, int] = {}  # idempotency key -> the term it added
         # numbered like a real vendor: each kind of record has its own sequence
         self._customer_ids = itertools.count(1)
         self._subscription_ids = itertools.count(1)
@@ -122,6 +135,7 @@ class FakeVendorAPI(FakeHTTPService):
         self.route("GET", r"/order-types/(?P<code>[^/]+)", self._order_type)
         self.route("POST", "/subscriptions", self._order)
         self.route("GET", r"/subscriptions/(?P<subscription_id>[^/]+)", self._status)
+        self.route("POST", r"/subscriptions/(?P<subscription_id>[^/]+)/renew", self._renew)
 
     def _customer(self, call: RecordedCall) -> Answer:
         external_id = call.body["external_id"]
@@ -143,8 +157,7 @@ class FakeVendorAPI(FakeHTTPService):
     def _order(self, call: RecordedCall) -> Answer:
         if self.reject_reason:
             raise HTTPError(422, {"message": self.reject_reason})
-        key = next((value for name, value in call.headers.items()
-                    if name.lower() == "idempotency-key"), None)
+        key = _idempotency_key(call)
         if key in self._orders:  # the same order again: the same subscription
             return 200, self.subscriptions[self._orders[key]], {}
         subscription = {"id": f"SUB-{next(self._subscription_ids):04d}", "status": "provisioning",
@@ -153,6 +166,20 @@ class FakeVendorAPI(FakeHTTPService):
         if key:
             self._orders[key] = subscription["id"]
         return 201, subscription, {}
+
+    def _renew(self, call: RecordedCall, subscription_id: str) -> Answer:
+        subscription = self.subscriptions.get(subscription_id)
+        if subscription is None:
+            raise HTTPError(404, {"message": f"No subscription {subscription_id}"})
+        if subscription["status"] != "active":
+            raise HTTPError(409, {"message": f"Subscription {subscription_id} is "
+                                             f"{subscription['status']}, not active"})
+        key = _idempotency_key(call)
+        if key not in self._renewals:  # the same renewal again adds no term
+            subscription["term"] = subscription.get("term", 1) + 1
+            if key:
+                self._renewals[key] = subscription["term"]
+        return 200, subscription, {}
 
     def _status(self, call: RecordedCall, subscription_id: str) -> Answer:
         subscription = self.subscriptions.get(subscription_id)

@@ -5,12 +5,19 @@ import random
 import uuid
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-# Which request types each model has, and the member that carries the model's object.
-# An ``adjustment`` exists for both: the member the request carries decides.
+from rndi.connect.business_objects.request_types import (
+    ASSET,
+    ASSET_REQUEST_TYPES,
+    TIER_CONFIG,
+    TIER_CONFIG_REQUEST_TYPES,
+)
+
+# Which request types each model has (every type connect-eaas-core has an event for), and
+# the member that carries the model's object. An ``adjustment`` exists for both: the
+# member the request carries decides.
 REQUEST_MODELS = (
-    ("asset", "asset", frozenset({"adjustment", "purchase", "change", "suspend", "resume",
-                                  "cancel"})),
-    ("tier-config", "configuration", frozenset({"setup", "update", "adjustment"})),
+    (ASSET, "asset", frozenset(ASSET_REQUEST_TYPES)),
+    (TIER_CONFIG, "configuration", frozenset(TIER_CONFIG_REQUEST_TYPES)),
 )
 
 

@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
 
 from rndi.cache.adapters.null.adapter import NullCacheAdapter
-from rndi.connect.business_objects.adapters import Asset, Request
+from rndi.connect.business_objects.adapters import Asset, Request, TierConfiguration
+from rndi.connect.business_objects.request_types import (
+    ASSET_REQUEST_TYPES,
+    TIER_CONFIG_REQUEST_TYPES,
+)
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework._kinds import _a, misplaced
 from rndi.connect.devops_fulfillment_framework._settings import setting_problems
@@ -100,14 +104,54 @@ class _Bound:
         return f"{binding.target.__name__}() of {where}{fallback}"
 
 
-def sample_request(status: str = "pending") -> Dict[str, Any]:
-    """The request ``check`` uses when given none: a pending purchase (a draft one for
-    a validation or interactive flow)."""
+def sample_request(status: str = "pending", request_type: str = "purchase") -> Dict[str, Any]:
+    """A request ``check`` can walk: by default the one it uses when given none, a pending
+    purchase (a draft one for a validation or interactive flow).
+
+    Args:
+        status: the request's status.
+        request_type: any type Connect sends (``ASSET_REQUEST_TYPES``: purchase …
+            renew, transfer; ``TIER_CONFIG_REQUEST_TYPES``: setup, update, adjustment).
+            An asset type gives an asset request; a tier-config type a tier-config
+            request (``adjustment`` is an asset one: ``sample_requests`` has both).
+
+    Raises:
+        ValueError: a type Connect does not send.
+    """
+    if request_type in ASSET_REQUEST_TYPES:
+        return _sample_asset_request(status, request_type)
+    if request_type in TIER_CONFIG_REQUEST_TYPES:
+        return _sample_tier_config_request(status, request_type)
+    raise ValueError(f"sample_request() takes a request type Connect sends, got "
+                     f"{str(request_type)[:40]!r}; asset types: "
+                     f"{', '.join(ASSET_REQUEST_TYPES)}; tier-config types: "
+                     f"{', '.join(TIER_CONFIG_REQUEST_TYPES)}.")
+
+
+def sample_requests(status: str = "pending") -> List[Dict[str, Any]]:
+    """One sample of every request type Connect sends, asset requests first: what
+    ``Saga.check(config, sample_requests())`` walks when ``transactions()`` or
+    ``middlewares()`` depend on the request's type."""
+    return ([_sample_asset_request(status, kind) for kind in ASSET_REQUEST_TYPES]
+            + [_sample_tier_config_request(status, kind) for kind in TIER_CONFIG_REQUEST_TYPES])
+
+
+def _sample_asset_request(status: str, request_type: str) -> Dict[str, Any]:
     asset = (Asset().with_id("AS-0000-0000-0000").with_product("PRD-000-000-000")
              .with_tier_customer("TA-0000-0000-0000")
              .with_marketplace("MP-00000", "Sample marketplace"))
-    return (Request().with_id("PR-0000-0000-0000-001").with_type("purchase")
+    number = ASSET_REQUEST_TYPES.index(request_type) + 1
+    return (Request().with_id(f"PR-0000-0000-0000-{number:03d}").with_type(request_type)
             .with_status(status).with_asset(asset).raw())
+
+
+def _sample_tier_config_request(status: str, request_type: str) -> Dict[str, Any]:
+    configuration = (TierConfiguration().with_id("TC-0000-0000-0000")
+                     .with_product("PRD-000-000-000").with_account("TA-0000-0000-0000")
+                     .with_marketplace("MP-00000", "Sample marketplace"))
+    number = TIER_CONFIG_REQUEST_TYPES.index(request_type) + 1
+    return (Request().with_id(f"TCR-0000-0000-0000-{number:03d}").with_type(request_type)
+            .with_status(status).with_tier_configuration(configuration).raw())
 
 
 def sample_schedule() -> Dict[str, Any]:

@@ -13,10 +13,16 @@ Two places list offline assets, read as the published rules read them:
 from typing import Any, Dict, List, Optional
 
 from rndi.connect.business_objects.helpers import find_by_id
+from rndi.connect.business_objects.request_types import ASSET_REQUEST_TYPES
+from rndi.connect.request_offline_criteria.contracts import Rule
 
 PARAM_OFFLINE_MODE = "offline_mode"
 PARAM_OFFLINE_MODE_LIST = "offline_mode_list"
 
+# Offline assets live outside the vendor system: there is nothing there to cancel or
+# suspend. Every other asset type (purchase, change, resume, adjustment, renew, transfer)
+# goes to the vendor, as it did with the published rules; ``match_request_types`` makes a
+# rule for another choice.
 OFFLINE_REQUEST_TYPES = frozenset({"cancel", "suspend"})
 
 
@@ -48,6 +54,28 @@ def _params(owner: Dict[str, Any]) -> List[Dict[str, Any]]:
 def match_request_type(request: dict) -> bool:
     """The request is a cancel or a suspend: the only ones handled offline."""
     return request.get("type") in OFFLINE_REQUEST_TYPES
+
+
+def match_request_types(*request_types: str) -> Rule:
+    """A rule like ``match_request_type`` for the asset request types given
+    (``match_request_types("cancel", "suspend", "renew")``).
+
+    Raises:
+        ValueError: no type, or one Connect does not send for an asset (the message
+            lists the types it does).
+    """
+    unknown = [name for name in request_types if name not in ASSET_REQUEST_TYPES]
+    if unknown or not request_types:
+        raise ValueError(f"match_request_types() takes asset request types, got "
+                         f"{', '.join(map(repr, unknown)) or 'none'}; Connect sends "
+                         f"{', '.join(ASSET_REQUEST_TYPES)}.")
+    chosen = frozenset(request_types)
+
+    def match(request: dict) -> bool:
+        return request.get("type") in chosen
+
+    match.__name__ = f"match_request_types({', '.join(map(repr, request_types))})"
+    return match
 
 
 def match_offline_asset_parameter(request: dict) -> bool:

@@ -19,6 +19,13 @@ import ssl
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
+from rndi.connect.business_objects.request_types import (
+    ASSET,
+    ASSET_REQUEST_TYPES,
+    TIER_CONFIG,
+    TIER_CONFIG_REQUEST_TYPES,
+    processing_event,
+)
 from rndi.connect.testing.http import Answer, FakeHTTPService, HTTPError, RecordedCall
 
 # a request to serve: the dict, or the path of a JSON file holding it
@@ -38,17 +45,23 @@ _ASSET_REQUEST_STATUSES = ["approved", "draft", "failed", "inquiring", "pending"
                            "revoked", "revoking", "tiers_setup"]
 _TIER_CONFIG_REQUEST_STATUSES = ["approved", "failed", "inquiring", "pending", "tiers_setup"]
 EVENT_DEFINITIONS = [
-    *({"type": f"asset_{kind}_request_processing", "object_statuses": _ASSET_REQUEST_STATUSES}
-      for kind in ("purchase", "change", "suspend", "resume", "cancel", "adjustment",
-                   "renew", "transfer")),
+    *({"type": processing_event(ASSET, kind), "object_statuses": _ASSET_REQUEST_STATUSES}
+      for kind in ASSET_REQUEST_TYPES),
     *({"type": f"asset_{kind}_request_validation", "object_statuses": ["draft"]}
       for kind in ("purchase", "change", "renew", "transfer")),
-    *({"type": f"tier_config_{kind}_request_processing",
+    *({"type": processing_event(TIER_CONFIG, kind),
        "object_statuses": _TIER_CONFIG_REQUEST_STATUSES}
-      for kind in ("setup", "change", "adjustment")),
+      for kind in TIER_CONFIG_REQUEST_TYPES),
     *({"type": f"tier_config_{kind}_request_validation", "object_statuses": ["draft"]}
       for kind in ("setup", "change")),
 ]
+
+# What approving a request makes of its asset (by the request's type) or tier
+# configuration, as Connect does: a suspend suspends, a cancel terminates, every other
+# asset type (purchase, change, resume, adjustment, renew, transfer) leaves it active.
+_ASSET_STATUS_ON_APPROVAL = {**dict.fromkeys(ASSET_REQUEST_TYPES, "active"),
+                             "suspend": "suspended", "cancel": "terminated"}
+_TIER_CONFIG_STATUS_ON_APPROVAL = dict.fromkeys(TIER_CONFIG_REQUEST_TYPES, "active")
 
 
 def _seed_requests(given: Iterable[Any]) -> Iterator[Any]:
@@ -130,6 +143,17 @@ def _member_with_id(collection: Dict[str, Dict[str, Any]], member: str, kind: st
         if isinstance(found, dict) and found.get("id") == object_id:
             return found
     raise _not_found(kind, object_id)
+
+
+def _approve_member(request: Dict[str, Any], model: str) -> None:
+    """The asset or tier configuration of an approved request takes the status its type
+    leads to; an unknown type, or a request seeded without the object, changes nothing."""
+    member, statuses = (("asset", _ASSET_STATUS_ON_APPROVAL) if model == ASSET
+                        else ("configuration", _TIER_CONFIG_STATUS_ON_APPROVAL))
+    found = request.get(member)
+    status = statuses.get(request.get("type"))
+    if isinstance(found, dict) and status is not None:
+        found["status"] = status
 
 
 def _page(found: List[Any], query: str) -> Answer:
@@ -352,7 +376,7 @@ class ConnectAPI(FakeHTTPService):
         return 200, request, {}
 
     def _transition(self, request: Dict[str, Any], action: str, body: Dict[str, Any],
-                    template_given: bool) -> Answer:
+                    template_given: bool, model: str) -> Answer:
         allowed = {"approve": {"pending", "inquiring"}, "fail": {"pending", "inquiring"},
                    "inquire": {"pending"}, "pend": {"inquiring", "draft"}}[action]
         if request.get("status") not in allowed:
@@ -367,6 +391,8 @@ class ConnectAPI(FakeHTTPService):
             request["reason"] = body["reason"]
         request["status"] = {"approve": "approved", "fail": "failed", "inquire": "inquiring",
                              "pend": "pending"}[action]
+        if action == "approve":
+            _approve_member(request, model)
         return 200, request, {}
 
     def _transition_asset_request(self, call: RecordedCall, object_id: str,
@@ -374,11 +400,11 @@ class ConnectAPI(FakeHTTPService):
         request = self._find(self.asset_requests, object_id)
         body = _object_body(call)
         given = bool(body.get("template_id") or body.get("activation_tile"))
-        return self._transition(request, action, body, given)
+        return self._transition(request, action, body, given, ASSET)
 
     def _transition_tier_config_request(self, call: RecordedCall, object_id: str,
                                         action: str) -> Answer:
         request = self._find(self.tier_config_requests, object_id)
         body = _object_body(call)
         given = bool(_object_member(body, "template").get("id"))
-        return self._transition(request, action, body, given)
+        return self._transition(request, action, body, given, TIER_CONFIG)
