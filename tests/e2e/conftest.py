@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from rndi.connect.devops_fulfillment_framework.installation import RUNNER_NEEDS
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "purchase_extension"
 ASYNC_EXAMPLE = ROOT / "examples" / "async_purchase_extension"
 
-pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner needs Python < 3.13")
+pytest.importorskip("connect.eaas.runner", reason=f"the runner is not installed: {RUNNER_NEEDS}")
 trustme = pytest.importorskip("trustme")
 
 if str(EXAMPLE) not in sys.path:

@@ -4,11 +4,14 @@
                                                 [--request FILE.json]...
     rndi-saga check package.module               every saga and flow the module defines
     rndi-saga explain package.module:PurchaseSaga [same options]
+    rndi-saga doctor                             the installation: upstream versions, clashes
 
-Exit codes: 0, the wiring is complete (``check``) or was printed (``explain``); 1, ``check``
-found problems (one line each; a flow that cannot be built is one); 2, the saga could not
-be checked (one line on stderr says why: options that cannot be used, a module that
-cannot be imported, saga code that raised, an abstract base named, output closed early).
+Exit codes: 0, the wiring is complete (``check``) or was printed (``explain``), or the
+installation is sound (``doctor``); 1, ``check`` found problems (one line each; a flow
+that cannot be built is one) or ``doctor`` found a published package installed over this
+one; 2, the saga could not be checked (one line on stderr says why: options that cannot
+be used, a module that cannot be imported, saga code that raised, an abstract base named,
+output closed early).
 In a module's report every line starts with its flow's name, and a base flow (one that
 sets ``__abstract__ = True`` or declares abstract methods of its own) is skipped with a
 note that leaves the exit code as it is.
@@ -218,7 +221,19 @@ def _parser() -> argparse.ArgumentParser:
                          help="one configuration value (repeatable; wins over --config)")
         sub.add_argument("--request", action="append", default=[], metavar="FILE.json",
                          help="a sample request (repeatable; default: a purchase)")
+    commands.add_parser("doctor", help="print the installation: connect-eaas-core, the runner, "
+                                       "pydantic, the Connect client, the cache drivers and "
+                                       "any published package installed over this one "
+                                       "(exit 1 if so)")
     return parser
+
+
+def _doctor() -> int:
+    from rndi.connect.devops_fulfillment_framework.installation import doctor_report
+
+    lines, sound = doctor_report()
+    print("\n".join(lines))
+    return CLEAN if sound else PROBLEMS_FOUND
 
 
 def _run(command: str, saga: Any, config: Dict[str, Any], requests: Optional[List[dict]],
@@ -290,6 +305,8 @@ def _output_closed() -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``rndi-saga`` with ``argv`` (default: the command line); the exit code."""
     arguments = _parser().parse_args(argv)
+    if arguments.command == "doctor":
+        return _doctor()
     # like python -m: the saga's package is found from the current directory
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())

@@ -151,7 +151,7 @@ def _approve_member(request: Dict[str, Any], model: str) -> None:
     member, statuses = (("asset", _ASSET_STATUS_ON_APPROVAL) if model == ASSET
                         else ("configuration", _TIER_CONFIG_STATUS_ON_APPROVAL))
     found = request.get(member)
-    status = statuses.get(request.get("type"))
+    status = statuses.get(str(request.get("type")))
     if isinstance(found, dict) and status is not None:
         found["status"] = status
 

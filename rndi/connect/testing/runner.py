@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
+from rndi.connect.devops_fulfillment_framework.installation import RUNNER_NEEDS
 from rndi.connect.testing._pypi import PyPIStandIn
 from rndi.connect.testing.connect_api import ConnectAPI
 from rndi.connect.testing.eaas import FakeEaaS
@@ -63,8 +64,8 @@ def cextrun_path() -> str:
     found = str(sibling) if sibling.exists() else shutil.which("cextrun")
     if not found:
         raise FileNotFoundError(
-            "cextrun not found: pip install \"rndi-connect-devops-fulfillment-framework[testing]\" "
-            "(connect-extension-runner runs on Python 3.10 to 3.12)")
+            "cextrun not found: pip install \"rndi-connect-devops-fulfillment-framework[runner]\" "
+            f"({RUNNER_NEEDS})")
     return found
 
 

@@ -139,7 +139,8 @@ def test_waiting_for_workers_that_never_come_says_which(start_runner):
 def test_without_cextrun_the_error_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match=r"\[testing\]"):
+    with pytest.raises(FileNotFoundError, match=r"\[runner\]\" \(connect-extension-runner 43 "
+                                               r"needs connect-eaas-core < 38"):
         cextrun_path()
 
 
