@@ -189,8 +189,10 @@ def refuse_clashes() -> bool:
 
 
 def _doctor_running() -> bool:
+    """``rndi-saga doctor``, or ``python -m rndi.connect.devops_fulfillment_framework
+    doctor`` (whose package is imported while ``argv[0]`` is still ``-m``)."""
     return (len(sys.argv) > 1 and sys.argv[1] == "doctor"
-            and Path(sys.argv[0]).name.startswith("rndi-saga"))
+            and (sys.argv[0] == "-m" or Path(sys.argv[0]).name.startswith("rndi-saga")))
 
 
 def stack_versions() -> List[Tuple[str, str, Optional[str]]]:

@@ -208,8 +208,10 @@ def test_importing_the_framework_over_a_published_package_fails_with_the_fix(bus
 
 
 @pytest.mark.skipif(not RNDI_SAGA.exists(), reason="rndi-saga is not installed next to Python")
-def test_rndi_saga_doctor_runs_on_the_clashing_installation(business_objects):
-    result = subprocess.run([str(RNDI_SAGA), "doctor"], capture_output=True, text=True,
+@pytest.mark.parametrize("command", [
+    [str(RNDI_SAGA)], [sys.executable, "-m", "rndi.connect.devops_fulfillment_framework"]])
+def test_rndi_saga_doctor_runs_on_the_clashing_installation(business_objects, command):
+    result = subprocess.run([*command, "doctor"], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(business_objects)},
                             timeout=300, check=False)
     assert (result.returncode, result.stderr) == (1, "")
