@@ -22,6 +22,11 @@ if refuse_clashes():
     )
     from rndi.connect.devops_fulfillment_framework.journal import StepJournal
     from rndi.connect.devops_fulfillment_framework.lease import RequestLease
+    from rndi.connect.devops_fulfillment_framework.multistep import (
+        MultiStepTransaction,
+        Step,
+        StepWiringError,
+    )
     from rndi.connect.devops_fulfillment_framework.providers import (
         CacheServiceProvider,
         ConfigurationServiceProvider,
@@ -29,6 +34,7 @@ if refuse_clashes():
         JournalServiceProvider,
         OfflineServiceProvider,
     )
+    from rndi.connect.devops_fulfillment_framework.retry import Retry, is_retryable
 
 __all__ = [
     "CacheServiceProvider",
@@ -39,13 +45,18 @@ __all__ = [
     "InvalidResponse",
     "JournalServiceProvider",
     "JournalUnavailable",
+    "MultiStepTransaction",
     "OfflineServiceProvider",
     "RequestLease",
+    "Retry",
     "Saga",
     "SagaError",
     "ScheduledFlow",
+    "Step",
     "StepJournal",
     "StepNotReplayable",
+    "StepWiringError",
     "UnrecordableResult",
     "ValidationFlow",
+    "is_retryable",
 ]

@@ -12,10 +12,15 @@ LEASE_TTL = "LEASE_TTL"
 DEFAULT_LEASE_TTL = 330.0
 JOURNAL_TTL = "JOURNAL_TTL"
 DEFAULT_JOURNAL_TTL = 30 * 24 * 3600.0  # a slow fulfillment may take weeks
+SAGA_TIME_BUDGET = "SAGA_TIME_BUDGET"
+# a multi-step transaction stops between steps after this long, well before the runner's
+# 300 s cut, so that the step running then still has time to end and be recorded
+DEFAULT_SAGA_TIME_BUDGET = 240.0
 
 # the settings of seconds a flow reads, with their defaults: checked when a flow is made,
 # so that a value the cache would refuse fails before any step runs, not after
-_SECONDS = ((LEASE_TTL, DEFAULT_LEASE_TTL), (JOURNAL_TTL, DEFAULT_JOURNAL_TTL))
+_SECONDS = ((LEASE_TTL, DEFAULT_LEASE_TTL), (JOURNAL_TTL, DEFAULT_JOURNAL_TTL),
+            (SAGA_TIME_BUDGET, DEFAULT_SAGA_TIME_BUDGET))
 
 
 def seconds(config: Mapping[str, Any], key: str, default: float,
@@ -51,7 +56,8 @@ def setting_problems(config: Mapping[str, Any]) -> List[str]:
 
 
 def check_settings(config: Mapping[str, Any]) -> None:
-    """Raise, naming the setting, when ``LEASE_TTL`` or ``JOURNAL_TTL`` cannot be used.
+    """Raise, naming the setting, when ``LEASE_TTL``, ``JOURNAL_TTL`` or
+    ``SAGA_TIME_BUDGET`` cannot be used.
 
     Raises:
         ValueError: the first setting that cannot be used.

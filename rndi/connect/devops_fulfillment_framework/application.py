@@ -26,6 +26,7 @@ from rndi.connect.devops_fulfillment_framework.exceptions import (
     InvalidResponse,
     JournalUnavailable,
 )
+from rndi.connect.devops_fulfillment_framework.multistep import MultiStepTransaction
 from rndi.connect.devops_fulfillment_framework.providers.cache import (  # noqa: F401 - published name
     CacheServiceProvider,
 )
@@ -57,8 +58,13 @@ def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[Outcom
     refusing an answer the runner cannot send. Returns the answer and the error that
     was compensated, if any. A journal that cannot tell whether a step ran answers
     ``reschedule`` (the step did not run), without ``compensate``."""
+    # a transaction that is steps itself (a MultiStepTransaction) has them made by this
+    # flow's driver: in place under resolve(), awaited or in worker threads under aresolve()
     try:
-        response = yield functools.partial(transaction.execute, request)
+        if isinstance(transaction, MultiStepTransaction):
+            response = yield from transaction.executing(request)
+        else:
+            response = yield functools.partial(transaction.execute, request)
     except JournalUnavailable as e:  # the step did not run: nothing to compensate
         return BackgroundResponse.reschedule(), e
     except Exception as e:
@@ -122,6 +128,8 @@ class Saga(Flow):
 
     def _log_outcome(self, selected: BackgroundTransaction, response: BackgroundResponse,
                      request: dict, compensated: Optional[Exception]) -> None:
+        if compensated is None and isinstance(selected, MultiStepTransaction):
+            return  # its own outcome line says how far its steps got
         logger = self._request_logger(request, logging.WARNING if compensated else logging.INFO)
         if logger is None:
             return

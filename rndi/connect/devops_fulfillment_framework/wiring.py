@@ -24,6 +24,10 @@ from rndi.connect.devops_fulfillment_framework._kinds import _a, misplaced
 from rndi.connect.devops_fulfillment_framework._settings import setting_problems
 from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
 from rndi.connect.devops_fulfillment_framework.lease import RequestLease
+from rndi.connect.devops_fulfillment_framework.multistep import (
+    explained_steps,
+    multistep_problems,
+)
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
@@ -59,7 +63,7 @@ class Problem:
             ``JOURNAL_TTL`` that ``make()`` would refuse), ``async`` (an ``async def``
             method calls a sync facade operation, or drops what an ``a…`` one answers
             without awaiting it) or ``unsafe`` (a lease or a journal on the null cache,
-            a journal without the lease).
+            a journal or a multi-step transaction without the lease).
         name: the binding (or entry) at fault.
         path: the chain from the saga entry (or the providers) to it.
         message: one line a person can act on.
@@ -441,9 +445,12 @@ def check(saga: Type[Any], config: Mapping[str, Any],
         table, found = _bindings(providers)
         walker = _Walker(table, saga, providers)
         middlewares: List[Any] = []
+        transactions: List[Any] = []
         for role, entry, error in _entries(_saga_instance(saga, providers), request):
             if role == "middlewares" and error is None:
                 middlewares.append(entry)
+            if role == "transactions" and error is None:
+                transactions.append(entry)
             if error is not None:
                 found.append(Problem("invalid", role, (f"{saga.__name__}.{role}()",),
                                      f"{saga.__name__}.{role}(request {request.get('id')!r}) "
@@ -458,6 +465,8 @@ def check(saga: Type[Any], config: Mapping[str, Any],
                 found.extend(Problem("async", entry.__qualname__, (entry.__qualname__, method),
                                      message) for method, message in facade_misuse(entry))
         found.extend(_once_problems(saga, config, table, middlewares, walker.walked))
+        found.extend(Problem(*problem) for problem in multistep_problems(
+            saga.__name__, _leased(middlewares), transactions, request))
         for problem in found + walker.problems:
             if problem not in problems:
                 problems.append(problem)
@@ -481,8 +490,7 @@ def _is_null_cache(config: Mapping[str, Any], table: Dict[str, _Bound]) -> Optio
 def _once_problems(saga: type, config: Mapping[str, Any], table: Dict[str, _Bound],
                    middlewares: List[Any], walked: set) -> List[Problem]:
     """A lease or a journal that cannot protect anything, and a journal without a lease."""
-    lease = any(isinstance(entry, RequestLease) or (
-        isinstance(entry, type) and issubclass(entry, RequestLease)) for entry in middlewares)
+    lease = _leased(middlewares)
     journal = "journal" in walked and "journal" in table and isinstance(
         table["journal"].provider, JournalServiceProvider)
     name, null = saga.__name__, _is_null_cache(config, table)
@@ -504,6 +512,11 @@ def _once_problems(saga: type, config: Mapping[str, Any], table: Dict[str, _Boun
                              "overlapping deliveries can both run a step before either "
                              "records it. List RequestLease first in middlewares()."))
     return found
+
+
+def _leased(middlewares: List[Any]) -> bool:
+    return any(isinstance(entry, RequestLease) or (
+        isinstance(entry, type) and issubclass(entry, RequestLease)) for entry in middlewares)
 
 
 _DEEPEST_INDENT = 40  # deeper levels print their depth, so a long chain stays linear
@@ -579,8 +592,10 @@ def explain(saga: Type[Any], config: Mapping[str, Any], request: Optional[dict] 
         elif isinstance(entry, type):
             lines.append(f"    {entry.__qualname__}")
             tree.add(injected_parameters(entry), entry.__qualname__)
+            lines.extend(explained_steps(entry, request, "      "))
         elif entry:
             lines.append(f"    {_label(entry)} instance (used as it is)")
+            lines.extend(explained_steps(entry, request, "      "))
     unbuildable = _unbuildable(saga)
     lines.extend(f"  {problem}" for problem in (
         duplicates if unbuildable is None else [unbuildable, *duplicates]))

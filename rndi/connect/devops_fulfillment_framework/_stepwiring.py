@@ -1,0 +1,211 @@
+"""The steps of a multi-step transaction and what each is called with.
+
+A step's function (and its undo) takes its arguments by name, as constructors do in the
+container: ``request`` is the request, ``results`` the results of the steps done so far
+(by step name), and a parameter named like an earlier step gets that step's result. An
+undo also gets the result of the step it undoes. The wiring is checked for the whole
+list before any step runs, and ``explain`` prints it.
+"""
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from rndi.connect.devops_fulfillment_framework.exceptions import SagaError
+from rndi.connect.devops_fulfillment_framework.retry import Retry
+
+REQUEST, RESULTS = "request", "results"
+_RESERVED = frozenset({REQUEST, RESULTS})
+
+# (parameter name, has a default)
+Wanted = Tuple[Tuple[str, bool], ...]
+
+
+class StepWiringError(SagaError, TypeError):
+    """A multi-step transaction's ``steps()`` cannot be run as listed: a step that is not a
+    ``Step``, two steps of one name, or a parameter nothing gives.
+
+    Attributes:
+        transaction: the transaction's name.
+        step: the step at fault (``None`` for the list itself).
+    """
+
+    def __init__(self, transaction: str, step: Optional[str], problem: str) -> None:
+        self.transaction = transaction
+        self.step = step
+        where = f"step {step!r} of {transaction}" if step else f"{transaction}.steps()"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a ``MultiStepTransaction``.
+
+    Args:
+        name: the step's name: in logs, in the journal (renaming a step forgets what
+            it did), and the name later steps read its result by.
+        fn: does the step, sync or ``async def``; its parameters are given by name
+            (``request``, ``results``, earlier step names). It answers plain JSON data
+            (an id, a dict), recorded so that no later delivery runs it again.
+        undo: undoes a step done, when a later step fails for good; takes what ``fn``
+            takes and its own step's result. ``None``: nothing to undo.
+        retry: the retry policy of ``fn`` (the transaction's ``retry`` by default).
+        undo_retry: the retry policy of ``undo`` (the transaction's ``undo_retry``).
+
+    Raises:
+        TypeError: a name that is not a non-empty string, or a part of the wrong kind.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    undo: Optional[Callable[..., Any]] = None
+    retry: Optional[Retry] = None
+    undo_retry: Optional[Retry] = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"Step(name, ...) takes a non-empty string name, got a "
+                            f"{type(self.name).__name__}.")
+        if not callable(self.fn):
+            raise TypeError(f"Step({self.name!r}, fn): fn must be callable, got a "
+                            f"{type(self.fn).__name__}.")
+        if self.undo is not None and not callable(self.undo):
+            raise TypeError(f"Step({self.name!r}, undo=...) must be callable or None, got "
+                            f"a {type(self.undo).__name__}.")
+        for role in ("retry", "undo_retry"):
+            policy = getattr(self, role)
+            if policy is not None and not isinstance(policy, Retry):
+                raise TypeError(f"Step({self.name!r}, {role}=...) takes a Retry(...), got a "
+                                f"{type(policy).__name__}.")
+
+
+# per function: steps() is called on every delivery, its signatures read once
+_WANTED: Dict[Any, Wanted] = {}
+_WANTED_LIMIT = 4096  # lambdas made per delivery must not grow it without end
+
+
+def wanted(fn: Callable[..., Any]) -> Wanted:
+    """The parameters ``fn`` takes by name, with whether each has a default."""
+    key = getattr(fn, "__func__", fn)  # a method: the same for every instance
+    try:
+        return _WANTED[key]
+    except (KeyError, TypeError):
+        pass
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature takes nothing we give
+        parameters = ()  # type: ignore[assignment]
+    found = tuple((p.name, p.default is not p.empty) for p in parameters
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    try:
+        if len(_WANTED) >= _WANTED_LIMIT:
+            _WANTED.clear()
+        _WANTED[key] = found
+    except TypeError:  # unhashable: read again next time
+        pass
+    return found
+
+
+def _label(fn: Callable[..., Any]) -> str:
+    target = getattr(fn, "func", fn)
+    return str(getattr(target, "__qualname__", type(target).__qualname__))
+
+
+def checked_plan(transaction: str, listed: Any) -> List[Step]:
+    """The steps as listed, refused (naming the step) when they cannot run.
+
+    Raises:
+        StepWiringError: the list, a step or a parameter is wrong.
+    """
+    if isinstance(listed, (str, bytes)) or not isinstance(listed, Iterable):
+        raise StepWiringError(transaction, None, f"returned a {type(listed).__name__}; return "
+                              "a list of Step(name, fn, undo=None).")
+    steps = list(listed)
+    if not steps:
+        raise StepWiringError(transaction, None, "returned no step; return at least one "
+                              "Step(name, fn).")
+    earlier: List[str] = []
+    for step in steps:
+        if not isinstance(step, Step):
+            raise StepWiringError(transaction, None, f"lists a {type(step).__name__}; list "
+                                  "Step(name, fn, undo=None) objects.")
+        if step.name in earlier or step.name in _RESERVED:
+            why = "is listed twice" if step.name in earlier else "is reserved"
+            raise StepWiringError(transaction, step.name, f"the name {why}; give each step "
+                                  "a name of its own (not 'request' or 'results').")
+        for problem in missing_parameters(step, earlier):
+            raise StepWiringError(transaction, step.name, problem)
+        earlier.append(step.name)
+    return steps
+
+
+def sources(step: Step, earlier: Sequence[str], undo: bool = False
+            ) -> List[Tuple[str, Optional[str]]]:
+    """For each parameter of the step's ``fn`` (or ``undo``): where its value comes
+    from, ``None`` when nothing gives it (a parameter with a default keeps it)."""
+    fn = step.undo if undo else step.fn
+    known = {*earlier, step.name} if undo else set(earlier)
+    found: List[Tuple[str, Optional[str]]] = []
+    for name, has_default in wanted(fn) if fn is not None else ():
+        if name == REQUEST:
+            found.append((name, "the request"))
+        elif name == RESULTS:
+            found.append((name, "the results of the steps done so far, by name"))
+        elif name in known:
+            found.append((name, f"the result of step {name!r}"))
+        elif has_default:
+            found.append((name, "its default"))
+        else:
+            found.append((name, None))
+    return found
+
+
+def missing_parameters(step: Step, earlier: Sequence[str]) -> List[str]:
+    """Why the step's ``fn`` or ``undo`` cannot be called: each parameter nothing gives."""
+    problems = []
+    for undo in (False, True):
+        fn = step.undo if undo else step.fn
+        if fn is None:
+            continue
+        for name, source in sources(step, earlier, undo):
+            if source is None:
+                own = f" or {step.name!r}" if undo else ""
+                given = ", ".join(repr(n) for n in (*earlier, *(step.name,) * undo)) or "none"
+                problems.append(
+                    f"{_label(fn)}() takes {name!r}, which nothing gives: a step takes "
+                    f"'request', 'results' or the name of an earlier step{own} (earlier "
+                    f"steps: {given}); rename the parameter or give it a default.")
+    return problems
+
+
+def arguments(fn: Callable[..., Any], available: Dict[str, Any]) -> Dict[str, Any]:
+    """The keyword arguments of ``fn`` from ``available`` (checked beforehand)."""
+    return {name: available[name] for name, _ in wanted(fn) if name in available}
+
+
+def explain_steps(transaction: str, listed: Any, indent: str) -> List[str]:
+    """The lines ``explain`` prints for a multi-step transaction: each step, its undo,
+    and where each of their parameters comes from."""
+    try:
+        steps = list(listed)
+    except TypeError:
+        return [f"{indent}steps() returned a {type(listed).__name__}, not a list of Step"]
+    lines = [f"{indent}steps(), in order:"]
+    earlier: List[str] = []
+    for number, step in enumerate(steps, 1):
+        if not isinstance(step, Step):
+            lines.append(f"{indent}  {number}. a {type(step).__name__}, not a Step")
+            continue
+        lines.append(f"{indent}  {number}. {step.name!r}: {_label(step.fn)}")
+        parts = [(False, step.fn)] + ([(True, step.undo)] if step.undo is not None else [])
+        for undo, fn in parts:
+            if undo:
+                lines.append(f"{indent}     undo: {_label(fn)}")
+            for name, source in sources(step, earlier, undo):
+                lines.append(f"{indent}       {name} <- "
+                             f"{source or 'MISSING: nothing gives it'}")
+        earlier.append(step.name)
+    return lines
+
+
+__all__ = ["Step", "StepWiringError"]
