@@ -12,12 +12,14 @@ from rndi.connect.devops_fulfillment_framework.installation import RUNNER_NEEDS
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "purchase_extension"
 ASYNC_EXAMPLE = ROOT / "examples" / "async_purchase_extension"
+MULTISTEP_EXAMPLE = ROOT / "examples" / "multistep_extension"
 
 pytest.importorskip("connect.eaas.runner", reason=f"the runner is not installed: {RUNNER_NEEDS}")
 trustme = pytest.importorskip("trustme")
 
-if str(EXAMPLE) not in sys.path:
-    sys.path.insert(0, str(EXAMPLE))
+for example in (EXAMPLE, MULTISTEP_EXAMPLE):
+    if str(example) not in sys.path:
+        sys.path.insert(0, str(example))
 
 
 @pytest.fixture(scope="session", autouse=True)

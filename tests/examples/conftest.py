@@ -10,9 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "purchase_extension"
 ASYNC_EXAMPLE = ROOT / "examples" / "async_purchase_extension"
+MULTISTEP = ROOT / "examples" / "multistep_extension"
+ASYNC_MULTISTEP = ROOT / "examples" / "async_multistep_extension"
 FIXTURES = ROOT / "examples" / "fixtures"
 
-for path in (EXAMPLE, ASYNC_EXAMPLE, ROOT / "examples"):
+for path in (EXAMPLE, ASYNC_EXAMPLE, MULTISTEP, ASYNC_MULTISTEP, ROOT / "examples"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 

@@ -439,7 +439,7 @@ def test_a_wrong_failure_choice_is_refused_when_the_class_is_defined():
         class Wrong(Purchase):
             on_failure = "explode"
     with pytest.raises(TypeError, match=r"Wrong\.retry must be a Retry"):
-        class Wrong(Purchase):  # noqa: F811 - each definition is refused
+        class Wrong(Purchase):
             retry = 3
 
 

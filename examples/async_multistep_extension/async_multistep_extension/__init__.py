@@ -1,0 +1,1 @@
+"""The multi-step purchase example with an async def handler."""

@@ -1,0 +1,1 @@
+"""An example Connect extension whose purchase is a multi-step transaction."""
