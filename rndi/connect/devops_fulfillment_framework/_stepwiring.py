@@ -8,7 +8,6 @@ list before any step runs, and ``explain`` prints it.
 """
 
 import inspect
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from rndi.connect.devops_fulfillment_framework.exceptions import SagaError
@@ -37,7 +36,6 @@ class StepWiringError(SagaError, TypeError):
         super().__init__(f"{where}: {problem}")
 
 
-@dataclass(frozen=True)
 class Step:
     """One step of a ``MultiStepTransaction``.
 
@@ -56,13 +54,17 @@ class Step:
         TypeError: a name that is not a non-empty string, or a part of the wrong kind.
     """
 
-    name: str
-    fn: Callable[..., Any]
-    undo: Optional[Callable[..., Any]] = None
-    retry: Optional[Retry] = None
-    undo_retry: Optional[Retry] = None
+    # a plain class with slots: steps() builds its steps on every delivery
+    __slots__ = ("fn", "name", "retry", "undo", "undo_retry")
 
-    def __post_init__(self) -> None:
+    def __init__(self, name: str, fn: Callable[..., Any],
+                 undo: Optional[Callable[..., Any]] = None, retry: Optional[Retry] = None,
+                 undo_retry: Optional[Retry] = None) -> None:
+        self.name = name
+        self.fn = fn
+        self.undo = undo
+        self.retry = retry
+        self.undo_retry = undo_retry
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"Step(name, ...) takes a non-empty string name, got a "
                             f"{type(self.name).__name__}.")
@@ -72,38 +74,64 @@ class Step:
         if self.undo is not None and not callable(self.undo):
             raise TypeError(f"Step({self.name!r}, undo=...) must be callable or None, got "
                             f"a {type(self.undo).__name__}.")
-        for role in ("retry", "undo_retry"):
-            policy = getattr(self, role)
+        for role, policy in (("retry", retry), ("undo_retry", undo_retry)):
             if policy is not None and not isinstance(policy, Retry):
                 raise TypeError(f"Step({self.name!r}, {role}=...) takes a Retry(...), got a "
                                 f"{type(policy).__name__}.")
 
-
-# per function: steps() is called on every delivery, its signatures read once
-_WANTED: Dict[Any, Wanted] = {}
-_WANTED_LIMIT = 4096  # lambdas made per delivery must not grow it without end
+    def __repr__(self) -> str:
+        return f"Step({self.name!r})"
 
 
-def wanted(fn: Callable[..., Any]) -> Wanted:
-    """The parameters ``fn`` takes by name, with whether each has a default."""
-    key = getattr(fn, "__func__", fn)  # a method: the same for every instance
+# per function: steps() is called on every delivery, its signatures are read once
+_READ: Dict[Any, Tuple[Wanted, bool]] = {}
+_READ_LIMIT = 4096  # lambdas made per delivery must not grow it without end
+
+
+_CHECKED: Dict[Any, bool] = {}  # the shapes of step lists whose wiring is complete
+
+
+def _key(fn: Any) -> Any:
+    return getattr(fn, "__func__", fn)  # a method: the same for every instance
+
+
+def _remember(table: Dict[Any, Any], key: Any, value: Any) -> None:
     try:
-        return _WANTED[key]
+        if len(table) >= _READ_LIMIT:
+            table.clear()
+        table[key] = value
+    except TypeError:  # unhashable: worked out again next time
+        pass
+
+
+def _read(fn: Callable[..., Any]) -> Tuple[Wanted, bool]:
+    """The parameters ``fn`` takes by name (with whether each has a default), and whether
+    it is ``async def`` (or an object whose ``__call__`` is)."""
+    key = _key(fn)
+    try:
+        return _READ[key]
     except (KeyError, TypeError):
         pass
     try:
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):  # a builtin without a signature takes nothing we give
         parameters = ()  # type: ignore[assignment]
-    found = tuple((p.name, p.default is not p.empty) for p in parameters
-                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
-    try:
-        if len(_WANTED) >= _WANTED_LIMIT:
-            _WANTED.clear()
-        _WANTED[key] = found
-    except TypeError:  # unhashable: read again next time
-        pass
+    found = (tuple((p.name, p.default is not p.empty) for p in parameters
+                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)),
+             inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+                 getattr(fn, "__call__", None)))  # noqa: B004 - an object with async __call__
+    _remember(_READ, key, found)
     return found
+
+
+def wanted(fn: Callable[..., Any]) -> Wanted:
+    """The parameters ``fn`` takes by name, with whether each has a default."""
+    return _read(fn)[0]
+
+
+def is_async(fn: Optional[Callable[..., Any]]) -> bool:
+    """Whether ``fn`` must be awaited (``None``: no function, so no)."""
+    return fn is not None and _read(fn)[1]
 
 
 def _label(fn: Callable[..., Any]) -> str:
@@ -121,6 +149,12 @@ def checked_plan(transaction: str, listed: Any) -> List[Step]:
         raise StepWiringError(transaction, None, f"returned a {type(listed).__name__}; return "
                               "a list of Step(name, fn, undo=None).")
     steps = list(listed)
+    try:  # the same functions under the same names as on an earlier delivery: checked
+        shape = tuple((step.name, _key(step.fn), _key(step.undo)) for step in steps)
+        if shape in _CHECKED:
+            return steps
+    except (AttributeError, TypeError):  # not all steps, or an unhashable function
+        shape = None
     if not steps:
         raise StepWiringError(transaction, None, "returned no step; return at least one "
                               "Step(name, fn).")
@@ -133,10 +167,23 @@ def checked_plan(transaction: str, listed: Any) -> List[Step]:
             why = "is listed twice" if step.name in earlier else "is reserved"
             raise StepWiringError(transaction, step.name, f"the name {why}; give each step "
                                   "a name of its own (not 'request' or 'results').")
-        for problem in missing_parameters(step, earlier):
-            raise StepWiringError(transaction, step.name, problem)
+        if not _given(step, earlier):
+            for problem in missing_parameters(step, earlier):
+                raise StepWiringError(transaction, step.name, problem)
         earlier.append(step.name)
+    if shape is not None:
+        _remember(_CHECKED, shape, True)
     return steps
+
+
+def _given(step: Step, earlier: List[str]) -> bool:
+    """Whether every parameter of the step's ``fn`` and ``undo`` is given (the quick
+    test of every delivery; ``missing_parameters`` says what is not)."""
+    for fn, own in ((step.fn, ()), (step.undo, (step.name,))):
+        for name, has_default in wanted(fn) if fn is not None else ():
+            if not (has_default or name in _RESERVED or name in earlier or name in own):
+                return False
+    return True
 
 
 def sources(step: Step, earlier: Sequence[str], undo: bool = False
@@ -178,9 +225,19 @@ def missing_parameters(step: Step, earlier: Sequence[str]) -> List[str]:
     return problems
 
 
-def arguments(fn: Callable[..., Any], available: Dict[str, Any]) -> Dict[str, Any]:
-    """The keyword arguments of ``fn`` from ``available`` (checked beforehand)."""
-    return {name: available[name] for name, _ in wanted(fn) if name in available}
+def arguments(fn: Callable[..., Any], request: dict, results: Dict[str, Any]
+              ) -> Dict[str, Any]:
+    """The keyword arguments of ``fn`` (its wiring checked beforehand): ``request``,
+    ``results`` (a copy) and the results of earlier steps by name."""
+    given: Dict[str, Any] = {}
+    for name, _ in wanted(fn):
+        if name == REQUEST:
+            given[name] = request
+        elif name == RESULTS:
+            given[name] = dict(results)
+        elif name in results:
+            given[name] = results[name]
+    return given
 
 
 def explain_steps(transaction: str, listed: Any, indent: str) -> List[str]:

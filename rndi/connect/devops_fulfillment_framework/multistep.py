@@ -6,13 +6,12 @@ it needs made (a step, its undo, a journal read or write); ``execute`` makes the
 (``resolve()``), ``aexecute`` awaits them, running sync ones in worker threads
 (``aresolve()``). A saga runs the generator itself, inside its middlewares.
 
-Progress lives in the request's ``StepJournal`` (keys ``step:<name>``, ``undo:<name>``,
-``attempts:<name>``, ``undo-attempts:<name>``): whichever delivery, on whichever replica,
-comes next reads it and goes on from there.
+Progress lives in the request's ``StepJournal`` (keys ``step:<name>`` holding each step's
+result, ``failure``, ``undo:<name>``, ``attempts:<name>``, ``undo-attempts:<name>``):
+whichever delivery, on whichever replica, comes next reads it and goes on from there.
 """
 
 import functools
-import inspect
 import logging
 import time
 from typing import (
@@ -42,13 +41,12 @@ from rndi.connect.devops_fulfillment_framework._settings import (
     seconds,
 )
 from rndi.connect.devops_fulfillment_framework._stepwiring import (
-    REQUEST,
-    RESULTS,
     Step,
     StepWiringError,
     arguments,
     checked_plan,
     explain_steps,
+    is_async,
 )
 from rndi.connect.devops_fulfillment_framework.exceptions import JournalUnavailable
 from rndi.connect.devops_fulfillment_framework.journal import StepJournal
@@ -57,6 +55,7 @@ from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, b
 
 FAIL, INQUIRE = "fail", "inquire"
 _STEP, _UNDO, _ATTEMPTS, _UNDO_ATTEMPTS = "step:", "undo:", "attempts:", "undo-attempts:"
+_FAILURE = "failure"  # the step that failed for good, and its error's type
 
 __all__ = ["DEFAULT_SAGA_TIME_BUDGET", "SAGA_TIME_BUDGET", "MultiStepTransaction", "Retry",
            "Step", "StepWiringError"]
@@ -79,11 +78,6 @@ class _AsyncOnly:
 
     async def __call__(self) -> None:
         return None
-
-
-def _is_async(fn: Optional[Callable[..., Any]]) -> bool:
-    return fn is not None and (inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)))  # noqa: B004 - an object with async __call__
 
 
 def _names(names: List[str]) -> str:
@@ -197,7 +191,7 @@ class MultiStepTransaction(BackgroundTransaction, WithAssetFacade, WithTierConfi
             raise ValueError(f"{type(self).__qualname__}.on_failure is 'inquire' but it has no "
                              "inquire_template: set the template id to inquire with.")
         first_async = next((fn for step in plan for fn in (step.fn, step.undo)
-                            if _is_async(fn)), None)
+                            if is_async(fn)), None)
         if first_async is not None:
             yield _AsyncOnly(first_async)
         log = _Log(self, request, plan)
@@ -205,15 +199,17 @@ class MultiStepTransaction(BackgroundTransaction, WithAssetFacade, WithTierConfi
         started, ran = self.now(), 0
         failure: Optional[Failure] = None
         for index, step in enumerate(plan):
-            found, record = yield functools.partial(journal.recorded, _STEP + step.name)
-            if found and isinstance(record, dict) and "done" in record:
-                results[step.name] = record["done"]
+            found, value = yield functools.partial(journal.recorded, _STEP + step.name)
+            if found:
+                results[step.name] = value
                 log.step(logging.INFO, index, "replayed from the journal")
                 continue
-            if found:  # failed for good on an earlier delivery: go on undoing
-                failure = Failure(index, str(record.get("failed") if isinstance(record, dict)
-                                             else "an error"))
-                break
+            if not ran:  # the first step not done: did an earlier delivery fail it for good?
+                failed, record = yield functools.partial(journal.recorded, _FAILURE)
+                if failed:
+                    failure = Failure(index, str(record.get("error") if isinstance(record, dict)
+                                                 else "an error"))
+                    break
             if ran and self.now() - started >= self.time_budget:
                 log.step(logging.INFO, index, f"not started: the time budget of "
                          f"{self.time_budget:g} s ({SAGA_TIME_BUDGET}) is spent; rescheduling, "
@@ -221,9 +217,8 @@ class MultiStepTransaction(BackgroundTransaction, WithAssetFacade, WithTierConfi
                 return log.outcome(results, BackgroundResponse.reschedule(MIN_COUNTDOWN))
             ran += 1
             log.step(logging.INFO, index, "started")
-            available = {REQUEST: request, RESULTS: dict(results), **results}
             try:
-                value = yield functools.partial(step.fn, **arguments(step.fn, available))
+                value = yield functools.partial(step.fn, **arguments(step.fn, request, results))
             except JournalUnavailable:
                 raise  # the step's own journal could not tell: nothing to count or undo
             except Exception as error:
@@ -232,13 +227,13 @@ class MultiStepTransaction(BackgroundTransaction, WithAssetFacade, WithTierConfi
                 if retried is not None:
                     return log.outcome(results, retried)
                 log.failed(index, error, len(results))
-                yield functools.partial(journal._record, _STEP + step.name,
-                                        {"failed": type(error).__name__})
+                yield functools.partial(journal._record, _FAILURE,
+                                        {"step": step.name, "error": type(error).__name__})
                 failure = Failure(index, type(error).__name__)
                 break
-            recorded = yield functools.partial(journal._record, _STEP + step.name,
-                                               {"done": value})
-            results[step.name] = recorded["done"]
+            # as a redelivery will have it back (JSON: a tuple comes back a list)
+            results[step.name] = yield functools.partial(journal._record, _STEP + step.name,
+                                                         value)
             log.step(logging.INFO, index, "done")
         if failure is None:
             return log.outcome(results, self.completed(request, results))
@@ -261,9 +256,8 @@ class MultiStepTransaction(BackgroundTransaction, WithAssetFacade, WithTierConfi
                 (left if gave_up else undone).append(step.name)
                 log.step(logging.INFO, index, "undo replayed from the journal")
                 continue
-            available = {REQUEST: request, RESULTS: dict(results), **results}
             try:
-                yield functools.partial(step.undo, **arguments(step.undo, available))
+                yield functools.partial(step.undo, **arguments(step.undo, request, results))
             except JournalUnavailable:
                 raise
             except Exception as error:
@@ -363,31 +357,45 @@ class _Log:
 
     def __init__(self, transaction: MultiStepTransaction, request: dict,
                  plan: List[Step]) -> None:
-        logger = getattr(transaction, "logger", None) or logging.getLogger(__name__)
-        bound = (isinstance(logger, ExtensionLoggerAdapter)
-                 and (logger.extra or {}).get("request_id") == request.get("id"))
-        self.logger = logger if bound else bind_logger(logger, request)
+        self.logger = getattr(transaction, "logger", None) or logging.getLogger(__name__)
+        self.request = request
+        self.bound: Any = None
         self.config = getattr(transaction, "config", None)
         self.steps = [step.name for step in plan]
         self.total = len(plan)
         self.name = transaction.name()
 
-    def line(self, level: int, message: str, step: Optional[str] = None) -> None:
-        if self.logger.isEnabledFor(level):
-            self.logger.log(level, "%s", message,
-                            extra={"transaction": self.name, "step": step})
+    def _to(self, level: int) -> Any:
+        """The logger bound to the request, when it takes lines of ``level`` (bound on
+        the first line, not on every delivery: most lines of a busy extension are INFO,
+        which many run without)."""
+        if not self.logger.isEnabledFor(level):
+            return None
+        if self.bound is None:
+            logger, request = self.logger, self.request
+            bound = (isinstance(logger, ExtensionLoggerAdapter)
+                     and (logger.extra or {}).get("request_id") == request.get("id"))
+            self.bound = logger if bound else bind_logger(logger, request)
+        return self.bound
+
+    def line(self, level: int, message: str) -> None:
+        logger = self._to(level)
+        if logger is not None:
+            logger.log(level, "%s", message, extra={"transaction": self.name})
 
     def step(self, level: int, index: int, what: str) -> None:
-        if self.logger.isEnabledFor(level):
-            self.logger.log(level, "%s step %d/%d %r: %s.", self.name, index + 1, self.total,
+        logger = self._to(level)
+        if logger is not None:
+            logger.log(level, "%s step %d/%d %r: %s.", self.name, index + 1, self.total,
                             self.steps[index], what,
                             extra={"transaction": self.name, "step": self.steps[index]})
 
     def failed(self, index: int, error: Exception, done: int) -> None:
         from rndi.connect.devops_fulfillment_framework.application import _masked_traceback
 
-        if self.logger.isEnabledFor(logging.WARNING):
-            self.logger.warning("%s step %d/%d %r: failed for good with %s; undoing the %d "
+        logger = self._to(logging.WARNING)
+        if logger is not None:
+            logger.warning("%s step %d/%d %r: failed for good with %s; undoing the %d "
                                 "step(s) done before it, in reverse:\n%s", self.name, index + 1,
                                 self.total, self.steps[index],
                                 type(error).__name__, done,
@@ -397,10 +405,11 @@ class _Log:
     def outcome(self, results: Dict[str, Any], answer: BackgroundResponse,
                 undone: Sequence[str] = ()) -> BackgroundResponse:
         level = logging.WARNING if answer.status == "fail" else logging.INFO
-        if self.logger.isEnabledFor(level):
+        logger = self._to(level)
+        if logger is not None:
             how = f"reschedule (countdown {answer.countdown} s)" \
                 if answer.status == "reschedule" else str(answer.status)
-            self.logger.log(level, "%s: %d of %d steps done (%s)%s; answering %s.", self.name,
+            logger.log(level, "%s: %d of %d steps done (%s)%s; answering %s.", self.name,
                             len(results), self.total, _names(list(results)),
                             f", undone: {_names(list(undone))}" if undone else "", how,
                             extra={"transaction": self.name, "outcome": answer.status,
