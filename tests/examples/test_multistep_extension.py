@@ -93,3 +93,23 @@ async def test_the_sagas_are_wired_and_explain_their_steps():
         text = saga.explain(config)
         assert "3. 'licences': " in text and "subscription <- the result of step " \
             "'subscription'" in text
+
+
+def test_rndi_saga_explain_lists_the_steps_and_what_each_is_given(capsys, monkeypatch):
+    from rndi.connect.devops_fulfillment_framework.cli import main
+    from tests.examples.conftest import MULTISTEP
+
+    monkeypatch.chdir(MULTISTEP)
+    code = main(["explain", "multistep_extension.saga:MultiStepPurchaseSaga", "--set",
+                 "ACTIVATION_TEMPLATE=TL-1", "--set", "VENDOR_API_URL=http://vendor"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.split("steps(), in order:\n", 1)[1].splitlines()[:7] == [
+        "        1. 'customer': Purchase.create_customer",
+        "             request <- the request",
+        "           undo: Purchase.delete_customer",
+        "             customer <- the result of step 'customer'",
+        "        2. 'subscription': Purchase.create_subscription",
+        "             request <- the request",
+        "             customer <- the result of step 'customer'",
+    ]
