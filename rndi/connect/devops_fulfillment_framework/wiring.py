@@ -59,11 +59,12 @@ class Problem:
             ``duplicate`` (two providers bind one name), ``invalid`` (a flow that cannot
             be built, ``transactions()`` or ``middlewares()`` raising or answering
             something other than a list, an entry that is not a transaction or
-            middleware, a provider that cannot register, a ``LEASE_TTL`` or
-            ``JOURNAL_TTL`` that ``make()`` would refuse), ``async`` (an ``async def``
-            method calls a sync facade operation, or drops what an ``a…`` one answers
-            without awaiting it) or ``unsafe`` (a lease or a journal on the null cache,
-            a journal or a multi-step transaction without the lease).
+            middleware, a provider that cannot register, a ``LEASE_TTL``,
+            ``JOURNAL_TTL`` or ``SAGA_TIME_BUDGET`` that ``make()`` would refuse),
+            ``async`` (an ``async def`` method calls a sync facade operation, or drops
+            what an ``a…`` one answers without awaiting it) or ``unsafe`` (a lease or a
+            journal on the null cache, a journal or a multi-step transaction without the
+            lease).
         name: the binding (or entry) at fault.
         path: the chain from the saga entry (or the providers) to it.
         message: one line a person can act on.

@@ -628,3 +628,9 @@ def test_explain_says_when_the_steps_need_a_built_transaction():
     text = BuiltSaga.explain({"CACHE_DRIVER": "sqlite", "VENDOR": "v"})
     assert "steps() cannot be listed without building " in text
     assert text.endswith(".Built: AttributeError")
+
+
+def test_check_reports_a_time_budget_make_would_refuse():
+    problems = PurchaseSaga.check({"CACHE_DRIVER": "sqlite", "VENDOR": "v",
+                                   "SAGA_TIME_BUDGET": "-1"})
+    assert [(p.kind, p.name) for p in problems] == [("invalid", "SAGA_TIME_BUDGET")]
