@@ -134,6 +134,12 @@ def is_async(fn: Optional[Callable[..., Any]]) -> bool:
     return fn is not None and _read(fn)[1]
 
 
+def _a(value: Any) -> str:
+    """A value by its type only (it may hold a secret), with its article."""
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def _label(fn: Callable[..., Any]) -> str:
     target = getattr(fn, "func", fn)
     return str(getattr(target, "__qualname__", type(target).__qualname__))
@@ -146,7 +152,7 @@ def checked_plan(transaction: str, listed: Any) -> List[Step]:
         StepWiringError: the list, a step or a parameter is wrong.
     """
     if isinstance(listed, (str, bytes)) or not isinstance(listed, Iterable):
-        raise StepWiringError(transaction, None, f"returned a {type(listed).__name__}; return "
+        raise StepWiringError(transaction, None, f"returned {_a(listed)}; return "
                               "a list of Step(name, fn, undo=None).")
     steps = list(listed)
     try:  # the same functions under the same names as on an earlier delivery: checked
@@ -161,7 +167,7 @@ def checked_plan(transaction: str, listed: Any) -> List[Step]:
     earlier: List[str] = []
     for step in steps:
         if not isinstance(step, Step):
-            raise StepWiringError(transaction, None, f"lists a {type(step).__name__}; list "
+            raise StepWiringError(transaction, None, f"lists {_a(step)}; list "
                                   "Step(name, fn, undo=None) objects.")
         if step.name in earlier or step.name in _RESERVED:
             why = "is listed twice" if step.name in earlier else "is reserved"
@@ -246,12 +252,12 @@ def explain_steps(transaction: str, listed: Any, indent: str) -> List[str]:
     try:
         steps = list(listed)
     except TypeError:
-        return [f"{indent}steps() returned a {type(listed).__name__}, not a list of Step"]
+        return [f"{indent}steps() returned {_a(listed)}, not a list of Step"]
     lines = [f"{indent}steps(), in order:"]
     earlier: List[str] = []
     for number, step in enumerate(steps, 1):
         if not isinstance(step, Step):
-            lines.append(f"{indent}  {number}. a {type(step).__name__}, not a Step")
+            lines.append(f"{indent}  {number}. {_a(step)}, not a Step")
             continue
         lines.append(f"{indent}  {number}. {step.name!r}: {_label(step.fn)}")
         parts = [(False, step.fn)] + ([(True, step.undo)] if step.undo is not None else [])

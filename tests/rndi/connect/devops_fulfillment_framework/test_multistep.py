@@ -634,3 +634,63 @@ def test_check_reports_a_time_budget_make_would_refuse():
     problems = PurchaseSaga.check({"CACHE_DRIVER": "sqlite", "VENDOR": "v",
                                    "SAGA_TIME_BUDGET": "-1"})
     assert [(p.kind, p.name) for p in problems] == [("invalid", "SAGA_TIME_BUDGET")]
+
+
+def test_a_step_whose_own_journal_cannot_tell_reschedules_without_counting_or_undoing(
+        world, cache, vendor):
+    from rndi.connect.devops_fulfillment_framework import JournalUnavailable
+
+    vendor.fail["write_parameters"] = [JournalUnavailable("inner", "sqlite")]
+    answer = deliver(world, cache, vendor)
+    assert answer.status == "reschedule" and answer.countdown == 30
+    assert deliver(world, cache, vendor).status == "success"
+    assert vendor.named().count("write_parameters") == 2
+    assert "cancel_subscription" not in vendor.named()
+
+
+def test_a_transaction_without_steps_or_with_a_wrong_list_says_what_to_return(cache, vendor):
+    class NoSteps(MultiStepTransaction):
+        def should_execute(self, request):
+            return True
+
+    class Scalar(NoSteps):
+        def steps(self, request):
+            return "customer"
+
+    from rndi.connect.devops_fulfillment_framework import StepJournal
+
+    journal = StepJournal(cache, PR)
+    with pytest.raises(NotImplementedError, match="NoSteps lists no steps: define steps"):
+        NoSteps(journal, None, LOGGER, {}).execute(request_())
+    with pytest.raises(StepWiringError, match=r"Scalar\.steps\(\): returned a str; return a "
+                                              r"list of Step"):
+        Scalar(journal, None, LOGGER, {}).execute(request_())
+    assert repr(Step("customer", dict)) == "Step('customer')"
+
+
+def test_explain_and_check_on_steps_they_cannot_read(cache, vendor):
+    from rndi.connect.devops_fulfillment_framework.multistep import (
+        explained_steps,
+        multistep_problems,
+    )
+
+    class Odd(Purchase):
+        def steps(self, request):
+            return [Step("customer", lambda request, region="eu": 1), "a step"]
+
+    class NotAList(Purchase):
+        def steps(self, request):
+            return 3
+
+    class Built(Purchase):
+        def steps(self, request):
+            return [Step("x", self.vendor)]  # set by the constructor, which check never calls
+
+    assert explained_steps(Odd, request_(), "") == [
+        "steps(), in order:", "  1. 'customer': test_explain_and_check_on_steps_they_cannot_read"
+        ".<locals>.Odd.steps.<locals>.<lambda>", "       request <- the request",
+        "       region <- its default", "  2. a str, not a Step"]
+    assert explained_steps(NotAList, request_(), "") == [
+        "steps() returned an int, not a list of Step"]
+    assert explained_steps(dict, request_(), "") == []
+    assert multistep_problems("S", True, [Built, Purchase, dict], request_()) == []
