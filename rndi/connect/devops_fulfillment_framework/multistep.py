@@ -14,6 +14,7 @@ whichever delivery, on whichever replica, comes next reads it and goes on from t
 import functools
 import logging
 import time
+import traceback
 from typing import (
     Any,
     Callable,
@@ -51,6 +52,7 @@ from rndi.connect.devops_fulfillment_framework._stepwiring import (
 from rndi.connect.devops_fulfillment_framework.exceptions import JournalUnavailable
 from rndi.connect.devops_fulfillment_framework.journal import StepJournal
 from rndi.connect.devops_fulfillment_framework.retry import MIN_COUNTDOWN, Retry
+from rndi.connect.devops_logger_adapter._secrets import text_masker
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 
 FAIL, INQUIRE = "fail", "inquire"
@@ -391,16 +393,15 @@ class _Log:
                             extra={"transaction": self.name, "step": self.steps[index]})
 
     def failed(self, index: int, error: Exception, done: int) -> None:
-        from rndi.connect.devops_fulfillment_framework.application import _masked_traceback
-
         logger = self._to(logging.WARNING)
-        if logger is not None:
-            logger.warning("%s step %d/%d %r: failed for good with %s; undoing the %d "
-                                "step(s) done before it, in reverse:\n%s", self.name, index + 1,
-                                self.total, self.steps[index],
-                                type(error).__name__, done,
-                                _masked_traceback(error, self.config),
-                                extra={"transaction": self.name, "step": self.steps[index]})
+        if logger is None:
+            return
+        # masked: an exception's text may quote a secret
+        trace = text_masker(self.config)("".join(traceback.format_exception(error)).rstrip())
+        logger.warning("%s step %d/%d %r: failed for good with %s; undoing the %d step(s) "
+                       "done before it, in reverse:\n%s", self.name, index + 1, self.total,
+                       self.steps[index], type(error).__name__, done, trace,
+                       extra={"transaction": self.name, "step": self.steps[index]})
 
     def outcome(self, results: Dict[str, Any], answer: BackgroundResponse,
                 undone: Sequence[str] = ()) -> BackgroundResponse:
