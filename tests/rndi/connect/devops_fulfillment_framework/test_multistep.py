@@ -694,3 +694,14 @@ def test_explain_and_check_on_steps_they_cannot_read(cache, vendor):
         "steps() returned an int, not a list of Step"]
     assert explained_steps(dict, request_(), "") == []
     assert multistep_problems("S", True, [Built, Purchase, dict], request_()) == []
+
+
+def test_a_secret_config_value_quoted_by_a_failed_step_is_masked_in_the_log(cache, vendor,
+                                                                           caplog):
+    caplog.set_level(logging.INFO, LOGGER.name)
+    secret = "sk-live-0123456789"
+    vendor.fail["approve"] = [Refused(f"key {secret} was refused")]
+    answer = deliver("sync", cache, vendor, {"VENDOR_API_KEY": secret})
+    assert answer.status == "fail"
+    assert "Refused: key ********* was refused" in caplog.text
+    assert secret not in caplog.text and secret not in answer.output
