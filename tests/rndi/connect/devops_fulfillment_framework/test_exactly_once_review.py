@@ -1,5 +1,7 @@
 """Exactly once, tried against what the faults tests leave out: a delivery cancelled
-while a journaled sync fn runs on under aresolve(). Real SQLite files."""
+while a journaled sync fn runs on under aresolve(), a middleware subclass overriding
+only the sync __call__ of one with an acall, a stale copy after a cancelled delivery.
+Real SQLite files and the local Connect API."""
 
 import asyncio
 
@@ -7,10 +9,12 @@ import pytest
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
-from rndi.connect.business_transactions import BackgroundTransaction
+from rndi.connect.business_transactions import BackgroundTransaction, SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework import RequestLease, Saga
+from rndi.connect.request_offline_criteria.adapters import OfflineCriteria
 from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults import (
     LIMIT,
+    LOGGER,
     Gate,
     Vendor,
     built,
@@ -69,4 +73,46 @@ def test_a_journaled_sync_fn_that_outlives_a_cancelled_aresolve_is_recorded(tmp_
 
     assert asyncio.run(runner_times_out_then_redelivers()).status == "success"
     assert len(vendor.orders) == 1  # the redelivery got the recorded order back
+
+
+class SkipsTrials(OfflineCriteria):
+    """A subclass of a middleware with an acall that overrides only its sync __call__, as
+    an extension written for the published package (which has no acall) would."""
+
+    def __call__(self, request, nxt=None):
+        if request.get("trial"):
+            return BackgroundResponse.skip("trials are handled by hand")
+        return super().__call__(request, nxt)
+
+
+def test_a_subclass_overriding_only_the_sync_call_of_a_middleware_is_refused_by_aresolve():
+    ran = []
+
+    class Trials(Saga):
+        def middlewares(self, request):
+            return [SkipsTrials]
+
+        def transactions(self, request):
+            return [("approve", lambda r: True, lambda r: ran.append(1) or
+                     BackgroundResponse.done())]
+
+    request = {"id": "PR-22", "trial": True}
+    resolved = Trials.make({}, None, LOGGER, request).resolve(dict(request))
+    assert (resolved.status, resolved.output) == ("skip", "trials are handled by hand")
+    # aresolve() would run OfflineCriteria.acall and skip the override: it says so
+    with pytest.raises(SyncAsyncMismatch, match=r"SkipsTrials overrides __call__ of "
+                                                r"OfflineCriteria.*Override acall too"):
+        asyncio.run(Trials.make({}, None, LOGGER, request).aresolve(dict(request)))
+    assert ran == []
+
+    class BothTwins(SkipsTrials):
+        async def acall(self, request, nxt=None):
+            return self(request, nxt)
+
+    class Both(Trials):
+        def middlewares(self, request):
+            return [BothTwins]
+
+    aresolved = asyncio.run(Both.make({}, None, LOGGER, request).aresolve(dict(request)))
+    assert (aresolved.status, aresolved.output) == ("skip", "trials are handled by hand")
 
