@@ -131,13 +131,15 @@ class StepJournal:
         """Record ``result`` and answer it as a redelivery will get it back (its JSON
         form: a tuple comes back a list, an int key a string)."""
         try:
-            encoded = json.dumps(result, allow_nan=False)
+            recorded = json.loads(json.dumps(result, allow_nan=False))
+            # the store's JSON may be stricter still (UnserializableValue, a TypeError):
+            # an integer beyond 64 bits with orjson, a lone surrogate in a string
+            self._add(step, {"result": recorded})
         except (TypeError, ValueError, RecursionError):
             # it ran: say so, so that no later delivery runs it again unasked
             self._add(step, {"unrecordable": type(result).__name__})
             raise UnrecordableResult(step, result) from None
-        self._add(step, {"result": json.loads(encoded)})
-        return json.loads(encoded)
+        return recorded
 
     def _add(self, step: str, entry: dict) -> None:
         stored = self.cache.add(self._key(step), entry, cast(int, self.ttl))

@@ -1,7 +1,7 @@
 """Exactly once, tried against what the faults tests leave out: a delivery cancelled
-while a journaled sync fn runs on under aresolve(), a middleware subclass overriding
-only the sync __call__ of one with an acall, a stale copy after a cancelled delivery.
-Real SQLite files and the local Connect API."""
+while a journaled sync fn runs on under aresolve(), a result the store refuses, a
+middleware subclass overriding only the sync __call__ of one with an acall, a stale copy
+after a cancelled delivery. Real SQLite files and the local Connect API."""
 
 import asyncio
 
@@ -10,7 +10,11 @@ from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.connect.business_transactions import BackgroundTransaction, SyncAsyncMismatch
-from rndi.connect.devops_fulfillment_framework import RequestLease, Saga
+from rndi.connect.devops_fulfillment_framework import RequestLease, Saga, StepJournal
+from rndi.connect.devops_fulfillment_framework.exceptions import (
+    StepNotReplayable,
+    UnrecordableResult,
+)
 from rndi.connect.request_offline_criteria.adapters import OfflineCriteria
 from rndi.connect.testing import ConnectAPI
 from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults import (
@@ -75,6 +79,23 @@ def test_a_journaled_sync_fn_that_outlives_a_cancelled_aresolve_is_recorded(tmp_
 
     assert asyncio.run(runner_times_out_then_redelivers()).status == "success"
     assert len(vendor.orders) == 1  # the redelivery got the recorded order back
+
+
+@pytest.mark.parametrize("answer", [{"name": "caf\udce9"}, ["\ud800"]])
+def test_a_result_json_holds_but_the_store_refuses_is_recorded_as_run(tmp_path, answer):
+    # a lone surrogate (a vendor's bytes decoded with surrogateescape) passes json.dumps
+    # but no store can write it as UTF-8; orjson refuses integers beyond 64 bits too
+    journal, vendor = StepJournal(SQLiteCacheAdapter(str(tmp_path)), "PR-23"), Vendor()
+
+    def order():
+        vendor.order()
+        return answer
+
+    with pytest.raises(UnrecordableResult, match="Journal step 'order' answered"):
+        journal.once("order", order)
+    with pytest.raises(StepNotReplayable, match=r"journal\.forget\('order'\)"):
+        journal.once("order", order)
+    assert len(vendor.orders) == 1
 
 
 class SkipsTrials(OfflineCriteria):
