@@ -4,6 +4,8 @@ middleware subclass overriding only the sync __call__ of one with an acall, a st
 after a cancelled delivery. Real SQLite files and the local Connect API."""
 
 import asyncio
+import concurrent.futures
+import time
 
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
@@ -192,4 +194,76 @@ def test_a_stale_copy_after_a_cancelled_delivery_does_not_approve_again(
         asyncio.run(cancelled_then_stale_copy(api))
         assert api.request(asset_purchase["id"])["status"] == "approved"
         assert len(api.calls_to("POST", approve)) == 1
+
+
+
+# a cancelled delivery never leaves its lease held by nobody -------------------------------
+
+class Queued:
+    """A default executor of one thread, and a way to keep that thread busy, so that
+    the next sync call of a delivery waits in the executor's queue."""
+
+    def __init__(self):
+        self.executor = concurrent.futures.ThreadPoolExecutor(1)
+        self.busy = Gate()
+
+    def occupy(self):
+        asyncio.get_running_loop().run_in_executor(self.executor, self._block)
+
+    def _block(self):
+        self.busy.entered.set()
+        assert self.busy.go.wait(LIMIT)
+
+    def waiting(self, calls):
+        return self.executor._work_queue.qsize() == calls  # (a cancelled one stays queued)
+
+
+async def until(condition):
+    """Wait on the loop (the one executor thread is the test's to keep busy)."""
+    deadline = time.monotonic() + LIMIT
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        await asyncio.sleep(0.01)
+
+
+def run_with(queued, main):
+    async def on_one_thread():
+        asyncio.get_running_loop().set_default_executor(queued.executor)
+        return await main()
+
+    return asyncio.run(on_one_thread())
+
+
+def test_a_sync_part_still_queued_when_the_delivery_is_cancelled_never_holds_the_lease(
+        tmp_path):
+    cache, vendor, queued = SQLiteCacheAdapter(str(tmp_path)), Vendor(), Queued()
+    request = {"id": "PR-25"}
+
+    class QueuedOrder(SlowAsyncOrder):
+        async def should_execute(self, request):
+            queued.occupy()  # execute (sync, below) waits for the executor's one thread
+            return True
+
+        def execute(self, request):
+            self.vendor.order()
+            return BackgroundResponse.done()
+
+    class QueuedSaga(SlowAsyncSaga):
+        def transactions(self, request):
+            return [QueuedOrder]
+
+    async def cancelled_while_queued():
+        saga = built(QueuedSaga, cache, request, vendor=vendor, gate=Gate())
+        task = asyncio.create_task(saga.aresolve(dict(request)))
+        await until(lambda: queued.busy.entered.is_set() and queued.waiting(1))
+        task.cancel()
+        # the dropped execute, then the release of the lease, wait behind the busy thread
+        await until(lambda: queued.waiting(2))
+        queued.busy.go.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await until(lambda: not cache.has("lease:PR-25"))
+
+    run_with(queued, cancelled_while_queued)
+    assert vendor.orders == []  # the queued execute never started, and holds nothing
 
