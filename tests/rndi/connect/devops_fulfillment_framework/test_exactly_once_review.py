@@ -199,6 +199,39 @@ def test_a_stale_copy_after_a_cancelled_delivery_does_not_approve_again(
 
 # a cancelled delivery never leaves its lease held by nobody -------------------------------
 
+class StallingTake(SQLiteCacheAdapter):
+    """A real SQLite cache whose lease claims wait at ``gate`` (a store stalling while
+    the take runs)."""
+
+    gate = None
+
+    def _add(self, key, encoded, ttl):
+        if key.startswith("lease:") and self.gate is not None:
+            self.gate.entered.set()
+            assert self.gate.go.wait(LIMIT)
+        return super()._add(key, encoded, ttl)
+
+
+def test_a_delivery_cancelled_while_its_take_runs_on_releases_what_the_take_got(tmp_path):
+    cache, vendor = StallingTake(str(tmp_path)), Vendor()
+    cache.gate = Gate()
+    request = {"id": "PR-24"}
+
+    async def cancelled_during_the_take():
+        saga = built(SlowAsyncSaga, cache, request, vendor=vendor, gate=Gate())
+        task = asyncio.create_task(saga.aresolve(dict(request)))
+        await asyncio.to_thread(cache.gate.entered.wait, LIMIT)
+        task.cancel()  # the runner's timeout while the store stalls
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        cache.gate.go.set()  # the store answers: the claim succeeds, for nobody
+        await asyncio.to_thread(wait_for, lambda: cache.gate.entered.is_set()
+                                and not cache.has("lease:PR-24"))
+
+    asyncio.run(cancelled_during_the_take())
+    assert vendor.orders == []
+
+
 class Queued:
     """A default executor of one thread, and a way to keep that thread busy, so that
     the next sync call of a delivery waits in the executor's queue."""
@@ -267,3 +300,28 @@ def test_a_sync_part_still_queued_when_the_delivery_is_cancelled_never_holds_the
     run_with(queued, cancelled_while_queued)
     assert vendor.orders == []  # the queued execute never started, and holds nothing
 
+
+def test_a_delivery_cancelled_while_its_release_is_queued_still_releases(tmp_path):
+    cache, vendor, queued = SQLiteCacheAdapter(str(tmp_path)), Vendor(), Queued()
+    request = {"id": "PR-26"}
+
+    class Answers(SlowAsyncOrder):
+        async def execute(self, request):
+            queued.occupy()  # the lease's release after the answer waits for the thread
+            return BackgroundResponse.done()
+
+    class AnsweringSaga(SlowAsyncSaga):
+        def transactions(self, request):
+            return [Answers]
+
+    async def cancelled_while_releasing():
+        saga = built(AnsweringSaga, cache, request, vendor=vendor, gate=Gate())
+        task = asyncio.create_task(saga.aresolve(dict(request)))
+        await until(lambda: queued.busy.entered.is_set() and queued.waiting(1))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task  # ended, while its release still waits behind the busy thread
+        queued.busy.go.set()
+        await until(lambda: not cache.has("lease:PR-26"))
+
+    run_with(queued, cancelled_while_releasing)
