@@ -1,7 +1,8 @@
 """Exactly once, tried against what the faults tests leave out: a delivery cancelled
-while a journaled sync fn runs on under aresolve(), a result the store refuses, a
-middleware subclass overriding only the sync __call__ of one with an acall, a stale copy
-after a cancelled delivery. Real SQLite files and the local Connect API."""
+while a journaled sync fn, a queued sync part or the lease's take runs on under
+aresolve(), a result the store refuses, a damaged record, a middleware subclass
+overriding only the sync __call__ of one with an acall, a stale copy after a cancelled
+delivery. Real SQLite files and the local Connect API."""
 
 import asyncio
 import concurrent.futures
@@ -14,6 +15,7 @@ from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.connect.business_transactions import BackgroundTransaction, SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework import RequestLease, Saga, StepJournal
 from rndi.connect.devops_fulfillment_framework.exceptions import (
+    JournalUnavailable,
     StepNotReplayable,
     UnrecordableResult,
 )
@@ -97,6 +99,24 @@ def test_a_result_json_holds_but_the_store_refuses_is_recorded_as_run(tmp_path, 
         journal.once("order", order)
     with pytest.raises(StepNotReplayable, match=r"journal\.forget\('order'\)"):
         journal.once("order", order)
+    assert len(vendor.orders) == 1
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lookup() answers (False, None) for an entry that cannot be decoded, and deletes it "
+    "(the poisoned-entry rule of get()): a journal record damaged in the store reads as "
+    "'not recorded' and the step runs again. Raising CacheUnavailable instead would keep "
+    "a damaged record from ever reading as absent, but blocks the step until someone "
+    "calls journal.forget(step): a policy to decide, not a small fix."))
+def test_a_damaged_journal_record_is_never_read_as_not_recorded(tmp_path):
+    cache, vendor = SQLiteCacheAdapter(str(tmp_path)), Vendor()
+    journal = StepJournal(cache, "PR-27")
+    journal.once("order", vendor.order)
+    with cache.connection:  # the record's text damaged in the store (a torn write)
+        cache.connection.execute("UPDATE cache SET value = '{\"result\": {' WHERE key = ?",
+                                 ("journal:PR-27:order",))
+    with pytest.raises(JournalUnavailable):
+        journal.once("order", vendor.order)
     assert len(vendor.orders) == 1
 
 
