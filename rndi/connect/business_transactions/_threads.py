@@ -93,8 +93,15 @@ async def in_thread(call: Callable[[], T]) -> T:
     """
     pending = _pending.get()
     context = contextvars.copy_context()
+    # a call still queued for a busy executor when the await is cancelled never starts:
+    # it is then no work of the delivery, and must not hold its lease for ever
+    lock, state = threading.Lock(), {"started": False, "dropped": False}
 
     def run() -> T:
+        with lock:
+            if state["dropped"]:
+                raise asyncio.CancelledError()
+            state["started"] = True
         try:
             return context.run(call)
         except StopIteration as e:
@@ -111,7 +118,14 @@ async def in_thread(call: Callable[[], T]) -> T:
         if pending is not None:
             pending.leave()
         raise
-    return await future
+    try:
+        return await future
+    except asyncio.CancelledError:
+        with lock:
+            dropped = state["dropped"] = not state["started"]
+        if dropped and pending is not None:
+            pending.leave()
+        raise
 
 
 def in_own_thread(call: Callable[[], T], loop: asyncio.AbstractEventLoop

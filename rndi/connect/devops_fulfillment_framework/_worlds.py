@@ -94,11 +94,35 @@ def refuse_async(saga: str, client: Any, middlewares: Sequence[Any],
                 f"{', '.join(parts)} {'is' if len(parts) == 1 else 'are'} async def. {fix}")
 
 
+def _async_twin(middleware: Any) -> Any:
+    """The ``async def acall`` of a middleware for both worlds (``RequestLease``,
+    ``OfflineCriteria``), or ``None``.
+
+    Raises:
+        SyncAsyncMismatch: a subclass overrides ``__call__`` below the class that defines
+            ``acall`` (as one written for the published packages, which have no
+            ``acall``, would): ``aresolve()`` would run the inherited ``acall`` and
+            silently skip the override.
+    """
+    acall = getattr(middleware, "acall", None)
+    if not inspect.iscoroutinefunction(acall):
+        return None
+    mro = type(middleware).__mro__
+    owner = next(cls for cls in mro if "acall" in vars(cls))
+    caller = next((cls for cls in mro if "__call__" in vars(cls)), owner)
+    if issubclass(owner, caller):
+        return acall
+    raise SyncAsyncMismatch(
+        f"Middleware {name_of(middleware)} overrides __call__ of {owner.__qualname__}, "
+        f"whose async def acall aresolve() runs instead, so the override would be skipped. "
+        f"Override acall too (async def acall(self, request, next), awaiting next(request)), "
+        f"or run the saga with resolve().")
+
+
 def _alink(middleware: Any, following: AsyncStep, expected: type) -> AsyncStep:
     name = name_of(middleware)
-    # a middleware for both worlds (RequestLease, OfflineCriteria) has an async acall
-    both = getattr(middleware, "acall", None)
-    call = both if inspect.iscoroutinefunction(both) else middleware
+    both = _async_twin(middleware)
+    call = both if both is not None else middleware
     if call is both or is_async_middleware(middleware):
         async def step(request: dict) -> Any:
             return _checked(name, await call(request, following), expected)

@@ -109,19 +109,37 @@ class StepJournal:
         if found:
             return result
         result = yield fn
+        if isinstance(result, _Recorded):  # recorded already, in fn's own thread
+            return result.value
         return (yield functools.partial(self._record, step, result))
+
+    def _recording(self, step: str, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """``fn`` that records its result before it answers, for a sync fn run in a
+        worker thread: a cancelled await (the runner's timeout) leaves the thread running
+        on, and the record must not depend on anyone awaiting it. An awaitable answer is
+        left for the loop to await, then recorded."""
+
+        def call() -> Any:
+            answer = fn()
+            if inspect.isawaitable(answer):
+                return answer
+            return _Recorded(self._record(step, answer))
+
+        return call
 
     def _record(self, step: str, result: Any) -> Any:
         """Record ``result`` and answer it as a redelivery will get it back (its JSON
         form: a tuple comes back a list, an int key a string)."""
         try:
-            encoded = json.dumps(result, allow_nan=False)
+            recorded = json.loads(json.dumps(result, allow_nan=False))
+            # the store's JSON may be stricter still (UnserializableValue, a TypeError):
+            # an integer beyond 64 bits with orjson, a lone surrogate in a string
+            self._add(step, {"result": recorded})
         except (TypeError, ValueError, RecursionError):
             # it ran: say so, so that no later delivery runs it again unasked
             self._add(step, {"unrecordable": type(result).__name__})
             raise UnrecordableResult(step, result) from None
-        self._add(step, {"result": json.loads(encoded)})
-        return json.loads(encoded)
+        return recorded
 
     def _add(self, step: str, entry: dict) -> None:
         stored = self.cache.add(self._key(step), entry, cast(int, self.ttl))
@@ -163,6 +181,8 @@ class StepJournal:
         """``once`` for async code: ``fn`` may be ``async def`` (awaited) or sync (run in
         a worker thread, as ``aresolve()`` runs sync parts); the cache calls are made in
         a worker thread too, so the event loop is never blocked."""
+        if callable(fn) and not inspect.iscoroutinefunction(fn):
+            fn = self._recording(step, fn)
         return await arun_steps(self._steps(step, fn), call_off_loop)
 
     def idempotency_key(self, step: str) -> str:
@@ -175,6 +195,15 @@ class StepJournal:
         """Remove the record of ``step``: for a compensation that undid it, or once the
         vendor has been checked after ``StepNotReplayable``."""
         self.cache.delete(self._key(step))
+
+
+class _Recorded:
+    """A result ``_recording`` has recorded already (its JSON form)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 def _loop_running() -> bool:

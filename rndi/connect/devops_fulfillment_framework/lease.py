@@ -8,11 +8,12 @@ while the rest of the saga runs; a delivery that finds it held changes nothing a
 answers ``reschedule``.
 """
 
+import asyncio
 import functools
 import hashlib
 import json
 import uuid
-from typing import Any, Mapping, NamedTuple, Optional, Tuple, cast
+from typing import Any, List, Mapping, NamedTuple, Optional, Tuple, cast
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -161,6 +162,9 @@ class RequestLease:
                 "%s=%s s, or the cache failed): another delivery may have run alongside.",
                 held.key, LEASE_TTL, self.ttl)
 
+    def _release_taken(self, taken: List[Optional[Held]]) -> None:
+        self._release(taken[0])
+
     # the two drivers ------------------------------------------------------------------
 
     def __call__(self, request: dict, next: Optional[FnBackgroundExecution] = None) -> Any:
@@ -180,26 +184,39 @@ class RequestLease:
         """The lease around an ``aresolve()``: released once the rest has been awaited and
         every worker thread it started has ended."""
         following = _next(next)
-        held, answer = await in_thread(functools.partial(self._take, request))
-        if answer is not None:
-            return answer
+        # what the take holds, set in its thread: a delivery cancelled while the take
+        # runs on (a store stalling past the runner's timeout) releases it when it ends
+        taken: List[Optional[Held]] = [None]
+
+        def take() -> Tuple[Optional[Held], Optional[BackgroundResponse]]:
+            held, answer = self._take(request)
+            if answer is None:  # else nothing is held (released, or never taken)
+                taken[0] = held
+            return held, answer
+
         pending = Pending()
         token = tracking(pending)
         try:
+            held, answer = await in_thread(take)
+            if answer is not None:
+                untrack(token)
+                return answer
             response = await following(request)
         except BaseException:
             untrack(token)
-            release = functools.partial(self._release, held)
+            release = functools.partial(self._release_taken, taken)
             if not pending.running():
-                await in_thread(release)
+                await asyncio.shield(in_thread(release))  # a second cancel must not drop it
             else:  # cancelled while a sync part runs on: it keeps the lease until it ends
-                self.logger.warning("The delivery of request %s ended while a sync part it "
-                                    "started still runs in a worker thread; its lease is "
-                                    "released when that part ends.", request.get("id"))
+                self.logger.warning("The delivery of request %s ended while work it started "
+                                    "(a sync part, or the take) still runs in a worker "
+                                    "thread; its lease is released when that ends.",
+                                    request.get("id"))
                 pending.then(release)
             raise
         untrack(token)
-        await in_thread(functools.partial(self._finish, held, response))
+        # shielded: a cancel now (the runner's timeout) must not drop the release queued
+        await asyncio.shield(in_thread(functools.partial(self._finish, held, response)))
         return response
 
 
