@@ -1,6 +1,7 @@
 """What every storing adapter shares: argument checks, the read-through ``get``, and the
 rule that a storage fault is a logged miss, never an error of the fulfillment."""
 
+import contextvars
 import hashlib
 import logging
 import time
@@ -100,12 +101,24 @@ def shown_key(key: str) -> str:
     return f"key #{digest[:12]}"
 
 
+class DamagedEntry(Exception):
+    """A stored entry that cannot be decoded, met by an operation that tells a fault from
+    a miss (``lookup``): something was stored there, so it is not absent."""
+
+
+# set while ``lookup`` reads: a damaged entry is then a fault, not a (removed) miss
+_telling: contextvars.ContextVar[bool] = contextvars.ContextVar("rndi_cache_telling",
+                                                                default=False)
+
+
 def decode(key: str, raw: Any) -> Any:
     """Decode a stored value; one that cannot be decoded (corrupt, not UTF-8, nested too
-    deep) is a miss, logged."""
+    deep) is a miss, logged, except for ``lookup``, which raises ``DamagedEntry``."""
     try:
         return _codec.loads(raw)
     except (_codec.DecodeError, TypeError, ValueError, RecursionError):
+        if _telling.get():
+            raise DamagedEntry("the stored entry cannot be decoded") from None
         logger.warning("Cache entry of %s cannot be decoded; treating it as a miss.",
                        shown_key(key))
         return MISS
@@ -215,7 +228,11 @@ class StoredCache(Cache):
 
     def lookup(self, key: str) -> Tuple[bool, Any]:
         check_key(key)
-        value = self._attempt("lookup", key, lambda: self._load(key, None))
+        token = _telling.set(True)
+        try:
+            value = self._attempt("lookup", key, lambda: self._load(key, None))
+        finally:
+            _telling.reset(token)
         return (False, None) if value is MISS else (True, value)
 
     def claim(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:

@@ -23,14 +23,17 @@ T = TypeVar("T")
 
 
 class Pending:
-    """The worker threads one delivery started that may still run."""
+    """The worker threads one delivery started that may still run, and what the last of
+    them to finish answered (``answer``): a delivery cancelled while its sync part runs
+    on learns that part's answer only this way."""
 
-    __slots__ = ("_count", "_lock", "_then")
+    __slots__ = ("_count", "_lock", "_then", "answer")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._count = 0
         self._then: Optional[Callable[[], Any]] = None
+        self.answer: Any = None
 
     def enter(self) -> None:
         with self._lock:
@@ -102,12 +105,17 @@ async def in_thread(call: Callable[[], T]) -> T:
             if state["dropped"]:
                 raise asyncio.CancelledError()
             state["started"] = True
+        answered = False
         try:
-            return context.run(call)
+            result = context.run(call)
+            answered = True
+            return result
         except StopIteration as e:
             raise StoppedIteration(e) from None
         finally:
             if pending is not None:
+                if answered:
+                    pending.answer = result
                 pending.leave()
 
     if pending is not None:
@@ -156,6 +164,8 @@ def in_own_thread(call: Callable[[], T], loop: asyncio.AbstractEventLoop
             error = e
         finally:
             if pending is not None:
+                if error is None:
+                    pending.answer = result
                 pending.leave()
         # a loop closed meanwhile raises RuntimeError: nobody awaits the answer then
         with contextlib.suppress(RuntimeError):

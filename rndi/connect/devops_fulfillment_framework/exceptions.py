@@ -101,7 +101,9 @@ class JournalUnavailable(SagaError, CacheUnavailable):
         self.operation = f"lookup of journal step {step!r}"
         Exception.__init__(
             self, f"The cache ({store}) could not tell whether journal step {step!r} ran, "
-            "so it was not run; the delivery answers reschedule and the next one asks again.")
+            "so it was not run; the delivery answers reschedule and the next one asks again. "
+            "If it lasts while the store is healthy, the step's record is damaged: check at "
+            f"the vendor what the step did, then call journal.forget({step!r}).")
 
 
 __all__ = ["InvalidResponse", "JournalUnavailable", "SagaError", "StepNotReplayable",

@@ -212,7 +212,8 @@ class RequestLease:
                                     "(a sync part, or the take) still runs in a worker "
                                     "thread; its lease is released when that ends.",
                                     request.get("id"))
-                pending.then(release)
+                # and what that part answers is the delivery's answer: a done is recorded
+                pending.then(lambda: self._finish(taken[0], pending.answer))
             raise
         untrack(token)
         # shielded: a cancel now (the runner's timeout) must not drop the release queued

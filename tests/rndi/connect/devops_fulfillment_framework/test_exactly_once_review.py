@@ -102,12 +102,6 @@ def test_a_result_json_holds_but_the_store_refuses_is_recorded_as_run(tmp_path, 
     assert len(vendor.orders) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lookup() answers (False, None) for an entry that cannot be decoded, and deletes it "
-    "(the poisoned-entry rule of get()): a journal record damaged in the store reads as "
-    "'not recorded' and the step runs again. Raising CacheUnavailable instead would keep "
-    "a damaged record from ever reading as absent, but blocks the step until someone "
-    "calls journal.forget(step): a policy to decide, not a small fix."))
 def test_a_damaged_journal_record_is_never_read_as_not_recorded(tmp_path):
     cache, vendor = SQLiteCacheAdapter(str(tmp_path)), Vendor()
     journal = StepJournal(cache, "PR-27")
@@ -115,9 +109,10 @@ def test_a_damaged_journal_record_is_never_read_as_not_recorded(tmp_path):
     with cache.connection:  # the record's text damaged in the store (a torn write)
         cache.connection.execute("UPDATE cache SET value = '{\"result\": {' WHERE key = ?",
                                  ("journal:PR-27:order",))
-    with pytest.raises(JournalUnavailable):
+    with pytest.raises(JournalUnavailable, match=r"record is damaged.*journal\.forget"):
         journal.once("order", vendor.order)
     assert len(vendor.orders) == 1
+    assert cache.get("journal:PR-27:order") is None  # get keeps its rule: a removed miss
 
 
 class SkipsTrials(OfflineCriteria):
@@ -182,12 +177,6 @@ def slow_approving(gate):
     return SlowApproving
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a delivery cancelled while its sync part runs on never learns that part's answer, so "
-    "RequestLease records no 'answered' copy when the part's thread releases the lease; a "
-    "stale copy that takes the lease then runs the approve again. Needs the lease to read "
-    "the request's status from Connect once held (or the flow to report a part's answer "
-    "after cancellation): not a small change."))
 def test_a_stale_copy_after_a_cancelled_delivery_does_not_approve_again(
         tmp_path, asset_purchase):
     config = {"CACHE_DRIVER": "sqlite", "CACHE_DIR": str(tmp_path)}
