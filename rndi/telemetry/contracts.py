@@ -1,7 +1,7 @@
 """What an extension traces with: an ``Observer`` opens spans around its work."""
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional
+from typing import TYPE_CHECKING, Any, ContextManager, Dict, Optional
 
 if TYPE_CHECKING:  # OpenTelemetry is needed only when a driver that uses it is chosen
     from opentelemetry.trace import Span
@@ -11,7 +11,7 @@ class Observer(ABC):
     """Opens spans: ``with observer.trace(name, request) as span: ...``."""
 
     @abstractmethod
-    def trace(self, name: str, context: Dict[str, Any]) -> Iterable[Optional["Span"]]:
+    def trace(self, name: str, context: Dict[str, Any]) -> ContextManager[Optional["Span"]]:
         """A context manager around one piece of work, yielding its span.
 
         Args:
