@@ -184,6 +184,7 @@ class OpenTelemetryObserver(Observer):
                  config: Optional[Mapping[str, Any]] = None) -> None:
         self.tracer = tracer
         self.config = config
+        self.tracer_provider: Any = None  # a driver's, to flush or shut down
         for instrument in automatic_instrumentation or ():
             instrument()
 

@@ -78,6 +78,8 @@ def provide_azure_insights_observer_telemetry_adapter(
         exporter = AzureMonitorTraceExporter.from_connection_string(connection_string.strip())
         quiet_after_first("azure.monitor.opentelemetry.exporter")
     provider = tracer_provider(config, exporter, "insights", sampling.ALWAYS_ON)
-    return DevOpsExtensionAzureInsightsObserverAdapter(
+    observer = DevOpsExtensionAzureInsightsObserverAdapter(
         connection_string, provider.get_tracer("rndi.telemetry"), automatic_instrumentation,
         config)
+    observer.tracer_provider = provider
+    return observer

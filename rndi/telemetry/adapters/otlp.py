@@ -93,5 +93,7 @@ def provide_otlp_observer_telemetry_adapter(
     if exporter is None:
         exporter = otlp_exporter(config)
     provider = tracer_provider(config, exporter, "otlp")
-    return OpenTelemetryObserver(provider.get_tracer("rndi.telemetry"),
-                                 automatic_instrumentation, config)
+    observer = OpenTelemetryObserver(provider.get_tracer("rndi.telemetry"),
+                                     automatic_instrumentation, config)
+    observer.tracer_provider = provider
+    return observer

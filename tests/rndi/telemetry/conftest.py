@@ -7,7 +7,24 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
+from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
+from rndi.telemetry import _otel
 from rndi.telemetry._otel import OpenTelemetryObserver
+
+
+@pytest.fixture(autouse=True)
+def faults_unreported():
+    """Each test sees the first report of a tracing fault (they are logged once per
+    process)."""
+    _otel._reported.clear()
+    yield
+    _otel._reported.clear()
+
+
+@pytest.fixture
+def cache(tmp_path):
+    """A real SQLite cache (the lease and the journal keep their records in it)."""
+    return SQLiteCacheAdapter(str(tmp_path))
 
 
 @pytest.fixture

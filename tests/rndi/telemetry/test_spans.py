@@ -12,7 +12,6 @@ from connect.eaas.core.responses import (
 )
 from opentelemetry.trace import SpanKind, StatusCode
 
-from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.connect.api_facades import ConnectOpenAPIFacade
 from rndi.connect.business_transactions import BackgroundTransaction
 from rndi.connect.business_transactions.contracts import (
@@ -79,11 +78,6 @@ class PurchaseSaga(Saga):
 class AsyncPurchaseSaga(PurchaseSaga):
     def transactions(self, request):
         return [AsyncApprove]
-
-
-@pytest.fixture
-def cache(tmp_path):
-    return SQLiteCacheAdapter(str(tmp_path))
 
 
 def made(flow, client, request, cache, observer, config=CONFIG):
