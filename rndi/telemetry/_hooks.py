@@ -21,12 +21,13 @@ _OFF = (None, "", "none")
 
 def _spans_of(flow: Any) -> Optional[Any]:
     """The spans of a delivery of ``flow``, or ``None`` when tracing is off for it."""
-    container = flow.container
-    observer = container.bound("observer")
-    config = container.bound("config")
-    if observer is None and (not isinstance(config, Mapping)
-                             or config.get("TELEMETRY_DRIVER") in _OFF):
-        return None
+    bound = flow.container.bound
+    observer, config = bound("observer"), bound("config")
+    if observer is None:
+        # a dict first: the ABC check of Mapping costs more than the rest of this
+        settings = config if type(config) is dict or isinstance(config, Mapping) else {}
+        if settings.get("TELEMETRY_DRIVER") in _OFF:
+            return None
     from rndi.telemetry import _spans
 
     return _spans.delivery(flow, observer, config)
