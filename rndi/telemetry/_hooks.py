@@ -9,13 +9,11 @@ active for everything that runs inside it, in its task and the worker threads it
 
 import functools
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any, Callable, Optional, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+from rndi.telemetry._active import ACTIVE
 
-# the spans of the delivery running in this context, or None: tracing is off
-ACTIVE: ContextVar[Optional[Any]] = ContextVar("rndi.telemetry.delivery", default=None)
+F = TypeVar("F", bound=Callable[..., Any])
 _OFF = (None, "", "none")
 
 

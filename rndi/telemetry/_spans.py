@@ -26,7 +26,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from rndi.telemetry._hooks import ACTIVE
+from rndi.telemetry._active import ACTIVE
 from rndi.telemetry._otel import connect_ids, record_error, report_fault, root_context
 
 PREFIX = "rndi."

@@ -1,6 +1,7 @@
 """Tracing is switched on by configuration, costs no import when off, and never breaks a
 delivery: a fault of its own is logged once and the work goes on untraced."""
 
+import copy
 import logging
 import subprocess
 import sys
@@ -29,9 +30,10 @@ def test_a_telemetry_driver_in_the_config_traces_every_delivery_through_one_obse
         config = {**CONFIG, "TELEMETRY_DRIVER": "otlp", "TELEMETRY_SERVICE_NAME": "purchases",
                   "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url}
         try:
-            for _ in range(2):
-                saga = made(PurchaseSaga, api.client(), asset_purchase, cache, None, config)
-                saga.resolve(asset_purchase)
+            for _ in range(2):  # two deliveries of one copy of the request
+                delivered = copy.deepcopy(asset_purchase)
+                saga = made(PurchaseSaga, api.client(), delivered, cache, None, config)
+                saga.resolve(delivered)
             [observer] = _spans._observers.values()
             observer.tracer_provider.force_flush()
             # the second delivery of the same copy is answered done by the lease alone
@@ -100,8 +102,9 @@ class FailingObserver:
 
 def test_a_failing_tracer_never_breaks_a_delivery_and_is_logged_once(
         api, asset_purchase, cache, caplog):
-    answers = [made(PurchaseSaga, api.client(), asset_purchase, cache, FailingObserver())
-               .resolve(asset_purchase).status for _ in range(2)]
+    deliveries = [copy.deepcopy(asset_purchase) for _ in range(2)]
+    answers = [made(PurchaseSaga, api.client(), delivered, cache, FailingObserver())
+               .resolve(delivered).status for delivered in deliveries]
 
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert answers == ["success", "success"]
