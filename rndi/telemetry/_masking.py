@@ -1,21 +1,19 @@
-"""What never leaves in a span or a telemetry log line: the masking rule of the logger
-adapter, applied to text an error may carry."""
+"""What never leaves in a span or a telemetry log line: the library's one masking rule,
+applied to text an error may carry, with the telemetry credentials counted as secrets."""
 
 from typing import Any, Mapping, Optional
 
-from rndi.connect.devops_logger_adapter._secrets import MASK, is_secret_name, mask_url_credentials
+from rndi.connect.devops_logger_adapter._secrets import text_masker
 
 # config keys whose values are credentials although their names do not say so
-TELEMETRY_SECRETS = frozenset({"INSIGHTS_CONNECTION_STRING", "OTEL_EXPORTER_OTLP_HEADERS",
-                               "OTEL_EXPORTER_OTLP_TRACES_HEADERS"})
+TELEMETRY_SECRETS = ("INSIGHTS_CONNECTION_STRING", "OTEL_EXPORTER_OTLP_HEADERS",
+                     "OTEL_EXPORTER_OTLP_TRACES_HEADERS")
 
 
 def masked(text: str, config: Optional[Mapping[str, Any]]) -> str:
-    """``text`` without URL passwords, nor the values of secret config keys (by the
-    logger adapter's rule, and the telemetry credentials), which an error may quote."""
-    text = mask_url_credentials(text)
-    for key, value in (config.items() if isinstance(config, Mapping) else ()):
-        if (is_secret_name(key) or key in TELEMETRY_SECRETS) and isinstance(value, str) \
-                and len(value.strip()) >= 4:
-            text = text.replace(value.strip(), MASK)
-    return text
+    """``text`` masked by ``text_masker`` (URL passwords, secret names' values, the
+    secret values of ``config``), the values of ``TELEMETRY_SECRETS`` included."""
+    if not isinstance(config, Mapping):
+        return text_masker()(text)
+    credentials = [config.get(key) for key in TELEMETRY_SECRETS if config.get(key)]
+    return text_masker({"secrets": credentials, "config": config})(text)
