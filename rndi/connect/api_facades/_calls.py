@@ -14,6 +14,7 @@ from rndi.connect.api_facades.clients import is_async_client, is_sync_client
 from rndi.connect.api_facades.contracts import OnError, OnSuccess
 from rndi.connect.api_facades.exceptions import ClientMismatch
 from rndi.connect.business_objects.adapters import Request
+from rndi.telemetry import _hooks as tracing
 
 RequestLike = Union[Request, Dict[str, Any], str]
 
@@ -95,6 +96,7 @@ def _mismatch(facade: Any, name: str, awaitable: bool) -> ClientMismatch:
     return ClientMismatch(f"a{name}" if awaitable else name, client, advice)
 
 
+@tracing.connect_call
 def _run(facade: Any, name: str, call: Call) -> Any:
     from connect.client import ClientError  # imported already: a client is calling
 
@@ -111,6 +113,7 @@ def _run(facade: Any, name: str, call: Call) -> Any:
     return result if call.on_success is None else call.on_success(result)
 
 
+@tracing.aconnect_call
 async def _arun(facade: Any, name: str, call: Call) -> Any:
     from connect.client import ClientError  # imported already: a client is calling
 

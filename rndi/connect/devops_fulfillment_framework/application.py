@@ -38,6 +38,7 @@ from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noq
 )
 from rndi.connect.devops_logger_adapter._secrets import text_masker
 from rndi.dicontainer.adapter import BaseServiceProvider
+from rndi.telemetry import _hooks as tracing
 
 
 def __getattr__(name: str) -> Any:
@@ -53,6 +54,7 @@ def __getattr__(name: str) -> Any:
 Outcome = Tuple[BackgroundResponse, Optional[Exception]]
 
 
+@tracing.transaction
 def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[Outcome]":
     """``prepare(transaction)(request)`` as steps (execute; compensate when it raised),
     refusing an answer the runner cannot send. Returns the answer and the error that
@@ -161,6 +163,7 @@ class Saga(Flow):
             self._refuse_async(listed, entries)
         return self._built(listed), entries
 
+    @tracing.delivery
     def resolve(self, request: dict) -> BackgroundResponse:
         """Run the first transaction that applies to ``request`` inside the middlewares,
         in a sync (``def``) handler.
@@ -182,6 +185,7 @@ class Saga(Flow):
         stack = chain(middlewares, lambda request: run_steps(self._flow(entries, request)))
         return stack(request)
 
+    @tracing.adelivery
     async def aresolve(self, request: dict) -> BackgroundResponse:
         """``resolve`` for an ``async def`` handler (the runner gives it an
         ``AsyncConnectClient``): the same selection, compensation and checks.

@@ -40,6 +40,7 @@ from rndi.connect.devops_fulfillment_framework._worlds import achain, chain, nam
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
 from rndi.connect.devops_logger_adapter._secrets import text_masker
 from rndi.dicontainer.adapter import BaseServiceProvider
+from rndi.telemetry import _hooks as tracing
 
 __all__ = ["InteractiveFlow", "ScheduledFlow", "ValidationFlow"]
 
@@ -96,6 +97,7 @@ class _OrderedFlow(Flow):
             f"{type(self).__name__}.transactions() lists {_a(type(entry).__name__)}; list "
             f"{contract.__name__} classes, instances or {self.tuple_shape} tuples.")
 
+    @tracing.transactions
     def _steps(self, entries: List[Any], request: dict) -> "Steps[Any]":
         """Run each transaction on what the previous one left, stop at a ``fail``, log."""
         current, response = request, None
@@ -126,6 +128,7 @@ class _OrderedFlow(Flow):
                     detail, names, extra={"transactions": [t.name() for t in self.ran],
                                           "outcome": response.status})
 
+    @tracing.delivery
     def resolve(self, request: dict) -> Any:
         """Run the transactions in order inside the middlewares, in a sync (``def``)
         handler.
@@ -147,6 +150,7 @@ class _OrderedFlow(Flow):
                       self.response_type)
         return stack(request)
 
+    @tracing.adelivery
     async def aresolve(self, request: dict) -> Any:
         """``resolve`` for an ``async def`` handler (the runner gives it an
         ``AsyncConnectClient``): the same order, stop and checks. A transaction's method

@@ -45,11 +45,12 @@ PACKAGES = (
     "rndi.connect.request_offline_criteria",
     "rndi.connect.testing",
     "rndi.dicontainer",
+    "rndi.telemetry",
 )
 # Published distributions whose part is an extra here; the others are in the core.
 EXTRA_FOR = {
     "rndi-cache-redis-adapter": "redis",
-    "rndi-python-telemetry-observer": "telemetry",
+    "rndi-python-telemetry-observer": "insights",  # it always brought the Azure exporter
 }
 # The upstream stack, as doctor reports it.
 STACK = (

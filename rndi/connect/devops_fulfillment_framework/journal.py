@@ -36,6 +36,7 @@ from rndi.connect.devops_fulfillment_framework.exceptions import (
     StepNotReplayable,
     UnrecordableResult,
 )
+from rndi.telemetry import _hooks as tracing
 
 __all__ = ["DEFAULT_JOURNAL_TTL", "JOURNAL_TTL", "StepJournal"]
 
@@ -101,6 +102,7 @@ class StepJournal:
             raise StepNotReplayable(step, str(entry["unrecordable"]))
         return False, None
 
+    @tracing.journal_step
     def _steps(self, step: str, fn: Callable[[], Any]) -> "Steps[Any]":
         if not callable(fn):
             raise TypeError(f"journal.once({step!r}, fn): fn must be callable with no "

@@ -29,6 +29,7 @@ from rndi.connect.devops_fulfillment_framework._settings import (
     choice,
     seconds,
 )
+from rndi.telemetry import _hooks as tracing
 
 LEASE_ON_CACHE_FAILURE = "LEASE_ON_CACHE_FAILURE"
 RESCHEDULE, PROCEED = "reschedule", "proceed"
@@ -91,6 +92,7 @@ class RequestLease:
 
     # the decisions, the same for both drivers ---------------------------------------------
 
+    @tracing.lease_decision
     def _take(self, request: dict) -> Tuple[Optional[Held], Optional[BackgroundResponse]]:
         """``(held, None)`` to go on (``held`` is ``None`` when proceeding without the
         lease), or ``(None, answer)`` to stop here. Each cache call is made once: a

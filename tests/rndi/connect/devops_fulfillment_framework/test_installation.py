@@ -68,6 +68,14 @@ def test_the_fix_names_the_extra_that_replaces_a_published_driver(tmp_path):
     assert f"depend on {DISTRIBUTION}[redis] instead" in clash.message()
 
 
+def test_the_published_telemetry_observer_is_replaced_by_the_insights_extra(tmp_path):
+    site = published(tmp_path, "rndi-python-telemetry-observer", "1.2.0", [
+        "rndi/telemetry/provider.py", "rndi/telemetry/adapters/azure.py"])
+    (clash,) = find_clashes([str(site)])
+    assert (clash.packages, clash.extra) == (("rndi.telemetry",), "insights")
+    assert f"depend on {DISTRIBUTION}[insights] instead" in clash.message()
+
+
 def test_an_extra_this_installation_does_not_provide_is_not_offered(tmp_path, monkeypatch):
     monkeypatch.setitem(installation.EXTRA_FOR, "rndi-cache-redis-adapter", "no-such-extra")
     site = published(tmp_path, "rndi-cache-redis-adapter", "2.1.0", ["rndi/cache/contracts.py"])
@@ -75,8 +83,8 @@ def test_an_extra_this_installation_does_not_provide_is_not_offered(tmp_path, mo
 
 
 def test_distributions_that_share_nothing_with_this_package_are_left_alone(tmp_path):
-    site = published(tmp_path, "rndi-python-telemetry-observer", "1.0.0", [
-        "rndi/telemetry/__init__.py", "rndi/telemetry/observer.py"])
+    site = published(tmp_path, "rndi-python-metrics", "1.0.0", [
+        "rndi/metrics/__init__.py", "rndi/metrics/meter.py"])
     published(site, "rndi-connect-extras", "0.1", ["rndi/connect/helpers.py", "rndi/x.py"])
     published(site, "requests-toolbelt", "1.0", ["rndi/cache/contracts.py"])  # not rndi-*
     published(site, DISTRIBUTION, "0.9", ["rndi/cache/contracts.py"])  # this one
