@@ -107,10 +107,12 @@ class Hold:
     """
 
     def __init__(self, service: "FakeHTTPService", method: str, pattern: "re.Pattern[str]",
-                 timeout: float) -> None:
+                 timeout: float,
+                 where: Optional[Callable[[RecordedCall], bool]] = None) -> None:
         self._service = service
         self._method = method
         self._pattern = pattern
+        self._where = where
         self._timeout = timeout
         self._released = threading.Event()
         self._answer: Optional[Answer] = None
@@ -120,7 +122,8 @@ class Hold:
     def stop(self, call: RecordedCall) -> Optional[Answer]:
         """Wait here when ``call`` is one of the held calls; then answer what ``release``
         was given, if anything (the route is not run)."""
-        if call.method != self._method or not self._pattern.fullmatch(call.path):
+        if call.method != self._method or not self._pattern.fullmatch(call.path) or (
+                self._where is not None and not self._where(call)):
             return None
         with self._arrival:
             self.arrived.append(call)
@@ -200,17 +203,20 @@ class FakeHTTPService:
         self._in_flight = 0
         self._flight = threading.Condition()
 
-    def hold(self, method: str, pattern: str, timeout: float = 300.0) -> "Hold":
-        """Hold back the calls with ``method`` whose path fully matches ``pattern``:
-        each waits, before it is recorded or answered, until the hold is released (at the
-        end of its ``with`` block, by ``release()``, or after ``timeout`` seconds). For a
-        test to act while a client is in the middle of a call: kill it, deliver again::
+    def hold(self, method: str, pattern: str, timeout: float = 300.0,
+             where: Optional[Callable[[RecordedCall], bool]] = None) -> "Hold":
+        """Hold back the calls with ``method`` whose path fully matches ``pattern`` (and,
+        with ``where``, for which ``where(call)`` is true: one order among many, told by
+        its body): each waits, before it is recorded or answered, until the hold is
+        released (at the end of its ``with`` block, by ``release()``, or after
+        ``timeout`` seconds). For a test to act while a client is in the middle of a
+        call: kill it, deliver again::
 
             with connect.hold("PUT", "/public/v1/requests/PR-1") as held:
                 held.wait_arrived(60)   # the extension is now inside that call
                 runner.kill()
         """
-        hold = Hold(self, method.upper(), re.compile(pattern), timeout)
+        hold = Hold(self, method.upper(), re.compile(pattern), timeout, where)
         self._holds.append(hold)
         return hold
 

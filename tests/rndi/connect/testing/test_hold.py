@@ -55,3 +55,20 @@ def test_released_with_an_answer_the_held_call_never_reaches_its_route(service):
     assert answers == {"status": 503} and applied == []
     assert requests.post(f"{service.url}/apply", json={"n": 2}, timeout=60).status_code == 200
     assert applied == [{"n": 2}]
+
+
+def test_a_hold_with_where_holds_only_the_calls_it_picks(service):
+    service.route("POST", "/orders", lambda call: (201, call.body, {}))
+    answers = {}
+    with service.hold("POST", "/orders",
+                      where=lambda call: call.body.get("customer") == "slow") as held:
+        posting = threading.Thread(target=lambda: answers.update(slow=requests.post(
+            f"{service.url}/orders", json={"customer": "slow"}, timeout=60).json()))
+        posting.start()
+        held.wait_arrived(60)
+        assert requests.post(f"{service.url}/orders", json={"customer": "fast"},
+                             timeout=60).json() == {"customer": "fast"}
+        assert "slow" not in answers
+        assert [call.body for call in held.arrived] == [{"customer": "slow"}]
+    posting.join(60)
+    assert answers == {"slow": {"customer": "slow"}}
