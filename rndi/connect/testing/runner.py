@@ -209,6 +209,15 @@ class ExtensionRunner:
         return env
 
     def start(self) -> "ExtensionRunner":
+        """Start the runner; again after ``kill()`` (or ``stop()``), as a replica that
+        died comes back: its output goes on in the same log.
+
+        Raises:
+            RuntimeError: the runner started before still runs.
+        """
+        if self.process is not None and self.process.poll() is None:  # poll() reaps it
+            raise RuntimeError("The runner is running: kill() or stop() it before starting "
+                               "it again.")
         command = self.command or [cextrun_path(), "--unsecure", "--no-rich-logging",
                                    *([] if self.validate else ["--no-validate"])]
         if self.validate:

@@ -7,6 +7,7 @@ import ssl
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,18 @@ def test_with_validation_the_runner_runs_in_the_project_and_pypi_answers_locally
     assert seen["pypi"]["info"]["version"] == runner_module._runner_version()  # or 0.0.0
     assert seen["elsewhere"] == "refused" and seen["local"] == 200
     assert used_bundle != bundle and not used_bundle.exists()  # its own, removed on close
+
+
+def test_a_killed_runner_starts_again_and_takes_tasks(start_runner):
+    eaas, runner = start_runner()
+    runner.wait_ready(timeout=120)
+    with pytest.raises(RuntimeError, match="kill\\(\\) or stop\\(\\) it before starting"):
+        runner.start()
+    runner.kill()
+    assert runner.wait_ended(120)
+    wait_until_gone = time.monotonic() + 120
+    while eaas.connected() and time.monotonic() < wait_until_gone:
+        time.sleep(0.02)
+    assert eaas.connected() == {}
+    runner.start().wait_ready(timeout=120)
+    assert eaas.deliver(EVENT, "PR-2", timeout=120)["message"] == "PR-2"
