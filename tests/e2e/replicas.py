@@ -25,9 +25,11 @@ def purchase(series, number):
 
 
 @contextlib.contextmanager
-def replicas(installed_extension, tls, cache_config, timeouts=("3", "60")):
+def replicas(installed_extension, tls, cache_config, timeouts=("3", "60"),
+             deadline=400):
     """FakeEaaS with runners ``INS-A`` and ``INS-B`` (background timeouts ``timeouts``),
-    the Connect API stand-in and the fake vendor."""
+    the Connect API stand-in and the fake vendor; ``cache_config`` may override any
+    setting (``LEASE_TTL``…)."""
     context, bundle = tls
     config = {"ACTIVATION_TEMPLATE": TEMPLATE, "VENDOR_API_KEY": "k", "LEASE_TTL": str(LEASE_TTL),
               **cache_config}
@@ -36,7 +38,7 @@ def replicas(installed_extension, tls, cache_config, timeouts=("3", "60")):
             FakeVendorAPI(provisioning_polls=0) as vendor, \
             FakeEaaS({**config, "VENDOR_API_URL": vendor.url}) as eaas:
         runners = {name: ExtensionRunner(
-            eaas, connect, bundle, python_path=[str(installed_extension)], deadline=400,
+            eaas, connect, bundle, python_path=[str(installed_extension)], deadline=deadline,
             instance_id=f"INS-{name}",
             environment={"BACKGROUND_TASK_MAX_EXECUTION_TIME": timeout}).start()
             for name, timeout in zip("AB", timeouts, strict=True)}
