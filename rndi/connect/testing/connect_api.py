@@ -11,11 +11,13 @@ so a test can assert on the exact method, path and body::
         assert api.calls_to("POST", "requests/PR-1/approve")[0].body == {"template_id": "TL-1"}
 """
 
+import contextlib
 import copy
 import itertools
 import json
 import re
 import ssl
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
@@ -76,6 +78,21 @@ def _seed_requests(given: Iterable[Any]) -> Iterator[Any]:
 
 def _not_found(kind: str, object_id: str) -> HTTPError:
     return HTTPError(404, {"error_code": "REQ_001", "errors": [f"{kind} {object_id} not found."]})
+
+
+def _touch(request: Dict[str, Any]) -> None:
+    """Move a request's ``updated`` forward, as Connect does on every change: what tells
+    two copies of a request apart (``RequestLease`` answers a copy it already answered).
+    Each change moves it at least a second, so no two states share it. A request seeded
+    without ``updated`` is left without one."""
+    previous = request.get("updated")
+    if not isinstance(previous, str):
+        return
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    # one it cannot read or compare (no time zone) is replaced by now
+    with contextlib.suppress(ValueError, TypeError):
+        now = max(now, datetime.fromisoformat(previous) + timedelta(seconds=1))
+    request["updated"] = now.isoformat()
 
 
 def _update_params(params: Any, updates: Any) -> None:
@@ -366,6 +383,7 @@ class ConnectAPI(FakeHTTPService):
             _update_params(seeded.setdefault("params", []), asset["params"])
         if "note" in body:
             request["note"] = body["note"]
+        _touch(request)
         return 200, request, {}
 
     def _update_tier_config_request(self, call: RecordedCall, object_id: str) -> Answer:
@@ -373,6 +391,7 @@ class ConnectAPI(FakeHTTPService):
         body = _object_body(call)
         if "params" in body:
             _update_params(request.setdefault("params", []), body["params"])
+        _touch(request)
         return 200, request, {}
 
     def _transition(self, request: Dict[str, Any], action: str, body: Dict[str, Any],
@@ -393,6 +412,7 @@ class ConnectAPI(FakeHTTPService):
                              "pend": "pending"}[action]
         if action == "approve":
             _approve_member(request, model)
+        _touch(request)
         return 200, request, {}
 
     def _transition_asset_request(self, call: RecordedCall, object_id: str,

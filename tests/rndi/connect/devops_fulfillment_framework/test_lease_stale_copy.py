@@ -67,3 +67,43 @@ def test_a_stale_copy_of_a_request_approved_through_the_facade_approves_nothing(
                                 "cache": Provide(cache)})
             assert saga.resolve(delivery).status == "success"
         assert len(connect.calls_to("POST", f"requests/{request_id}/approve")) == 1
+
+
+class InquireThenApprove(BackgroundTransaction, WithAssetFacade):
+    def __init__(self, client):
+        self.client = client
+
+    def should_execute(self, request):
+        return True
+
+    def execute(self, request):
+        if not request.get("note"):  # the customer has not answered yet
+            self.inquire_asset_request(request, "TL-INQUIRE")
+        else:
+            self.approve_asset_request(request, "TL-1")
+        return BackgroundResponse.done()
+
+    def compensate(self, request, e):
+        return BackgroundResponse.reschedule()
+
+
+class InquireSaga(ApproveSaga):
+    def transactions(self, request):
+        return [InquireThenApprove]
+
+
+def test_a_request_pending_again_after_an_inquiry_is_worked_on_again(tmp_path):
+    cache = SQLiteCacheAdapter(str(tmp_path))
+    with ConnectAPI([json.loads(FIXTURE.read_text())]) as connect:
+        request_id = next(iter(connect.asset_requests))
+        client = connect.client()
+        for answer in (None, "the customer's answer"):
+            if answer:  # the customer answered: Connect puts the request back to pending
+                client.requests[request_id].update({"note": answer})
+                client.requests[request_id]("pend").post(payload={})
+            saga = InquireSaga({**InquireSaga.event_providers({}, client,
+                                                              logging.getLogger("inquiry")),
+                                "cache": Provide(cache)})
+            assert saga.resolve(connect.request(request_id)).status == "success"
+        # a newer copy (Connect moved 'updated'), so not answered from the record
+        assert connect.request(request_id)["status"] == "approved"

@@ -239,3 +239,35 @@ def test_the_connect_api_fixture_takes_both_forms(connect_api, asset_purchase,
     for api in (separate, listed):
         assert api.client().requests[PR].get()["id"] == PR
         assert api.request(TCR)["id"] == TCR
+
+
+def test_every_change_moves_updated_forward_as_connect_does(api):
+    seeded = api.add_request({"id": "PR-9000-0000-0000-001", "status": "pending",
+                              "updated": "2021-12-23T09:09:25+00:00",
+                              "asset": {"id": "AS-1", "params": [{"id": "P", "value": ""}]}})
+    client = api.client()
+    seen = [seeded["updated"]]
+    client.requests[seeded["id"]].update({"asset": {"params": [{"id": "P", "value": "x"}]}})
+    seen.append(api.request(seeded["id"])["updated"])
+    client.requests[seeded["id"]]("inquire").post(payload={"template_id": "TL-1"})
+    seen.append(api.request(seeded["id"])["updated"])
+    client.requests[seeded["id"]]("pend").post(payload={})
+    seen.append(api.request(seeded["id"])["updated"])
+    assert seen == sorted(seen) and len(set(seen)) == 4  # each state its own
+
+
+def test_a_request_seeded_without_updated_gets_none(api):
+    seeded = api.add_request({"id": "PR-9000-0000-0000-002", "status": "pending"})
+    api.client().requests[seeded["id"]]("approve").post(payload={"template_id": "TL-1"})
+    assert "updated" not in api.request(seeded["id"])
+
+
+def test_an_updated_it_cannot_read_is_replaced_by_now(api):
+    seeded = api.add_request({"id": "PR-9000-0000-0000-003", "status": "pending",
+                              "updated": "yesterday"})
+    naive = api.add_request({"id": "PR-9000-0000-0000-004", "status": "pending",
+                             "updated": "2021-12-23T09:09:25"})
+    api.client().requests[naive["id"]]("approve").post(payload={"template_id": "TL-1"})
+    assert api.request(naive["id"])["updated"].endswith("+00:00")
+    api.client().requests[seeded["id"]]("approve").post(payload={"template_id": "TL-1"})
+    assert api.request(seeded["id"])["updated"].endswith("+00:00")
