@@ -55,11 +55,13 @@ def main() -> int:
             for series, (name, faults) in enumerate((("baseline", False), ("faults", True))):
                 outcomes[name] = outcome = chaos.run(cluster, count, 8100 + series,
                                                      faults=faults, limit=limit)
-                print(f"{name}: {outcome.requests} requests, {outcome.duplicates} duplicates, "
-                      f"{outcome.lost} lost, {outcome.seconds:.1f} s "
-                      f"({outcome.lost_deliveries} deliveries lost with a killed replica, "
-                      f"{outcome.fault_lines} cache faults met by the lease or the journal)",
-                      flush=True)
+                print(f"{name}: {outcome.requests} requests, {outcome.duplicates} duplicates "
+                      f"({outcome.duplicate_orders} vendor orders, "
+                      f"{outcome.duplicate_approves} approves), {outcome.lost} lost, "
+                      f"{outcome.seconds:.1f} s; {len(outcome.outputs)} deliveries answered, "
+                      f"{outcome.lost_deliveries} lost (a killed replica, a dropped "
+                      f"websocket), {outcome.fault_lines} cache faults met by the lease or "
+                      "the journal", flush=True)
     baseline, faulty = outcomes["baseline"], outcomes["faults"]
     print(f"\n{'':10}{'requests':>10}{'duplicates':>12}{'lost':>6}{'seconds':>10}")
     for name, outcome in outcomes.items():

@@ -34,6 +34,9 @@ LEASE_TTL = 10
 # Connect delivers a rescheduled request again after a countdown; this keeps requests
 # held by a dead replica's lease from being delivered in a tight loop meanwhile
 REDELIVERY_GAP = 0.5
+# Connect delivers a task again when no result came back: a worker whose websocket
+# dropped under load (it reconnects) never answers what it was sent
+UNANSWERED_AFTER = 60.0
 SETTINGS = {"CACHE_DRIVER": "redis", "CACHE_REDIS_HOST": "127.0.0.1",
             "CACHE_REDIS_TIMEOUT": str(CACHE_TIMEOUT), "CACHE_REDIS_RETRY_AFTER": "1",
             "LEASE_TTL": str(LEASE_TTL)}
@@ -71,7 +74,8 @@ def wait_for(condition: Callable[[], Any], what: str, limit: float = 300.0) -> A
         time.sleep(0.02)
 
 
-Delivery = Tuple[Future, str, int]  # the runner's answer, the replica, its life
+# the runner's answer, the replica, its life, when it was sent
+Delivery = Tuple[Future, str, int, float]
 
 
 class Deliveries:
@@ -81,7 +85,8 @@ class Deliveries:
 
     Attributes:
         outputs: ``(request id, replica, output)`` of every answered delivery.
-        lost: deliveries whose replica was killed before it answered.
+        lost: deliveries whose replica was killed before it answered, or that could not
+            be sent or got no answer (a worker's websocket dropped).
     """
 
     def __init__(self, cluster: Cluster, request_ids: List[str],
@@ -126,6 +131,7 @@ class Deliveries:
         chosen = self.first_to.get(request_id) if first else None
         targets = [chosen] if chosen in live else live
         sent = []
+        now = time.monotonic()
         for name in targets:
             try:
                 future = self.cluster.eaas.send(EVENT, request_id, timeout=60,
@@ -134,16 +140,18 @@ class Deliveries:
                 with self._lock:
                     self.lost += 1
                 continue
-            sent.append((future, name, lives[name]))
+            sent.append((future, name, lives[name], now))
         return sent
 
     def _settled(self, delivery: Delivery) -> bool:
-        future, name, life = delivery
+        future, name, life, sent = delivery
+        if future.done() or time.monotonic() > sent + UNANSWERED_AFTER:
+            return True
         with self._lock:
-            return future.done() or self._life[name] != life
+            return self._life[name] != life
 
     def _harvest(self, request_id: str, deliveries: List[Delivery]) -> None:
-        for future, name, _ in deliveries:
+        for future, name, _, _ in deliveries:
             if future.done():
                 self.outputs.append((request_id, name, future.result()))
             else:
@@ -171,7 +179,7 @@ class Deliveries:
                     outstanding[request_id] = self._send(request_id, request_id not in sent_at)
                     sent_at[request_id] = now
             waiting = [future for deliveries in outstanding.values()
-                       for future, _, _ in deliveries if not future.done()]
+                       for future, *_ in deliveries if not future.done()]
             if waiting:
                 wait(waiting, timeout=0.05, return_when=FIRST_COMPLETED)
             else:  # every pending request waits out its redelivery gap
@@ -282,10 +290,18 @@ class Outcome:
     seconds: float
 
     @property
+    def duplicate_orders(self) -> int:
+        """Vendor orders beyond one per request."""
+        return sum(max(n - 1, 0) for n in self.orders.values())
+
+    @property
+    def duplicate_approves(self) -> int:
+        """Approve calls beyond one per request."""
+        return sum(max(n - 1, 0) for n in self.approves.values())
+
+    @property
     def duplicates(self) -> int:
-        """Vendor orders and approves beyond one per request."""
-        return sum(max(n - 1, 0) for n in self.orders.values()) + sum(
-            max(n - 1, 0) for n in self.approves.values())
+        return self.duplicate_orders + self.duplicate_approves
 
     @property
     def requests(self) -> int:
