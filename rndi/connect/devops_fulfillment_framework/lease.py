@@ -9,6 +9,7 @@ answers ``reschedule``.
 """
 
 import asyncio
+import datetime
 import functools
 import hashlib
 import json
@@ -41,6 +42,7 @@ class Held(NamedTuple):
     key: str
     token: str
     copy: str  # the copy of the request it was taken for (``copy_of``), read at the take
+    updated: Optional[str] = None  # that copy's ``updated``, when it has one
 
 
 def copy_of(request: dict) -> str:
@@ -108,7 +110,7 @@ class RequestLease:
             for _ in range(2):
                 if self.cache.claim(key, token, cast(int, self.ttl)):  # fractions work too
                     # the copy is read now: a transaction may change the request in place
-                    held = Held(key, token, copy_of(request))
+                    held = Held(key, token, copy_of(request), _updated(request))
                     return held, self._repeated(request, held)
                 if self.cache.lookup(key)[0]:
                     break
@@ -128,12 +130,14 @@ class RequestLease:
             CacheUnavailable: the record cannot be read.
         """
         found, record = self.cache.lookup(_answered_key(held))
-        if not (found and isinstance(record, dict) and record.get("copy") == held.copy):
+        if not (found and isinstance(record, dict) and (
+                record.get("copy") == held.copy or _not_newer(held.updated,
+                                                              record.get("updated")))):
             return None
         self._release(held)
-        self.logger.info("Request %s was answered done from this same copy by an earlier "
-                         "delivery; answering done again without running anything.",
-                         request.get("id"))
+        self.logger.info("Request %s was answered done by an earlier delivery from this "
+                         "copy or a newer one; answering done again without running "
+                         "anything.", request.get("id"))
         return BackgroundResponse.done()
 
     def _unavailable(self, request_id: str, error: CacheUnavailable
@@ -153,7 +157,7 @@ class RequestLease:
         """Record a ``done`` answer for later copies, then release."""
         if held is not None and isinstance(response, BackgroundResponse) \
                 and response.status == "success":
-            self.cache.put(_answered_key(held), {"copy": held.copy},
+            self.cache.put(_answered_key(held), {"copy": held.copy, "updated": held.updated},
                            cast(int, self.answered_ttl))
         self._release(held)
 
@@ -221,6 +225,30 @@ class RequestLease:
         # shielded: a cancel now (the runner's timeout) must not drop the release queued
         await asyncio.shield(in_thread(functools.partial(self._finish, held, response)))
         return response
+
+
+def _updated(request: dict) -> Optional[str]:
+    updated = request.get("updated")
+    return updated if isinstance(updated, str) and updated else None
+
+
+def _moment(text: Any) -> Optional[datetime.datetime]:
+    """An ``updated`` as a moment, ``None`` when it is not one with a timezone."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _not_newer(updated: Optional[str], answered: Any) -> bool:
+    """Whether a copy changed last at ``updated`` is no newer than the copy answered
+    ``done`` (changed last at ``answered``): an older copy, fetched before changes the
+    answered delivery saw, must not act on the request again."""
+    mine, theirs = _moment(updated), _moment(answered)
+    return mine is not None and theirs is not None and mine <= theirs
 
 
 def _answered_key(held: Held) -> str:

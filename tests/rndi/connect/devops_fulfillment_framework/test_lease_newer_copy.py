@@ -6,7 +6,6 @@ import json
 import logging
 from pathlib import Path
 
-import pytest
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
@@ -100,9 +99,6 @@ class SetThenApproveSaga(InquireSaga):
         return [SetThenApprove]
 
 
-@pytest.mark.xfail(strict=True, reason="RequestLease answers done only for the very copy it "
-                   "answered: an older copy, fetched before a later change (here a second "
-                   "parameter update), runs again and approves a second time")
 def test_an_older_copy_than_the_one_answered_approves_nothing(tmp_path):
     cache = SQLiteCacheAdapter(str(tmp_path))
     with ConnectAPI([json.loads(FIXTURE.read_text())]) as connect:
