@@ -76,6 +76,12 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}:{port or 6379}{parts.path}"
 
 
+def _new_clients(pool: redis.ConnectionPool, raw_pool: redis.ConnectionPool) -> _pool.Clients:
+    client = redis.Redis(connection_pool=pool)
+    return _pool.Clients(text=client, raw=redis.Redis(connection_pool=raw_pool),
+                         delete_if_equal=client.register_script(_DELETE_IF_EQUAL))
+
+
 class RedisCacheAdapter(StoredCache):
     """A cache of JSON values on Redis, every key under ``prefix``.
 
@@ -129,8 +135,10 @@ class RedisCacheAdapter(StoredCache):
         self.socket_timeout = socket_timeout
         self._use_our_timeout(pool, raw_pool)
         self._pool = pool
-        self._client = redis.Redis(connection_pool=pool)
-        self._raw_client = redis.Redis(connection_pool=raw_pool)
+        shared = _pool.clients(pool, raw_pool, prefix, lambda: _new_clients(pool, raw_pool))
+        self._client = shared.text
+        self._raw_client = shared.raw
+        self._delete_if_equal_script = shared.delete_if_equal
         # the server as redis-py reads it from the URL; the password is deliberately not
         # kept as an attribute, so no dump of the adapter can show it
         address = pool.connection_kwargs
@@ -139,7 +147,6 @@ class RedisCacheAdapter(StoredCache):
         self.database = int(address.get("db", 0))
         self.username: Optional[str] = address.get("username")
         self.encoding = encoding
-        self._delete_if_equal_script = self._client.register_script(_DELETE_IF_EQUAL)
 
     def _use_our_timeout(self, *pools: redis.ConnectionPool) -> None:
         """``socket_timeout`` (``CACHE_REDIS_TIMEOUT``) wins over timeouts given in the
