@@ -111,7 +111,7 @@ def test_a_server_restarting_between_two_events_is_reconnected_on_the_next_opera
 
 
 def _clients_in_a_child(port, parents_client, answers):
-    forgotten = _pool._clients == {}
+    forgotten = _pool._connected == {}
     cache = RedisCacheAdapter("127.0.0.1", port=port, prefix="reuse:")
     answers.put((forgotten, cache._client is not parents_client,
                  cache.put("forked", "child") == "child" and cache.get("forked") == "child"))

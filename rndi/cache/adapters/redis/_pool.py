@@ -1,4 +1,4 @@
-"""One Redis connection pool per process and server, and one set of clients per cache
+"""One Redis connection pool per process and server, and one pair of clients per cache
 configuration, forgotten after ``fork``.
 
 redis-py pools notice a fork themselves; forgetting ours as well keeps the child from
@@ -8,7 +8,7 @@ sharing even the pool object with its parent.
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, NamedTuple, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 import redis
 from redis.commands.core import Script
@@ -16,30 +16,36 @@ from redis.commands.core import Script
 from rndi.cache.adapters.redis._deadline import bounded
 
 _pools: Dict[Tuple[Any, ...], redis.ConnectionPool] = {}
-_guard = threading.Lock()
+# reentrant: what ``connected()`` makes under it asks ``pool()`` for its pools
+_guard = threading.RLock()
 
 
-class Clients(NamedTuple):
-    """What a cache adapter talks to Redis through; nothing in it depends on the event."""
+class Connected(NamedTuple):
+    """What a cache adapter of one configuration talks to Redis through, and what it
+    shows of the server; nothing in it depends on the event."""
 
+    server: str  # the URL without credentials, for log lines
+    pool: redis.ConnectionPool  # of ``text``: the skip after a failure is kept per pool
     text: redis.Redis  # answers str: the cache's own reads and writes
     raw: redis.Redis  # answers bytes, for ``connection``, as a plain redis-py client does
     delete_if_equal: Script  # registered once: its SHA is computed once
+    address: Tuple[str, int, int, Optional[str]]  # host, port, database, username
 
 
-# (text pool, raw pool, prefix) -> clients. A redis-py client builds a table of ~160
-# response callbacks, which cost more than the commands of a guarded event: every event
-# makes an adapter, so the clients are made once per configuration. The pools stand for
-# the URL, credentials and timeout; the prefix is part of the key too, so two caches never
-# share a client that one of them changed through ``connection.client``.
-_clients: Dict[Tuple[redis.ConnectionPool, redis.ConnectionPool, str], Clients] = {}
+# (URL, encoding, timeout, prefix) -> what the adapters of that configuration share. A
+# redis-py client builds a table of ~160 response callbacks, which cost more than the
+# commands of a guarded event, and every event makes an adapter. The key holds the URL
+# with its credentials, as the pools' does; an adapter keeps none. The prefix is part of
+# it so that two caches never share a client one of them changed through
+# ``connection.client``.
+_connected: Dict[Tuple[str, str, float, str], Connected] = {}
 
 
 def _forget_after_fork() -> None:
     global _guard
     _pools.clear()
-    _clients.clear()
-    _guard = threading.Lock()
+    _connected.clear()
+    _guard = threading.RLock()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -60,16 +66,14 @@ def pool(url: str, **options: Any) -> redis.ConnectionPool:
     return found
 
 
-def clients(text_pool: redis.ConnectionPool, raw_pool: redis.ConnectionPool, prefix: str,
-            make: Callable[[], Clients]) -> Clients:
-    """The clients of the cache on these pools with this prefix, made by ``make`` once."""
-    key = (text_pool, raw_pool, prefix)
-    found = _clients.get(key)
+def connected(key: Tuple[str, str, float, str], make: Callable[[], Connected]) -> Connected:
+    """What the cache of this configuration shares, made by ``make`` on first use."""
+    found = _connected.get(key)
     if found is None:
         with _guard:
-            found = _clients.get(key)
+            found = _connected.get(key)
             if found is None:
-                found = _clients[key] = make()
+                found = _connected[key] = make()
     return found
 
 

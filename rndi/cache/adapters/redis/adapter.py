@@ -76,12 +76,6 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}:{port or 6379}{parts.path}"
 
 
-def _new_clients(pool: redis.ConnectionPool, raw_pool: redis.ConnectionPool) -> _pool.Clients:
-    client = redis.Redis(connection_pool=pool)
-    return _pool.Clients(text=client, raw=redis.Redis(connection_pool=raw_pool),
-                         delete_if_equal=client.register_script(_DELETE_IF_EQUAL))
-
-
 class RedisCacheAdapter(StoredCache):
     """A cache of JSON values on Redis, every key under ``prefix``.
 
@@ -116,10 +110,27 @@ class RedisCacheAdapter(StoredCache):
                              f"{_safe(url)!r}.")
         self.prefix = prefix
         self.retry_after = retry_after
+        self.socket_timeout = socket_timeout
+        self.encoding = encoding
+        # what follows depends only on the configuration: made once per process (the
+        # clients cost more than an event's commands), and only read here
+        connected = _pool.connected((url, encoding, socket_timeout, prefix),
+                                    lambda: self._connect(url))
+        self.server = connected.server
+        self._pool = connected.pool
+        self._client = connected.text
+        self._raw_client = connected.raw
+        self._delete_if_equal_script = connected.delete_if_equal
+        # the server as redis-py reads it from the URL; the password is deliberately not
+        # kept as an attribute, so no dump of the adapter can show it
+        self.host, self.port, self.database, self.username = connected.address
+
+    def _connect(self, url: str) -> _pool.Connected:
+        """The pools (shared per server and options) and clients of this configuration."""
         self.server = _safe(url)
         options: Dict[str, Any] = {
-            "encoding": encoding, "socket_timeout": socket_timeout,
-            "socket_connect_timeout": socket_timeout, "retry": Retry(NoBackoff(), 0)}
+            "encoding": self.encoding, "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": self.socket_timeout, "retry": Retry(NoBackoff(), 0)}
         try:
             # surrogateescape: a key or value that is not UTF-8 (written by someone else)
             # reads as a string that cannot decode as JSON, a miss, instead of an error
@@ -132,21 +143,15 @@ class RedisCacheAdapter(StoredCache):
             raise ValueError(f"The Redis URL {self.server!r} cannot be used ({type(e).__name__}"
                              "); expected redis[s]://[[user]:password@]host[:port][/db], "
                              "with special characters of the password %-encoded.") from None
-        self.socket_timeout = socket_timeout
         self._use_our_timeout(pool, raw_pool)
-        self._pool = pool
-        shared = _pool.clients(pool, raw_pool, prefix, lambda: _new_clients(pool, raw_pool))
-        self._client = shared.text
-        self._raw_client = shared.raw
-        self._delete_if_equal_script = shared.delete_if_equal
-        # the server as redis-py reads it from the URL; the password is deliberately not
-        # kept as an attribute, so no dump of the adapter can show it
+        client = redis.Redis(connection_pool=pool)
         address = pool.connection_kwargs
-        self.host: str = address.get("host", "localhost")
-        self.port = int(address.get("port", 6379))
-        self.database = int(address.get("db", 0))
-        self.username: Optional[str] = address.get("username")
-        self.encoding = encoding
+        return _pool.Connected(
+            server=self.server, pool=pool, text=client,
+            raw=redis.Redis(connection_pool=raw_pool),
+            delete_if_equal=client.register_script(_DELETE_IF_EQUAL),
+            address=(address.get("host", "localhost"), int(address.get("port", 6379)),
+                     int(address.get("db", 0)), address.get("username")))
 
     def _use_our_timeout(self, *pools: redis.ConnectionPool) -> None:
         """``socket_timeout`` (``CACHE_REDIS_TIMEOUT``) wins over timeouts given in the
