@@ -6,6 +6,7 @@ import multiprocessing
 
 import pytest
 
+from rndi.cache import CacheConfigurationError
 from rndi.cache.testing import RedisServer
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework import RequestLease
@@ -130,3 +131,19 @@ def test_a_forked_child_makes_clients_of_its_own(redis_server):
     assert child.exitcode == 0
     assert (forgotten, its_own, worked) == (True, True, True)
     assert parent.get("forked") == "child"  # and the parent's client still works
+
+
+def test_settings_read_once_still_tell_a_true_port_from_port_1_and_name_bad_values():
+    assert provide_redis_cache_adapter({"CACHE_REDIS_PORT": 1}).port == 1
+    with pytest.raises(CacheConfigurationError, match="CACHE_REDIS_PORT"):
+        provide_redis_cache_adapter({"CACHE_REDIS_PORT": True})  # equal to 1, not a port
+    for _ in range(2):  # an unhashable value is read each time, and named each time
+        with pytest.raises(CacheConfigurationError, match="CACHE_REDIS_DB"):
+            provide_redis_cache_adapter({"CACHE_REDIS_DB": ["0"]})
+
+
+def test_an_event_reads_the_settings_of_its_own_configuration(redis_server):
+    first = provide_redis_cache_adapter(config_of(redis_server, CACHE_TTL="60"))
+    second = provide_redis_cache_adapter(config_of(redis_server, CACHE_TTL="120"))
+    assert (first.ttl, second.ttl) == (60, 120)
+    assert first._client is second._client  # the ttl is the adapter's, not the client's

@@ -6,9 +6,10 @@ so ``flush(expired_only=True)`` has nothing to do. A server that cannot be reach
 each operation into a logged miss: an extension must not fail because its cache did.
 """
 
+import functools
 import math
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
 from urllib.parse import quote, urlsplit
 
 import redis
@@ -277,28 +278,51 @@ class ScopedRedis:
                              f"redis client itself (connection.client) for it.")
 
 
+# the settings the driver reads, in the order _arguments() is given their values
+_SETTINGS = ("CACHE_REDIS_URL", "CACHE_REDIS_HOST", "CACHE_REDIS_PORT", "CACHE_REDIS_DB",
+             "CACHE_REDIS_USERNAME", "CACHE_REDIS_PASSWORD", "CACHE_REDIS_ENCODING",
+             "CACHE_REDIS_PREFIX", "CACHE_TTL", "CACHE_REDIS_TIMEOUT",
+             "CACHE_REDIS_RETRY_AFTER")
+
+
 def provide_redis_cache_adapter(config: Mapping[str, Any]) -> Cache:
     """Build from ``CACHE_REDIS_URL`` or ``CACHE_REDIS_HOST`` (``localhost``),
     ``CACHE_REDIS_PORT`` (6379), ``CACHE_REDIS_DB`` (0), ``CACHE_REDIS_USERNAME``,
     ``CACHE_REDIS_PASSWORD``, plus ``CACHE_REDIS_ENCODING`` (utf-8), ``CACHE_REDIS_PREFIX``
     (``rndi:cache:``), ``CACHE_REDIS_TIMEOUT`` (5.0 s), ``CACHE_REDIS_RETRY_AFTER`` (5.0 s
     to skip an unreachable server) and ``CACHE_TTL`` (900)."""
+    # every event reads the same settings: they are read once per set of values (with
+    # their types: 1 and True are equal, and only one of them is a port)
+    given = tuple((type(value), value) for value in map(config.get, _SETTINGS))
+    try:
+        arguments = _arguments(given)
+    except TypeError:  # a value that cannot be a key (a list ...): read it every time
+        arguments = _read(dict(zip(_SETTINGS, (value for _, value in given), strict=True)))
+    return RedisCacheAdapter(**arguments)
+
+
+@functools.lru_cache(maxsize=64)
+def _arguments(given: Tuple[Tuple[type, Any], ...]) -> Dict[str, Any]:
+    return _read(dict(zip(_SETTINGS, (value for _, value in given), strict=True)))
+
+
+def _read(config: Mapping[str, Any]) -> Dict[str, Any]:
     url = _config.text(config, "CACHE_REDIS_URL", None)
     if url is not None and not _is_redis_url(url):
         raise CacheConfigurationError("CACHE_REDIS_URL", _safe(url),
                                       "a redis:// or rediss:// URL")
-    return RedisCacheAdapter(
-        host=_config.text(config, "CACHE_REDIS_HOST", "localhost") or "localhost",
-        port=int(_config.number(config, "CACHE_REDIS_PORT", 6379, integer=True)),
-        database=int(_config.number(config, "CACHE_REDIS_DB", 0, integer=True,
-                                    allow_zero=True)),
-        username=_config.text(config, "CACHE_REDIS_USERNAME", None),
-        password=_config.text(config, "CACHE_REDIS_PASSWORD", None),
-        encoding=_config.text(config, "CACHE_REDIS_ENCODING", "utf-8") or "utf-8",
-        prefix=_config.text(config, "CACHE_REDIS_PREFIX", DEFAULT_PREFIX) or DEFAULT_PREFIX,
-        ttl=_config.ttl(config),
-        url=url,
-        socket_timeout=_config.number(config, "CACHE_REDIS_TIMEOUT", 5.0),
-        retry_after=_config.number(config, "CACHE_REDIS_RETRY_AFTER", DEFAULT_RETRY_AFTER,
-                                   allow_zero=True),
-    )
+    return {
+        "host": _config.text(config, "CACHE_REDIS_HOST", "localhost") or "localhost",
+        "port": int(_config.number(config, "CACHE_REDIS_PORT", 6379, integer=True)),
+        "database": int(_config.number(config, "CACHE_REDIS_DB", 0, integer=True,
+                                       allow_zero=True)),
+        "username": _config.text(config, "CACHE_REDIS_USERNAME", None),
+        "password": _config.text(config, "CACHE_REDIS_PASSWORD", None),
+        "encoding": _config.text(config, "CACHE_REDIS_ENCODING", "utf-8") or "utf-8",
+        "prefix": _config.text(config, "CACHE_REDIS_PREFIX", DEFAULT_PREFIX) or DEFAULT_PREFIX,
+        "ttl": _config.ttl(config),
+        "url": url,
+        "socket_timeout": _config.number(config, "CACHE_REDIS_TIMEOUT", 5.0),
+        "retry_after": _config.number(config, "CACHE_REDIS_RETRY_AFTER",
+                                      DEFAULT_RETRY_AFTER, allow_zero=True),
+    }
