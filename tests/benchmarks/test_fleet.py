@@ -28,9 +28,10 @@ def test_a_short_fleet_run_calls_the_vendor_exactly_once_per_request():
     assert row["events"] == 100  # every request delivered twice
     outcomes = row["outcomes"]
     # one delivery of each request approved it; the other found the lease held
-    # (reschedule) or the request approved already (skip)
-    assert outcomes["success"] == 50
-    assert outcomes.get("reschedule", 0) + outcomes.get("skip", 0) == 50
+    # (reschedule), the request approved already (skip), or its work done (success)
+    assert outcomes["success"] >= 50
+    assert sum(outcomes.values()) == 100
+    assert set(outcomes) <= {"success", "reschedule", "skip"}
     assert row["redis_sent"] > 0 and row["events_per_s"] > 0
     assert lines == [fleet._line(row)]
     assert "one Redis serves about" in fleet.projection([row])
