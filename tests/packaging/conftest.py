@@ -1,4 +1,8 @@
 import os
+import subprocess
+import sysconfig
+import venv
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -18,3 +22,37 @@ def wheel_path(tmp_path_factory):
     finally:
         os.chdir(cwd)
     return target / name
+
+
+def _console_script(environment, name):
+    """The test environment's ``name`` command, made again for ``environment``'s Python,
+    as pip makes it from the entry point when it installs the distribution there."""
+    (point,) = entry_points(group="console_scripts", name=name)
+    module, _, attribute = point.value.partition(":")
+    script = environment / "bin" / name
+    # the guard matters: the runner's workers are spawned, and import the main module
+    script.write_text(f"#!{environment / 'bin' / 'python'}\nimport sys\n"
+                      f"from {module} import {attribute}\n"
+                      f"if __name__ == '__main__':\n    sys.exit({attribute}())\n")
+    script.chmod(0o755)
+
+
+@pytest.fixture(scope="session")
+def fresh_environment(wheel_path, tmp_path_factory):
+    """A venv with the wheel installed; its dependencies come from the test environment
+    (a .pth file), so no network is needed. The runner's ``cextrun`` command is made for
+    it too, when the test environment has the runner."""
+    root = tmp_path_factory.mktemp("throwaway")
+    environment = root / "venv"
+    venv.create(environment, with_pip=True)
+    python = environment / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; "
+                              "print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    with open(f"{purelib}/test-dependencies.pth", "w") as f:
+        f.write(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-index", str(wheel_path)], check=True, timeout=300)
+    if entry_points(group="console_scripts", name="cextrun"):
+        _console_script(environment, "cextrun")
+    return environment

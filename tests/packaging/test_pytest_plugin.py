@@ -2,9 +2,7 @@
 its tests without any conftest.py; the console script works from that install."""
 
 import subprocess
-import sysconfig
 import textwrap
-import venv
 
 import pytest
 
@@ -64,21 +62,8 @@ def test_saga_check_fails_with_the_problems(saga_check):
 
 
 @pytest.fixture(scope="module")
-def installed(wheel_path, tmp_path_factory):
-    """A venv with the wheel installed; its dependencies come from the test environment
-    (a .pth file), so no network is needed."""
-    root = tmp_path_factory.mktemp("throwaway")
-    environment = root / "venv"
-    venv.create(environment, with_pip=True)
-    python = environment / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; "
-                              "print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    with open(f"{purelib}/test-dependencies.pth", "w") as f:
-        f.write(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-index", str(wheel_path)], check=True, timeout=300)
-    return environment
+def installed(fresh_environment):
+    return fresh_environment
 
 
 def test_a_project_uses_the_fixtures_without_a_conftest(installed, tmp_path):

@@ -1,10 +1,12 @@
-"""``rndi-saga``: check or explain the wiring of a saga or flow from the command line.
+"""``rndi-saga``: check or explain the wiring of a saga or flow from the command line, or
+write a new extension project.
 
     rndi-saga check package.module:PurchaseSaga [--config FILE.json] [--set KEY=VALUE]...
                                                 [--request FILE.json]...
     rndi-saga check package.module               every saga and flow the module defines
     rndi-saga explain package.module:PurchaseSaga [same options]
     rndi-saga doctor                             the installation: upstream versions, clashes
+    rndi-saga new NAME [--directory DIR]         write a new extension project
 
 Exit codes: 0, the wiring is complete (``check``) or was printed (``explain``), or the
 installation is sound (``doctor``); 1, ``check`` found problems (one line each; a flow
@@ -26,6 +28,7 @@ import os
 import re
 import sys
 import traceback
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from rndi.connect.devops_logger_adapter._secrets import text_masker
@@ -225,6 +228,12 @@ def _parser() -> argparse.ArgumentParser:
                                        "pydantic, the Connect client, the cache drivers and "
                                        "any published package installed over this one "
                                        "(exit 1 if so)")
+    new = commands.add_parser(
+        "new", help="write a new extension project: a purchase saga with the lease and "
+                    "the journal, a draft validation, and their tests")
+    new.add_argument("name", help="the project's name, for example acme-extension")
+    new.add_argument("--directory", metavar="DIR",
+                     help="where to write it (default: ./NAME); must not hold anything")
     return parser
 
 
@@ -302,11 +311,29 @@ def _output_closed() -> int:
     return USAGE_ERROR
 
 
+def _new(name: str, directory: Optional[str]) -> int:
+    from rndi.connect.devops_fulfillment_framework._scaffold import ScaffoldError, write_project
+
+    target = Path(directory) if directory else Path(name)
+    try:
+        written = write_project(name, target)
+    except (ScaffoldError, OSError) as e:
+        print(f"rndi-saga: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    print(f"Wrote {len(written)} files into {target}/:")
+    for path in written:
+        print(f"  {path.relative_to(target)}")
+    print(f"Next: cd {target} && poetry install && poetry run pytest")
+    return CLEAN
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``rndi-saga`` with ``argv`` (default: the command line); the exit code."""
     arguments = _parser().parse_args(argv)
     if arguments.command == "doctor":
         return _doctor()
+    if arguments.command == "new":
+        return _new(arguments.name, arguments.directory)
     # like python -m: the saga's package is found from the current directory
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
