@@ -193,13 +193,14 @@ class Saga(Flow):
         A transaction's ``should_execute``, ``execute`` and ``compensate`` may each be
         ``async def`` (awaited) or sync (run in a worker thread, so it never blocks the
         event loop). A middleware may be ``async def __call__(self, request, next)`` and
-        ``await next(request)``; a sync one runs on the loop and must return what ``next``
-        returns as it is (as ``OfflineCriteria`` does). Cancellation (the runner cancels a
-        task at its timeout) propagates and is never compensated.
+        ``await next(request)``; a sync one runs in a thread of its own, where
+        ``next(request)`` waits for the rest of the saga and answers its response, so it
+        means what it means under ``resolve``. Cancellation (the runner cancels a task at
+        its timeout) propagates and is never compensated.
 
         Raises:
-            The errors of ``resolve``; ``SyncAsyncMismatch`` when a sync middleware reads
-            the answer of ``next``.
+            InvalidResponse: as ``resolve``.
+            TransactionNotSelected: as ``resolve``.
         """
         middlewares, entries = self._parts(request, "aresolve")
 

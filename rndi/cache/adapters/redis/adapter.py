@@ -81,8 +81,13 @@ class RedisCacheAdapter(StoredCache):
     """A cache of JSON values on Redis, every key under ``prefix``.
 
     Args:
-        host, port, database, username, password: the server (``url`` instead, when given:
-            ``redis://`` or ``rediss://`` for TLS).
+        host: the server's host name (``url`` instead, when given: ``redis://``, or
+            ``rediss://`` for TLS, with the host, port, database and credentials).
+        username: the user, if the server has users.
+        password: the password, if the server asks for one.
+        database: the database number.
+        port: the server's port.
+        url: the whole server address instead of the five above.
         ttl: default time to live in seconds.
         encoding: how values are encoded on the wire.
         prefix: the namespace of this cache's keys (not empty).

@@ -1,6 +1,6 @@
-"""The README's extension.json and pyproject.toml templates pass the runner's own
-start-up validators, with an extension declaring a background, a validation and a
-scheduled handler."""
+"""The site's extension.json and pyproject.toml templates (docs/flows.md) pass the
+runner's own start-up validators, with an extension declaring a background, a validation
+and a scheduled handler."""
 
 import json
 import re
@@ -17,7 +17,7 @@ from connect.eaas.core.validation.validators import (
 
 from rndi.connect.testing.connect_api import EVENT_DEFINITIONS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "flows.md"
 SECTION = "## Declaring the handlers: extension.json and pyproject.toml"
 
 EXTENSION = '''
@@ -54,7 +54,7 @@ class YourExtension(EventsApplicationBase):
 
 
 def template(language):
-    section = README.read_text(encoding="utf-8").split(SECTION, 1)[1].split("\n## ", 1)[0]
+    section = PAGE.read_text(encoding="utf-8").split(SECTION, 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(rf"```{language}\n(.*?)```", section, re.S)
     return block
 
