@@ -52,3 +52,9 @@ def test_the_command_and_the_pytest_plugin_are_declared(wheel):
         " ", "")
     assert "[pytest11]" in text
     assert "rndi=rndi.connect.testing.pytest_plugin" in text.replace(" ", "")
+
+
+def test_the_new_project_template_ships_in_the_wheel(wheel):
+    template = "rndi/connect/devops_fulfillment_framework/project_template/"
+    names = {n[len(template):] for n in wheel.namelist() if n.startswith(template)}
+    assert {"pyproject.toml.tmpl", "package/saga.py.tmpl", "tests/test_runner.py.tmpl"} <= names

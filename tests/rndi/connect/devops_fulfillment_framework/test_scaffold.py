@@ -160,3 +160,9 @@ def test_the_framework_version_is_the_lower_bound(monkeypatch):
 
     monkeypatch.setattr(_scaffold, "version", not_installed)
     assert ">=1.0.0" in render("acme")["pyproject.toml"]
+
+
+def test_a_directory_that_cannot_be_made_exits_2(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert main(["new", "acme", "--directory", str(tmp_path / "file" / "inside")]) == 2
+    assert capsys.readouterr().err.startswith("rndi-saga: ")
