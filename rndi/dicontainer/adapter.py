@@ -322,7 +322,7 @@ class Bindings:
     (classes, ``provide_*`` answers) is still built once per container.
 
     Raises:
-        The errors of ``Container(providers)``.
+        ContainerError: what ``Container(providers)`` raises for these providers.
     """
 
     __slots__ = ("count", "fallback", "lazy", "providers", "shared")
@@ -371,7 +371,7 @@ class Container(DIContainer):
         providers of ``base`` for their bindings again.
 
         Raises:
-            The errors of ``Container(...)``.
+            ContainerError: what ``Container(...)`` raises for these providers.
         """
         container = cls.__new__(cls)
         container._serve(base, providers)

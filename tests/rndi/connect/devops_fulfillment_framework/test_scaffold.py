@@ -103,7 +103,8 @@ def test_the_pyproject_depends_on_this_framework_and_runs_its_tests(project):
     assert poetry["name"] == "acme-extension"
     assert "rndi-connect-devops-fulfillment-framework" in poetry["dependencies"]
     test_group = poetry["group"]["test"]["dependencies"]
-    assert test_group["rndi-connect-devops-fulfillment-framework"]["extras"] == ["testing"]
+    assert test_group["rndi-connect-devops-fulfillment-framework"]["extras"] == [
+        "testing", "runner"]
     assert pyproject["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests"]
 
 
