@@ -460,7 +460,6 @@ def test_the_docstrings_and_the_readme_list_every_kind_of_problem():
              if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Problem"
              and isinstance(node.args[0], ast.Constant)}
     assert kinds == {"missing", "cycle", "duplicate", "invalid", "async", "unsafe"}
-    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text()
-    checking = readme.split("## Checking a saga", 1)[1].split("\n## ", 1)[0]
+    checking = (Path(__file__).resolve().parents[4] / "docs" / "checking.md").read_text()
     for text in (Saga.check.__doc__, Problem.__doc__, checking):
         assert all(f"`{kind}`" in text for kind in kinds), text

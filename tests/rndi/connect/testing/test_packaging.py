@@ -1,4 +1,5 @@
-"""The ``testing`` extra installs everything the test kit and its README section import."""
+"""The ``testing`` extra installs everything the test kit and its documentation page
+(docs/runner.md) import."""
 
 import ast
 import importlib.util
@@ -35,10 +36,9 @@ def imported_modules(source):
             yield node.module
 
 
-def readme_section_imports():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Running your extension under the real runner, locally")[1]
-    section = section.split("\n## ")[0]
+def runner_page_imports():
+    """What the page on running under the real runner imports in its examples."""
+    section = (ROOT / "docs" / "runner.md").read_text(encoding="utf-8")
     code = "\n".join(re.findall(r"```(?:python|text)\n(.*?)```", section, re.S))
     return set(imported_modules("\n".join(
         line for line in code.splitlines() if line.startswith(("import ", "from ")))))
@@ -95,7 +95,7 @@ def test_the_testing_extra_installs_every_module_the_kit_and_its_docs_import():
                               *project["optional-dependencies"]["testing"]])
     modules = third_party({module for path in KIT.glob("*.py")
                            for module in imported_modules(path.read_text(encoding="utf-8"))})
-    modules |= third_party(readme_section_imports())
+    modules |= third_party(runner_page_imports())
     assert {"trustme", "websockets.asyncio.server", "connect.client"} <= modules
     missing = {module: distribution_of(module) for module in sorted(modules)
                if distribution_of(module) not in available}
