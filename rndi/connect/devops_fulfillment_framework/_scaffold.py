@@ -76,7 +76,7 @@ def render(name: str) -> Dict[str, str]:
         for entry in folder.iterdir():
             if entry.is_dir():
                 pending.append((entry, f"{prefix}{entry.name}/"))
-            elif entry.name.endswith(".tmpl"):
+            else:  # every file of the template is a .tmpl
                 text = string.Template(entry.read_text(encoding="utf-8")).substitute(names)
                 files[_target_path(prefix + entry.name, names["package"])] = text
     return dict(sorted(files.items()))
