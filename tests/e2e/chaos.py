@@ -9,7 +9,7 @@ on one FakeEaaS and one redis-server, every purchase delivered to both, while
 - a vendor order of replica B outlives the runner's handler timeout (the runner answers
   ``retry``; the thread goes on holding the lease).
 
-The extension approves outside any journal, as the README writes it. Connect's side is
+The extension approves outside any journal, as the documentation writes it. Connect's side is
 ``Deliveries``: each pending request to every live replica, again once both answered,
 until it is pending no more. Used by ``test_chaos.py`` and ``benchmarks/chaos.py``.
 """

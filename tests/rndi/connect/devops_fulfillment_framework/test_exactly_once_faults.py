@@ -292,7 +292,7 @@ def test_idempotency_keys_and_records_never_collide_across_request_and_step(tmp_
 # 4. a stale copy never acts twice --------------------------------------------------------
 
 class Approve(BackgroundTransaction, WithAssetFacade):
-    """Approves outside any journal, as the README writes it."""
+    """Approves outside any journal, as the documentation writes it."""
 
     def __init__(self, client):
         self.client = client

@@ -72,7 +72,7 @@ def test_a_request_pending_again_after_an_inquiry_is_worked_on_again(tmp_path):
 
 class SetThenApprove(BackgroundTransaction, WithAssetFacade):
     """The example's two steps in one: record the subscription, then approve once it is
-    recorded (outside any journal, as the README writes it)."""
+    recorded (outside any journal, as the documentation writes it)."""
 
     def __init__(self, client):
         self.client = client

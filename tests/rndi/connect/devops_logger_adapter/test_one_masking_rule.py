@@ -86,7 +86,7 @@ class Failing(BackgroundTransaction):
                            f"{json.dumps(password)} pin {pin} next Ab1-key-NEXT-7")
 
     def compensate(self, request, e):
-        return BackgroundResponse.fail(str(e))  # the README's own pattern
+        return BackgroundResponse.fail(str(e))  # the documentation's own pattern
 
 
 class FailingSaga(Saga):
