@@ -41,6 +41,12 @@ def recorded(api):
     return [(call.method, call.path, call.body) for call in api.calls]
 
 
+def without_clock(state):
+    """A request or answer without ``updated``: the two APIs write it from the clock, so two
+    runs a second boundary apart differ there and nowhere else."""
+    return {key: value for key, value in state.items() if key != "updated"}
+
+
 @pytest.mark.parametrize(("name", "args", "kwargs"), OPERATIONS)
 async def test_each_twin_answers_what_the_sync_operation_answers(name, args, kwargs):
     with fresh_api() as sync_api, fresh_api() as async_api:
@@ -48,10 +54,15 @@ async def test_each_twin_answers_what_the_sync_operation_answers(name, args, kwa
         facade = ConnectOpenAPIFacade(async_api.async_client())
         answer = await getattr(facade, f"a{name}")(*args, **kwargs)
         assert type(answer) is type(expected)
-        assert answer.raw() == expected.raw()
+        assert without_clock(answer.raw()) == without_clock(expected.raw())
         assert recorded(async_api) == recorded(sync_api) != []
         for request_id in (PR, TCR):  # Connect ends in the same state
-            assert async_api.request(request_id) == sync_api.request(request_id)
+            after_async, after_sync = async_api.request(request_id), sync_api.request(request_id)
+            assert without_clock(after_async) == without_clock(after_sync)
+            # both moved ``updated`` on the same requests
+            seeded = fresh_api().request(request_id).get("updated")
+            assert ((after_async.get("updated") == seeded)
+                    == (after_sync.get("updated") == seeded))
 
 
 @pytest.mark.parametrize("name", NAMES)
