@@ -1,5 +1,6 @@
 """Where the framework reports to tracing: one decorator per point (a delivery, a
-transaction, a journal step, a lease decision, a Connect call).
+transaction, a journal step, a multi-step transaction's step, a lease decision, a Connect
+call).
 
 Each costs a context-variable read when tracing is off, and imports nothing of
 OpenTelemetry: a delivery whose flow has an ``observer`` bound, or whose config names a
@@ -92,6 +93,19 @@ def journal_step(steps_of: F) -> F:
         return steps if spans is None else spans.journal_step(step, fn, steps)
 
     return traced  # type: ignore[return-value]
+
+
+def step_call(kind: str, name: str, position: int, call: F) -> F:
+    """A multi-step transaction's ``step`` (or ``undo``) call: a span around it."""
+    spans = ACTIVE.get()
+    return call if spans is None else spans.step_call(kind, name, position, call)
+
+
+def step_replayed(kind: str, name: str, position: int) -> None:
+    """A multi-step transaction's step (or undo) its journal replayed: a span saying so."""
+    spans = ACTIVE.get()
+    if spans is not None:
+        spans.step_replayed(kind, name, position)
 
 
 def lease_decision(take: F) -> F:

@@ -6,6 +6,7 @@
     ├── lease                             the lease's decision
     └── transaction ApproveRequest        the selected transaction (or each of a flow's)
         ├── journal step order            ran, or replayed from the journal
+        ├── step customer                 a multi-step transaction's step (or ``undo``)
         └── connect approve_asset_request a Connect call through the facades (CLIENT)
 
 The first span of a request takes its trace id from the request id (SHA-256, as the
@@ -256,37 +257,64 @@ class Spans:
         if transaction is None:
             return call
         name = _name(transaction)
-        attributes = {PREFIX + "transaction.name": name}
+
+        def outcome(answer: Any) -> Optional[Dict[str, Any]]:
+            status = getattr(answer, "status", None)
+            return None if status is None else {PREFIX + "transaction.outcome": str(status)}
+
+        return self._spanned(call, "a transaction", f"transaction {name}",
+                             {PREFIX + "transaction.name": name}, outcome)
+
+    def _spanned(self, call: Any, what: str, name: str, attributes: Dict[str, Any],
+                 outcome: Callable[[Any], Optional[Dict[str, Any]]],
+                 raised: Optional[Dict[str, Any]] = None) -> Any:
+        """``call`` made inside a span ``name``, closed with ``outcome(answer)``'s
+        attributes, or with the error it raised (and ``raised``). Sync or ``async def``, as
+        ``call`` is; it keeps ``call``'s target as ``func``, the name messages give it."""
 
         @contextmanager
         def span() -> Iterator[Dict[str, Any]]:
-            opened = self._open("a transaction", f"transaction {name}", dict(attributes))
-            outcome: Dict[str, Any] = {}
+            opened = self._open(what, name, dict(attributes))
+            made: Dict[str, Any] = {}
             try:
-                yield outcome
+                yield made
             except BaseException as error:
                 if opened is not None:
-                    opened.close(error)
+                    opened.close(error, raised)
                 raise
             if opened is not None:
-                status = getattr(outcome.get("answer"), "status", None)
-                opened.close(None, {PREFIX + "transaction.outcome": str(status)}
-                             if status is not None else None)
+                opened.close(None, outcome(made.get("answer")))
 
+        traced: Any
         if inspect.iscoroutinefunction(call):
-            async def traced_async() -> Any:
-                with span() as outcome:
-                    outcome["answer"] = await call()
-                    return outcome["answer"]
+            async def traced() -> Any:
+                with span() as made:
+                    made["answer"] = await call()
+                    return made["answer"]
+        else:
+            def traced() -> Any:
+                with span() as made:
+                    made["answer"] = call()
+                    return made["answer"]
 
-            return traced_async
-
-        def traced() -> Any:
-            with span() as outcome:
-                outcome["answer"] = call()
-                return outcome["answer"]
-
+        traced.func = getattr(call, "func", call)
         return traced
+
+    # a multi-step transaction's steps ----------------------------------------------------
+
+    def step_call(self, kind: str, name: str, position: int, call: Any) -> Any:
+        attributes = {PREFIX + "step.name": name, PREFIX + "step.position": position,
+                      PREFIX + "step.kind": kind}
+        done = {PREFIX + "step.outcome": "done" if kind == "step" else "undone"}
+        return self._spanned(call, f"a {kind}", f"{kind} {name}", attributes,
+                             lambda answer: done, {PREFIX + "step.outcome": "raised"})
+
+    def step_replayed(self, kind: str, name: str, position: int) -> None:
+        opened = self._open(f"a {kind}", f"{kind} {name}", {
+            PREFIX + "step.name": name, PREFIX + "step.position": position,
+            PREFIX + "step.kind": kind, PREFIX + "step.outcome": "replayed"})
+        if opened is not None:
+            opened.close()
 
     # a journal step ----------------------------------------------------------------------
 

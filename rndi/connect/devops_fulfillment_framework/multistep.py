@@ -54,6 +54,7 @@ from rndi.connect.devops_fulfillment_framework.journal import StepJournal
 from rndi.connect.devops_fulfillment_framework.retry import MIN_COUNTDOWN, Retry
 from rndi.connect.devops_logger_adapter._secrets import text_masker
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
+from rndi.telemetry import _hooks as tracing
 
 FAIL, INQUIRE = "fail", "inquire"
 _STEP, _UNDO, _ATTEMPTS, _UNDO_ATTEMPTS = "step:", "undo:", "attempts:", "undo-attempts:"
@@ -204,6 +205,7 @@ class MultiStepTransaction(BackgroundTransaction, WithAssetFacade, WithTierConfi
             found, value = yield functools.partial(journal.recorded, _STEP + step.name)
             if found:
                 results[step.name] = value
+                tracing.step_replayed("step", step.name, index + 1)
                 log.step(logging.INFO, index, "replayed from the journal")
                 continue
             if not ran:  # the first step not done: did an earlier delivery fail it for good?
@@ -220,7 +222,8 @@ class MultiStepTransaction(BackgroundTransaction, WithAssetFacade, WithTierConfi
             ran += 1
             log.step(logging.INFO, index, "started")
             try:
-                value = yield functools.partial(step.fn, **arguments(step.fn, request, results))
+                value = yield tracing.step_call("step", step.name, index + 1, functools.partial(
+                    step.fn, **arguments(step.fn, request, results)))
             except JournalUnavailable:
                 raise  # the step's own journal could not tell: nothing to count or undo
             except Exception as error:
@@ -256,10 +259,12 @@ class MultiStepTransaction(BackgroundTransaction, WithAssetFacade, WithTierConfi
             if found:
                 gave_up = isinstance(record, dict) and "given_up" in record
                 (left if gave_up else undone).append(step.name)
+                tracing.step_replayed("undo", step.name, index + 1)
                 log.step(logging.INFO, index, "undo replayed from the journal")
                 continue
             try:
-                yield functools.partial(step.undo, **arguments(step.undo, request, results))
+                yield tracing.step_call("undo", step.name, index + 1, functools.partial(
+                    step.undo, **arguments(step.undo, request, results)))
             except JournalUnavailable:
                 raise
             except Exception as error:
