@@ -120,6 +120,12 @@ def test_the_interactive_events_are_the_ones_connect_waits_for():
                    for event in INTERACTIVE_EVENTS)
 
 
+def test_the_interactive_events_are_exactly_the_ones_the_runner_sends_to_its_interactive_worker():
+    constants = pytest.importorskip("connect.eaas.runner.constants",
+                                    reason="the runner is not installed on this stack")
+    assert set(constants.INTERACTIVE_EVENT_TYPES) == INTERACTIVE_EVENTS
+
+
 def test_a_schedule_needs_a_method_name():
     with ConnectAPI() as connect, pytest.raises(ValueError, match="@schedulable method"):
         connect.add_schedule("not a name")
