@@ -21,7 +21,7 @@ MISS: Any = object()
 _FAULT: Any = object()
 
 # The operations that raise ``CacheUnavailable`` instead of answering a miss.
-_TELLING = frozenset({"lookup", "claim"})
+_TELLING = frozenset({"lookup", "claim", "replace_if_equal"})
 
 # The longest ttl any store takes (Redis counts milliseconds in a signed 64-bit number,
 # and a cache entry is not meant to outlive a century).
@@ -127,9 +127,9 @@ def decode(key: str, raw: Any) -> Any:
 class StoredCache(Cache):
     """A cache that stores JSON text. Subclasses implement the storage primitives
     (``_load``, ``_store``, ``_has``, ``_delete``, ``_flush``, ``_add``,
-    ``_delete_if_equal``), which may raise whatever their store raises: here each fault
-    is logged, once per operation, and answered as a miss, except by ``lookup`` and
-    ``claim``, which raise ``CacheUnavailable``."""
+    ``_delete_if_equal``, ``_replace_if_equal``), which may raise whatever their store
+    raises: here each fault is logged, once per operation, and answered as a miss, except
+    by ``lookup``, ``claim`` and ``replace_if_equal``, which raise ``CacheUnavailable``."""
 
     def __init__(self, ttl: int = 900, clock: Callable[[], float] = time.time) -> None:
         check_ttl("(default)", ttl)
@@ -167,6 +167,11 @@ class StoredCache(Cache):
         """Remove the entry only when it is live and its stored text is ``encoded``,
         atomically; whether it removed it."""
 
+    @abstractmethod
+    def _replace_if_equal(self, key: str, expected: str, encoded: str, ttl: float) -> bool:
+        """Write the entry (living ``ttl`` seconds from now) only when the live one's
+        stored text is ``expected``, atomically; whether it wrote."""
+
     def _attempt(self, operation: str, key: Optional[str], call: Callable[[], T]) -> T:
         """Run one storage primitive (on ``key``, or on the whole store for ``None``); a
         fault is logged and raised as ``CacheUnavailable``."""
@@ -191,7 +196,8 @@ class StoredCache(Cache):
         return operation if key is None else f"{operation} of {shown_key(key)}"
 
     def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
-        # lookup and claim tell their caller, which decides; the others answer a miss
+        # lookup, claim and replace_if_equal tell their caller, which decides; the
+        # others answer a miss
         outcome = ("reported as unknown" if operation in _TELLING
                    else "treating it as a miss")
         logger.error("%s: %s failed (%s: %s); %s.", self._describe(),
@@ -247,6 +253,15 @@ class StoredCache(Cache):
         encoded = _codec.dumps(key, value)
         return self._guard("delete_if_equal", key,
                            lambda: self._delete_if_equal(key, encoded), False)
+
+    def replace_if_equal(self, key: str, expected: Any, value: Any,
+                         ttl: Optional[int] = None) -> bool:
+        check_key(key)
+        check_ttl(key, ttl)
+        old, new = _codec.dumps(key, expected), _codec.dumps(key, value)
+        seconds = lifetime(ttl, self.ttl)
+        return self._attempt("replace_if_equal", key,
+                             lambda: self._replace_if_equal(key, old, new, seconds))
 
     def has(self, key: str) -> bool:
         check_key(key)

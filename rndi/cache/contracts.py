@@ -12,11 +12,11 @@ class Cache(ABC):
     A stored ``None`` is an entry like any other. Expired entries are misses, and a ttl of
     0 or less stores an entry that is already expired.
 
-    ``add`` and ``delete_if_equal`` are the atomic primitives a lease is built from;
-    ``lookup`` and ``claim`` are ``get`` and ``add`` telling a fault from a miss, for what
-    must never read "unknown" as "absent" (a lease, a step journal). They are not
-    abstract, so a subclass written before they existed still instantiates; it raises
-    ``NotImplementedError`` only when one of them is called.
+    ``add``, ``delete_if_equal`` and ``replace_if_equal`` are the atomic primitives a
+    lease is built from; ``lookup`` and ``claim`` are ``get`` and ``add`` telling a fault
+    from a miss, for what must never read "unknown" as "absent" (a lease, a step
+    journal). They are not abstract, so a subclass written before they existed still
+    instantiates; it raises ``NotImplementedError`` only when one of them is called.
     """
 
     @abstractmethod
@@ -105,4 +105,28 @@ class Cache(ABC):
             f"{type(self).__name__} does not implement Cache.claim(key, value, ttl=None) -> "
             "bool: override it as add(), raising rndi.cache.exceptions.CacheUnavailable "
             "instead of answering False when the store cannot answer."
+        )
+
+    def replace_if_equal(self, key: str, expected: Any, value: Any,
+                         ttl: Optional[int] = None) -> bool:
+        """Store ``value`` for ``key`` only if its entry is live and holds ``expected``,
+        atomically: a compare-and-set. ``ttl`` is the new entry's, as for ``put``.
+
+        Values are compared as stored (their JSON text), as ``delete_if_equal`` compares
+        them: a lease's holder turns its token into a record in one step, and never
+        overwrites what another caller wrote after its lease expired.
+
+        Returns:
+            Whether this call replaced the entry.
+
+        Raises:
+            CacheUnavailable: the store could not answer; whether the entry was replaced
+                is unknown.
+            NotImplementedError: the subclass does not implement it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement Cache.replace_if_equal(key, expected, "
+            "value, ttl=None) -> bool: override it to store value only when the entry is "
+            "live and holds expected, atomically, answer whether it stored, and raise "
+            "rndi.cache.exceptions.CacheUnavailable when the store cannot answer."
         )

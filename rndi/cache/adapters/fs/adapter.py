@@ -187,6 +187,21 @@ class FileSystemCacheAdapter(StoredCache):
             _remove(path)
             return True
 
+    def _replace_if_equal(self, key: str, expected: str, encoded: str, ttl: float) -> bool:
+        path = self._get_file_name(key)
+
+        def replace_if_holding() -> bool:
+            # decided under the lock every writer holds, as add decides
+            entry = self._entry(path, key)
+            now = self.clock()
+            if (entry is None or entry["expire_at"] <= now
+                    or _codec.dumps(key, entry["value"]) != expected):
+                return False
+            self._write(key, encoded, expiry(now, ttl))
+            return True
+
+        return self._change(replace_if_holding)
+
     def _has(self, key: str) -> bool:
         entry = self._entry(self._get_file_name(key), key)
         return entry is not None and entry["expire_at"] > self.clock()

@@ -10,7 +10,8 @@ class NullCacheAdapter(Cache):
     """Stores nothing; ``get`` still computes and returns a callable default.
 
     It shares nothing between processes (or between two calls), so nothing guarded by it
-    is exclusive: ``add`` and ``delete_if_equal`` always answer ``True``, and a lease or
+    is exclusive: ``add``, ``delete_if_equal`` and ``replace_if_equal`` always answer
+    ``True``, and a lease or
     lock built on them never keeps anyone out.
     """
 
@@ -52,6 +53,13 @@ class NullCacheAdapter(Cache):
     def delete_if_equal(self, key: str, value: Any) -> bool:
         """Answers ``True``: there is nothing to keep."""
         check_key(key)
+        return True
+
+    def replace_if_equal(self, key: str, expected: Any, value: Any,
+                         ttl: Optional[int] = None) -> bool:
+        """Stores nothing and answers ``True``, as ``add`` does."""
+        check_key(key)
+        check_ttl(key, ttl)
         return True
 
 

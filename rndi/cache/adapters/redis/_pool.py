@@ -29,6 +29,7 @@ class Connected(NamedTuple):
     text: redis.Redis  # answers str: the cache's own reads and writes
     raw: redis.Redis  # answers bytes, for ``connection``, as a plain redis-py client does
     delete_if_equal: Script  # registered once: its SHA is computed once
+    replace_if_equal: Script
     address: Tuple[str, int, int, Optional[str]]  # host, port, database, username
 
 

@@ -39,6 +39,20 @@ end
 return 0
 """
 
+# GET, then SET or (for an entry that expires at once) DEL, in one script: a lease's holder
+# turns its token into a record with one command, and never overwrites another's entry
+_REPLACE_IF_EQUAL = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+    return 0
+end
+if ARGV[3] == '0' then
+    redis.call('DEL', KEYS[1])
+else
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+"""
+
 
 def _is_redis_url(url: str) -> bool:
     return urlsplit(url).scheme in ("redis", "rediss")
@@ -127,6 +141,7 @@ class RedisCacheAdapter(StoredCache):
         self._client = connected.text
         self._raw_client = connected.raw
         self._delete_if_equal_script = connected.delete_if_equal
+        self._replace_if_equal_script = connected.replace_if_equal
         # the server as redis-py reads it from the URL; the password is deliberately not
         # kept as an attribute, so no dump of the adapter can show it
         self.host, self.port, self.database, self.username = connected.address
@@ -156,6 +171,7 @@ class RedisCacheAdapter(StoredCache):
             server=self.server, pool=pool, text=client,
             raw=redis.Redis(connection_pool=raw_pool),
             delete_if_equal=client.register_script(_DELETE_IF_EQUAL),
+            replace_if_equal=client.register_script(_REPLACE_IF_EQUAL),
             address=(address.get("host", "localhost"), int(address.get("port", 6379)),
                      int(address.get("db", 0)), address.get("username")))
 
@@ -236,6 +252,11 @@ class RedisCacheAdapter(StoredCache):
 
     def _delete_if_equal(self, key: str, encoded: str) -> bool:
         return bool(self._delete_if_equal_script(keys=[self.prefix + key], args=[encoded]))
+
+    def _replace_if_equal(self, key: str, expected: str, encoded: str, ttl: float) -> bool:
+        milliseconds = 0 if ttl == 0 else _milliseconds(ttl)
+        return bool(self._replace_if_equal_script(keys=[self.prefix + key],
+                                                  args=[expected, encoded, milliseconds]))
 
     def _has(self, key: str) -> bool:
         return bool(self._client.exists(self.prefix + key))

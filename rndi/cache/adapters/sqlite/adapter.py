@@ -37,6 +37,8 @@ _ADD = (
     "WHERE cache.expire_at <= ?"
 )
 _DELETE_IF_EQUAL = "DELETE FROM cache WHERE key = ? AND value = ? AND expire_at > ?"
+_REPLACE_IF_EQUAL = ("UPDATE cache SET value = ?, expire_at = ? "
+                     "WHERE key = ? AND value = ? AND expire_at > ?")
 _HAS = "SELECT 1 FROM cache WHERE key = ? AND expire_at > ?"
 _DELETE = "DELETE FROM cache WHERE key = ?"
 _FLUSH = "DELETE FROM cache"
@@ -142,6 +144,12 @@ class SQLiteCacheAdapter(StoredCache):
 
     def _delete_if_equal(self, key: str, encoded: str) -> bool:
         _, changed = self._execute(_DELETE_IF_EQUAL, (key, encoded, self.clock()))
+        return changed == 1
+
+    def _replace_if_equal(self, key: str, expected: str, encoded: str, ttl: float) -> bool:
+        now = self.clock()
+        _, changed = self._execute(_REPLACE_IF_EQUAL,
+                                   (encoded, expiry(now, ttl), key, expected, now))
         return changed == 1
 
     def _has(self, key: str) -> bool:
