@@ -9,6 +9,7 @@ answers ``reschedule``.
 """
 
 import asyncio
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -43,6 +44,9 @@ class Held(NamedTuple):
     token: str
     copy: str  # the copy of the request it was taken for (``copy_of``), read at the take
     updated: Optional[str] = None  # that copy's ``updated``, when it has one
+    # the record of an older copy's ``done`` the lease was taken over (a newer copy came),
+    # put back unless this delivery answers ``done`` itself
+    answered: Any = None
 
 
 def copy_of(request: dict) -> str:
@@ -68,11 +72,13 @@ class RequestLease:
       ``delete_if_equal``), once the saga has answered or raised, and never while a sync
       part the delivery started still runs in a worker thread (``aresolve()`` cancelled
       at the runner's timeout): then the last such thread releases it when it ends.
-    - A saga that answered ``done`` leaves a record (``answered:<request id>``, kept
-      ``JOURNAL_TTL`` seconds) of the copy of the request it worked on. A later delivery
-      of the same copy (a replica that waited for the lease while another approved it,
-      a redelivery of a finished task) answers ``done`` again without running anything;
-      a newer copy (Connect changed the request since) runs as usual.
+    - A saga that answered ``done`` releases the lease by leaving in its place, with the
+      cache's atomic ``replace_if_equal``, a record of the copy of the request it worked
+      on, kept ``JOURNAL_TTL`` seconds. A later delivery of that copy or an older one (a
+      replica that waited for the lease while another approved it, a redelivery of a
+      finished task) answers ``done`` again without running anything; a newer copy
+      (Connect changed the request since) takes the lease over the record and runs as
+      usual, and the record is put back if it does not answer ``done`` itself.
     - When the cache cannot answer (a fault, a stall, a lock held too long), the default
       is ``LEASE_ON_CACHE_FAILURE=reschedule``: nothing runs, so nothing runs twice, and
       Connect delivers the request again. ``proceed`` runs the saga without the lease:
@@ -98,47 +104,46 @@ class RequestLease:
     def _take(self, request: dict) -> Tuple[Optional[Held], Optional[BackgroundResponse]]:
         """``(held, None)`` to go on (``held`` is ``None`` when proceeding without the
         lease), or ``(None, answer)`` to stop here. Each cache call is made once: a
-        store that stalls costs its timeout once."""
+        store that stalls costs its timeout once. Uncontended, the take is one ``claim``;
+        the key is read only when the claim fails."""
         request_id = request.get("id")
         if not isinstance(request_id, str) or not request_id:
             raise ValueError(f"RequestLease needs the request's 'id' (a string) to name the "
                              f"lease, got a {type(request_id).__name__}.")
         key, token = f"lease:{request_id}", uuid.uuid4().hex
-        held: Optional[Held] = None
+        ttl = cast(int, self.ttl)  # fractions work too
+        taking: Any = None  # a record being taken over, put back if the take fails
         try:
-            # a second try: the holder may have released between claim and lookup
+            # a second try: the holder may have released between claim and lookup, or
+            # changed the key between lookup and replace
             for _ in range(2):
-                if self.cache.claim(key, token, cast(int, self.ttl)):  # fractions work too
+                if self.cache.claim(key, token, ttl):
                     # the copy is read now: a transaction may change the request in place
-                    held = Held(key, token, copy_of(request), _updated(request))
-                    return held, self._repeated(request, held)
-                if self.cache.lookup(key)[0]:
-                    break
+                    return Held(key, token, copy_of(request), _updated(request)), None
+                found, entry = self.cache.lookup(key)
+                if not found:
+                    continue
+                if not _is_record(entry):
+                    break  # another delivery's token: held
+                if _answers(entry, request):
+                    self.logger.info("Request %s was answered done by an earlier delivery "
+                                     "from this copy or a newer one; answering done again "
+                                     "without running anything.", request_id)
+                    return None, BackgroundResponse.done()
+                # a newer copy: the lease is taken over the older copy's record
+                taking = entry
+                if self.cache.replace_if_equal(key, entry, token, ttl):
+                    return Held(key, token, copy_of(request), _updated(request), entry), None
+                taking = None
         except CacheUnavailable as e:
-            if held is not None:
-                self._release(held)
+            if taking is not None:  # whether the replace happened is unknown: undo it
+                with contextlib.suppress(CacheUnavailable):
+                    self.cache.replace_if_equal(key, token, taking,
+                                                cast(int, self.answered_ttl))
             return None, self._unavailable(request_id, e)
         self.logger.info("Another delivery holds request %s (its lease lasts up to %s s); "
                          "rescheduling without running anything.", request_id, self.ttl)
         return None, BackgroundResponse.reschedule()
-
-    def _repeated(self, request: dict, held: Held) -> Optional[BackgroundResponse]:
-        """``done`` (and the lease released) when this copy of the request was answered
-        ``done`` already, else ``None``.
-
-        Raises:
-            CacheUnavailable: the record cannot be read.
-        """
-        found, record = self.cache.lookup(_answered_key(held))
-        if not (found and isinstance(record, dict) and (
-                record.get("copy") == held.copy or _not_newer(held.updated,
-                                                              record.get("updated")))):
-            return None
-        self._release(held)
-        self.logger.info("Request %s was answered done by an earlier delivery from this "
-                         "copy or a newer one; answering done again without running "
-                         "anything.", request.get("id"))
-        return BackgroundResponse.done()
 
     def _unavailable(self, request_id: str, error: CacheUnavailable
                      ) -> Optional[BackgroundResponse]:
@@ -154,19 +159,31 @@ class RequestLease:
         return BackgroundResponse.reschedule()
 
     def _finish(self, held: Optional[Held], response: Any) -> None:
-        """Record a ``done`` answer for later copies, then release."""
-        if held is not None and isinstance(response, BackgroundResponse) \
-                and response.status == "success":
-            self.cache.put(_answered_key(held), {"copy": held.copy, "updated": held.updated},
-                           cast(int, self.answered_ttl))
-        self._release(held)
-
-    def _release(self, held: Optional[Held]) -> None:
-        if held is not None and not self.cache.delete_if_equal(held.key, held.token):
+        """Release the lease. After a ``done`` answer the lease key keeps, in place of
+        the token and with one command, the record of the copy answered (for
+        ``JOURNAL_TTL``); otherwise it is removed, or given back the record it held."""
+        if held is None:
+            return
+        if isinstance(response, BackgroundResponse) and response.status == "success":
+            record = {"copy": held.copy, "updated": held.updated}
+        else:
+            record = held.answered
+        try:
+            if record is None:
+                released = self.cache.delete_if_equal(held.key, held.token)
+            else:
+                released = self.cache.replace_if_equal(held.key, held.token, record,
+                                                       cast(int, self.answered_ttl))
+        except CacheUnavailable:  # logged by the cache
+            released = False
+        if not released:
             self.logger.warning(
                 "The lease %s was no longer this delivery's when it ended (it outlived "
                 "%s=%s s, or the cache failed): another delivery may have run alongside.",
                 held.key, LEASE_TTL, self.ttl)
+
+    def _release(self, held: Optional[Held]) -> None:
+        self._finish(held, None)
 
     def _release_taken(self, taken: List[Optional[Held]]) -> None:
         self._release(taken[0])
@@ -251,8 +268,16 @@ def _not_newer(updated: Optional[str], answered: Any) -> bool:
     return mine is not None and theirs is not None and mine <= theirs
 
 
-def _answered_key(held: Held) -> str:
-    return "answered:" + held.key[len("lease:"):]
+def _is_record(entry: Any) -> bool:
+    """Whether the lease key holds the record of a ``done`` answer (a token is a string)."""
+    return isinstance(entry, dict) and "copy" in entry
+
+
+def _answers(record: dict, request: dict) -> bool:
+    """Whether the ``done`` of ``record`` answers this copy of the request: the same
+    copy, or an older one."""
+    return record.get("copy") == copy_of(request) or _not_newer(_updated(request),
+                                                                record.get("updated"))
 
 
 def _next(following: Any) -> Any:

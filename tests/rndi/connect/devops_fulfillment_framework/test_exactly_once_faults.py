@@ -34,6 +34,7 @@ from rndi.connect.testing import ConnectAPI
 from rndi.dicontainer import BaseServiceProvider
 from tests.rndi.cache.conftest import redis_server_or_skip
 from tests.rndi.cache.test_sqlite_hazards import Holder
+from tests.rndi.connect.devops_fulfillment_framework.leases import lease_held
 
 LOGGER = logging.getLogger("tests.exactly_once")
 LIMIT = 60  # seconds: generous, for a loaded machine; never a measure of speed
@@ -127,7 +128,7 @@ def test_a_journal_read_fault_reschedules_without_calling_the_vendor_again(tmp_p
     assert "did not run journal step 'order'" in warning and "SQLite cache" in warning
     assert deliver(Guarded, cache, vendor, {"id": "PR-1"}).status == "success"
     assert len(vendor.orders) == 1
-    assert cache.lookup("lease:PR-1") == (False, None)  # every delivery released its lease
+    assert not lease_held(cache, "PR-1")  # every delivery released its lease
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +234,7 @@ def test_a_cancelled_aresolve_keeps_the_lease_until_its_sync_step_ends(tmp_path)
         redelivered = await make_slow(cache, vendor, Gate(), request).aresolve(dict(request))
         held = cache.lookup("lease:PR-4")[0]
         gate.go.set()  # the step ends: its thread releases the lease
-        await asyncio.to_thread(wait_for, lambda: not cache.has("lease:PR-4"))
+        await asyncio.to_thread(wait_for, lambda: not lease_held(cache, "PR-4"))
         return redelivered.status, held
 
     assert asyncio.run(runner_times_out()) == ("reschedule", True)
@@ -255,7 +256,7 @@ def test_a_sync_resolve_the_runner_gave_up_on_keeps_its_lease_until_it_ends(tmp_
     gate.go.set()
     first.join(LIMIT)
     assert [a.status for a in answers] == ["success"] and len(vendor.orders) == 1
-    assert cache.lookup("lease:PR-5") == (False, None)
+    assert not lease_held(cache, "PR-5")
 
 
 # 3. a step that ran is never run again without the author saying so ----------------------

@@ -21,6 +21,7 @@ from rndi.connect.devops_fulfillment_framework.exceptions import (
 )
 from rndi.connect.request_offline_criteria.adapters import OfflineCriteria
 from rndi.connect.testing import ConnectAPI
+from tests.rndi.connect.devops_fulfillment_framework.leases import lease_held
 from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults import (
     LIMIT,
     LOGGER,
@@ -77,7 +78,7 @@ def test_a_journaled_sync_fn_that_outlives_a_cancelled_aresolve_is_recorded(tmp_
         with pytest.raises(asyncio.CancelledError):
             await task
         gate.go.set()  # the vendor answers: the order was made
-        await asyncio.to_thread(wait_for, lambda: not cache.has("lease:PR-21"))
+        await asyncio.to_thread(wait_for, lambda: not lease_held(cache, "PR-21"))
         again = built(SlowAsyncSaga, cache, request, vendor=vendor, gate=gate)
         return await asyncio.wait_for(again.aresolve(dict(request)), LIMIT)
 
@@ -194,8 +195,8 @@ def test_a_stale_copy_after_a_cancelled_delivery_does_not_approve_again(
         with pytest.raises(asyncio.CancelledError):
             await task
         gate.go.set()
-        await asyncio.to_thread(wait_for, lambda: not cache.has(
-            f"lease:{asset_purchase['id']}"))
+        await asyncio.to_thread(wait_for, lambda: not lease_held(cache,
+                                                                  asset_purchase["id"]))
         stale = saga.make(config, api.client(), LOGGER, copy_b)
         return await asyncio.wait_for(stale.aresolve(copy_b), LIMIT)
 
@@ -331,6 +332,6 @@ def test_a_delivery_cancelled_while_its_release_is_queued_still_releases(tmp_pat
         with pytest.raises(asyncio.CancelledError):
             await task  # ended, while its release still waits behind the busy thread
         queued.busy.go.set()
-        await until(lambda: not cache.has("lease:PR-26"))
+        await until(lambda: not lease_held(cache, "PR-26"))
 
     run_with(queued, cancelled_while_releasing)

@@ -1,0 +1,200 @@
+"""The record a done answer leaves in the lease key: what it answers, how long it lives,
+what a newer copy does with it, and what a guarded event costs in Redis commands. Real
+stores: a SQLite file, a redis-server."""
+
+import logging
+import sqlite3
+
+import pytest
+from connect.eaas.core.responses import BackgroundResponse
+
+from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
+from rndi.cache.testing import RedisServer
+from rndi.connect.business_transactions import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework import RequestLease, Saga
+from rndi.dicontainer import BaseServiceProvider
+from tests.rndi.cache.conftest import Clock, redis_server_or_skip
+from tests.rndi.connect.devops_fulfillment_framework.leases import lease_held
+
+LOGGER = logging.getLogger("tests.lease_record")
+T1, T2 = "2026-03-01T10:00:00+00:00", "2026-03-02T10:00:00+00:00"
+
+
+def copy(updated, request_id="PR-7", **more):
+    return {"id": request_id, "type": "purchase", "status": "pending", "updated": updated,
+            **more}
+
+
+class Order(BackgroundTransaction):
+    def __init__(self, journal, runs):
+        self.journal, self.runs = journal, runs
+
+    def should_execute(self, request):
+        return True
+
+    def execute(self, request):
+        self.runs.append(request["updated"])
+        self.journal.once(f"order@{request['updated']}", lambda: "SUB-1")
+        if request.get("answer") == "reschedule":
+            return BackgroundResponse.reschedule()
+        return BackgroundResponse.done()
+
+    def compensate(self, request, e):
+        raise e
+
+
+class Provide(BaseServiceProvider):
+    def __init__(self, cache, runs):
+        super().__init__()
+        self.cache, self.runs = cache, runs
+
+    def register(self):
+        self.bind_instance("cache", self.cache)
+        self.bind_instance("runs", self.runs)
+
+
+class OrderSaga(Saga):
+    def middlewares(self, request):
+        return [RequestLease]
+
+    def transactions(self, request):
+        return [Order]
+
+
+def deliver(cache, runs, request, config=None):
+    saga = OrderSaga({**OrderSaga.event_providers(config or {}, None, LOGGER, request),
+                      "cache": Provide(cache, runs)})
+    return saga.resolve(dict(request)).status
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def cache(tmp_path, clock):
+    return SQLiteCacheAdapter(str(tmp_path), clock=clock)
+
+
+def test_a_done_answer_leaves_its_copy_in_the_lease_key_for_journal_ttl(cache, clock):
+    runs = []
+    config = {"LEASE_TTL": "30", "JOURNAL_TTL": "3600"}
+    assert deliver(cache, runs, copy(T1), config) == "success"
+    assert cache.lookup("lease:PR-7") == (True, {"copy": f"pending@{T1}", "updated": T1})
+    assert not lease_held(cache, "PR-7")
+    clock.advance(60)  # past the lease's ttl: the record is kept for its own
+    assert deliver(cache, runs, copy(T1), config) == "success"
+    assert runs == [T1]  # the same copy was answered done without running
+    clock.advance(3600)
+    assert cache.lookup("lease:PR-7") == (False, None)  # JOURNAL_TTL ended
+    assert deliver(cache, runs, copy(T1), config) == "success"
+    assert runs == [T1, T1]
+
+
+def test_a_newer_copy_takes_the_lease_over_the_record_and_gives_it_back_unless_done(cache):
+    runs = []
+    assert deliver(cache, runs, copy(T1)) == "success"
+    assert deliver(cache, runs, copy(T2, answer="reschedule")) == "reschedule"
+    assert runs == [T1, T2]  # newer: it ran
+    # not done: the older copy's record is back, so the older copy is still answered
+    assert cache.lookup("lease:PR-7") == (True, {"copy": f"pending@{T1}", "updated": T1})
+    assert deliver(cache, runs, copy(T1)) == "success"
+    assert runs == [T1, T2]
+    assert deliver(cache, runs, copy(T2)) == "success"
+    assert cache.lookup("lease:PR-7")[1]["updated"] == T2
+    assert deliver(cache, runs, copy(T1)) == "success"  # older than the one answered
+    assert runs == [T1, T2, T2]
+
+
+def test_a_newer_copy_finds_the_lease_held_while_it_runs(cache):
+    runs, answers = [], []
+
+    class Nested(Order):
+        def execute(self, request):
+            # a stale copy and the same copy arrive while the newer one runs
+            answers.append(deliver(cache, runs, copy(T1)))
+            answers.append(deliver(cache, runs, copy(T2)))
+            return super().execute(request)
+
+    class NestedSaga(OrderSaga):
+        def transactions(self, request):
+            return [Nested] if request["updated"] == T2 else [Order]
+
+    assert deliver(cache, runs, copy(T1)) == "success"
+    saga = NestedSaga({**NestedSaga.event_providers({}, None, LOGGER, copy(T2)),
+                       "cache": Provide(cache, runs)})
+    assert saga.resolve(copy(T2)).status == "success"
+    assert answers == ["reschedule", "reschedule"]
+    assert runs == [T1, T2]
+
+
+class FaultyReplace(SQLiteCacheAdapter):
+    """A real SQLite cache whose next ``faults`` compare-and-sets fail as a disk does."""
+
+    faults = 0
+
+    def _replace_if_equal(self, key, expected, encoded, ttl):
+        if self.faults:
+            self.faults -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return super()._replace_if_equal(key, expected, encoded, ttl)
+
+
+def test_a_fault_while_recording_done_is_logged_and_the_answer_kept(tmp_path, caplog):
+    cache, runs = FaultyReplace(str(tmp_path)), []
+    cache.faults = 1
+    with caplog.at_level(logging.WARNING):
+        assert deliver(cache, runs, copy(T1), {"LEASE_TTL": "30"}) == "success"
+    assert "was no longer this delivery's when it ended" in caplog.text
+    assert lease_held(cache, "PR-7")  # until its ttl: nobody runs beside it meanwhile
+
+
+def test_a_fault_while_taking_over_a_record_reschedules_and_keeps_the_record(tmp_path,
+                                                                            caplog):
+    cache, runs = FaultyReplace(str(tmp_path)), []
+    assert deliver(cache, runs, copy(T1)) == "success"
+    cache.faults = 1
+    with caplog.at_level(logging.WARNING):
+        assert deliver(cache, runs, copy(T2)) == "reschedule"
+    assert "could not grant the lease" in caplog.text
+    assert runs == [T1]
+    assert cache.lookup("lease:PR-7")[1] == {"copy": f"pending@{T1}", "updated": T1}
+
+
+# on Redis: the commands of a guarded event --------------------------------------------
+
+@pytest.fixture(scope="module")
+def redis_server():
+    redis_server_or_skip()
+    with RedisServer() as server:
+        yield server
+
+
+def commands(server, action):
+    """The commands Redis ran for ``action``, by name (a script's own included)."""
+    import redis
+
+    monitor = redis.Redis(port=server.port)
+    before = monitor.info("commandstats")
+    action()
+    after = monitor.info("commandstats")
+    ran = {name[len("cmdstat_"):]: stats["calls"] - before.get(name, {}).get("calls", 0)
+           for name, stats in after.items()}
+    return {name: calls for name, calls in ran.items() if calls and name != "info"}
+
+
+def test_a_done_event_sends_four_commands_and_a_repeated_copy_two(redis_server):
+    cache = RedisCacheAdapter("127.0.0.1", port=redis_server.port, prefix="lease-record:")
+    runs = []
+    deliver(cache, runs, copy(T1, "PR-6"))  # the script is loaded once, before counting
+    # the lease (SET NX PX), the journal (GET, SET NX PX), the release that records done
+    # (EVALSHA, which runs a GET and a SET inside: Redis counts those too)
+    assert commands(redis_server, lambda: deliver(cache, runs, copy(T1))) == {
+        "set": 2 + 1, "get": 1 + 1, "evalsha": 1}
+    # the same copy again: the claim fails, the key is read, done is answered
+    assert commands(redis_server, lambda: deliver(cache, runs, copy(T1))) == {
+        "set": 1, "get": 1}
+    assert runs == [T1, T1]
+    assert 30 * 24 * 3600 - 60 < cache.connection.pttl("lease:PR-7") / 1000 <= 30 * 24 * 3600
