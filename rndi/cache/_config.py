@@ -1,7 +1,8 @@
 """Reading cache settings: values often arrive as strings (``CACHE_TTL='900'``)."""
 
+import functools
 import math
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from rndi.cache.exceptions import CacheConfigurationError
 
@@ -72,3 +73,28 @@ def directory(config: Mapping[str, Any]) -> str:
 def ttl(config: Mapping[str, Any]) -> int:
     """``CACHE_TTL`` in whole seconds (900 by default)."""
     return int(number(config, "CACHE_TTL", 900, integer=True))
+
+
+Read = Callable[[Mapping[str, Any]], Dict[str, Any]]
+
+
+def read_once(config: Mapping[str, Any], settings: Tuple[str, ...], read: Read
+              ) -> Dict[str, Any]:
+    """``read(config)``, where ``read`` looks only at ``settings``: computed once per set
+    of their values (with their types: 1 and True are equal, and only one of them is a
+    port), since every event reads the same ones. The answer is shared: do not change it.
+
+    Raises:
+        CacheConfigurationError: as ``read`` does.
+    """
+    given = tuple((type(value), value) for value in map(config.get, settings))
+    try:
+        return _read(read, settings, given)
+    except TypeError:  # a value that cannot be a key (a list ...): read it every time
+        return read({name: value for name, (_, value) in zip(settings, given, strict=True)})
+
+
+@functools.lru_cache(maxsize=64)
+def _read(read: Read, settings: Tuple[str, ...], given: Tuple[Tuple[type, Any], ...]
+          ) -> Dict[str, Any]:
+    return read({name: value for name, (_, value) in zip(settings, given, strict=True)})

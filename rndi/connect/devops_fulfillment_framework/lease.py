@@ -14,7 +14,7 @@ import datetime
 import functools
 import hashlib
 import json
-import uuid
+import os
 from typing import Any, List, Mapping, NamedTuple, Optional, Tuple, cast
 
 from connect.eaas.core.responses import BackgroundResponse
@@ -110,7 +110,7 @@ class RequestLease:
         if not isinstance(request_id, str) or not request_id:
             raise ValueError(f"RequestLease needs the request's 'id' (a string) to name the "
                              f"lease, got a {type(request_id).__name__}.")
-        key, token = f"lease:{request_id}", uuid.uuid4().hex
+        key, token = f"lease:{request_id}", os.urandom(16).hex()  # as random as uuid4
         ttl = cast(int, self.ttl)  # fractions work too
         taking: Any = None  # a record being taken over, put back if the take fails
         try:

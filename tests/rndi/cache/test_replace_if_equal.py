@@ -179,3 +179,13 @@ def test_redis_replaces_with_one_script_call(make_redis, redis_server):
     assert set(calls) <= {"cmdstat_evalsha", "cmdstat_get", "cmdstat_set", "cmdstat_script"}
     assert calls["cmdstat_evalsha"] == 1
     assert 500_000 < cache.connection.pttl("lease:PR-1") <= 600_000  # the record's ttl
+
+
+def test_redis_loads_its_scripts_again_when_the_server_lost_them(make_redis):
+    cache = make_redis()
+    cache.put("lease:PR-1", "token", 30)
+    cache.connection.client.script_flush()  # as a restarted server has none
+    assert cache.replace_if_equal("lease:PR-1", "token", RECORD, 600) is True
+    cache.connection.client.script_flush()
+    assert cache.delete_if_equal("lease:PR-1", RECORD) is True
+    assert cache.lookup("lease:PR-1") == (False, None)

@@ -227,3 +227,15 @@ def test_connection_and_the_entry_query_are_public_as_published(tmp_path, clock)
     with cache.connection as connection:
         rows = connection.execute(cache._get_sql, ("k",)).fetchall()
     assert rows == [('{"v":1}', round(clock.now + 300))]
+
+
+def test_settings_read_once_per_set_of_values_still_read_each_configuration(tmp_path):
+    first = provide_sqlite_cache_adapter({"CACHE_DIR": str(tmp_path), "CACHE_TTL": "60"})
+    again = provide_sqlite_cache_adapter({"CACHE_DIR": str(tmp_path), "CACHE_TTL": "60"})
+    other = provide_sqlite_cache_adapter({"CACHE_DIR": str(tmp_path), "CACHE_TTL": 60.0})
+    assert (first.ttl, again.ttl, other.ttl) == (60, 60, 60)
+    assert first.options == again.options and first.options is not again.options
+    for _ in range(2):  # an unhashable value is read each time, and named each time
+        with pytest.raises(CacheConfigurationError, match="CACHE_SQLITE_TIMEOUT"):
+            provide_sqlite_cache_adapter({"CACHE_DIR": str(tmp_path),
+                                          "CACHE_SQLITE_TIMEOUT": ["2"]})

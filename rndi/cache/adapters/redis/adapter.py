@@ -6,14 +6,14 @@ so ``flush(expired_only=True)`` has nothing to do. A server that cannot be reach
 each operation into a logged miss: an extension must not fail because its cache did.
 """
 
-import functools
 import math
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
+from redis.commands.core import Script
 from redis.retry import Retry
 
 from rndi.cache import _config
@@ -209,7 +209,12 @@ class RedisCacheAdapter(StoredCache):
             raise CacheUnavailable(self._describe(), self._operation(operation, key),
                                    "the server is skipped after a failure")
         with deadline(self.socket_timeout):
-            return super()._attempt(operation, key, call)
+            try:
+                return call()
+            except Exception as e:  # StoredCache._attempt, written out: it runs per command
+                self._fault(operation, key, e)
+                raise CacheUnavailable(self._describe(), self._operation(operation, key),
+                                       type(e).__name__) from e
 
     def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
         """After a connection failure the server is skipped for ``retry_after`` seconds
@@ -222,6 +227,9 @@ class RedisCacheAdapter(StoredCache):
                          "operation meanwhile is a miss.", self._describe(),
                          self._operation(operation, key), type(error).__name__, error,
                          self.retry_after)
+
+    # Commands go through ``execute_command``: redis-py's ``set()`` checks a dozen options
+    # on each call, which costs a guarded event more than its own logic.
 
     def _load(self, key: str, ttl: Optional[float]) -> Any:
         name = self.prefix + key
@@ -242,21 +250,33 @@ class RedisCacheAdapter(StoredCache):
         if ttl == 0:  # an entry that is already expired is no entry
             self._client.unlink(self.prefix + key)
         else:
-            self._client.set(self.prefix + key, encoded, px=_milliseconds(ttl))
+            self._client.execute_command("SET", self.prefix + key, encoded, "PX",
+                                         _milliseconds(ttl))
 
     def _add(self, key: str, encoded: str, ttl: float) -> bool:
         name = self.prefix + key
         if ttl == 0:  # an entry already expired is no entry: nothing to write
             return not self._client.exists(name)
-        return bool(self._client.set(name, encoded, nx=True, px=_milliseconds(ttl)))
+        return bool(self._client.execute_command("SET", name, encoded, "PX",
+                                                 _milliseconds(ttl), "NX"))
 
     def _delete_if_equal(self, key: str, encoded: str) -> bool:
-        return bool(self._delete_if_equal_script(keys=[self.prefix + key], args=[encoded]))
+        return bool(self._evalsha(self._delete_if_equal_script, self.prefix + key, encoded))
 
     def _replace_if_equal(self, key: str, expected: str, encoded: str, ttl: float) -> bool:
         milliseconds = 0 if ttl == 0 else _milliseconds(ttl)
-        return bool(self._replace_if_equal_script(keys=[self.prefix + key],
-                                                  args=[expected, encoded, milliseconds]))
+        return bool(self._evalsha(self._replace_if_equal_script, self.prefix + key,
+                                  expected, encoded, milliseconds))
+
+    def _evalsha(self, script: Script, name: str, *args: Any) -> Any:
+        """``script`` on the key ``name``: EVALSHA, the script loaded again when the
+        server lost it (a restart), as redis-py's ``Script`` does, without the checks it
+        makes on every call."""
+        try:
+            return self._client.execute_command("EVALSHA", script.sha, 1, name, *args)
+        except redis.exceptions.NoScriptError:
+            script.sha = cast(str, self._client.script_load(script.script))
+            return self._client.execute_command("EVALSHA", script.sha, 1, name, *args)
 
     def _has(self, key: str) -> bool:
         return bool(self._client.exists(self.prefix + key))
@@ -304,7 +324,7 @@ class ScopedRedis:
                              f"redis client itself (connection.client) for it.")
 
 
-# the settings the driver reads, in the order _arguments() is given their values
+# the settings the driver reads (read once per set of values)
 _SETTINGS = ("CACHE_REDIS_URL", "CACHE_REDIS_HOST", "CACHE_REDIS_PORT", "CACHE_REDIS_DB",
              "CACHE_REDIS_USERNAME", "CACHE_REDIS_PASSWORD", "CACHE_REDIS_ENCODING",
              "CACHE_REDIS_PREFIX", "CACHE_TTL", "CACHE_REDIS_TIMEOUT",
@@ -317,19 +337,7 @@ def provide_redis_cache_adapter(config: Mapping[str, Any]) -> Cache:
     ``CACHE_REDIS_PASSWORD``, plus ``CACHE_REDIS_ENCODING`` (utf-8), ``CACHE_REDIS_PREFIX``
     (``rndi:cache:``), ``CACHE_REDIS_TIMEOUT`` (5.0 s), ``CACHE_REDIS_RETRY_AFTER`` (5.0 s
     to skip an unreachable server) and ``CACHE_TTL`` (900)."""
-    # every event reads the same settings: they are read once per set of values (with
-    # their types: 1 and True are equal, and only one of them is a port)
-    given = tuple((type(value), value) for value in map(config.get, _SETTINGS))
-    try:
-        arguments = _arguments(given)
-    except TypeError:  # a value that cannot be a key (a list ...): read it every time
-        arguments = _read(dict(zip(_SETTINGS, (value for _, value in given), strict=True)))
-    return RedisCacheAdapter(**arguments)
-
-
-@functools.lru_cache(maxsize=64)
-def _arguments(given: Tuple[Tuple[type, Any], ...]) -> Dict[str, Any]:
-    return _read(dict(zip(_SETTINGS, (value for _, value in given), strict=True)))
+    return RedisCacheAdapter(**_config.read_once(config, _SETTINGS, _read))
 
 
 def _read(config: Mapping[str, Any]) -> Dict[str, Any]:

@@ -165,19 +165,27 @@ class SQLiteCacheAdapter(StoredCache):
             self._run(_FLUSH, ())
 
 
+_SETTINGS = ("CACHE_DIR", "CACHE_TTL", "CACHE_SQLITE_NAME", "CACHE_SQLITE_CHECK_SAME_THREAD",
+             "CACHE_SQLITE_TIMEOUT")
+
+
 def provide_sqlite_cache_adapter(config: Mapping[str, Any]) -> Cache:
     """Build from ``CACHE_DIR`` (``/tmp/cache``), ``CACHE_TTL`` (900),
     ``CACHE_SQLITE_NAME`` (``cache``), ``CACHE_SQLITE_CHECK_SAME_THREAD`` (False) and
     ``CACHE_SQLITE_TIMEOUT`` (15.0)."""
+    return SQLiteCacheAdapter(**_config.read_once(config, _SETTINGS, _read))
+
+
+def _read(config: Mapping[str, Any]) -> Dict[str, Any]:
     name = _config.text(config, "CACHE_SQLITE_NAME", "cache") or "cache"
     if os.path.basename(name) != name or name in (".", ".."):
         raise CacheConfigurationError("CACHE_SQLITE_NAME", name, "a plain file name")
-    return SQLiteCacheAdapter(
-        directory_path=_config.directory(config),
-        ttl=_config.ttl(config),
-        name=name,
-        options={
+    return {
+        "directory_path": _config.directory(config),
+        "ttl": _config.ttl(config),
+        "name": name,
+        "options": {
             "check_same_thread": _config.flag(config, "CACHE_SQLITE_CHECK_SAME_THREAD", False),
             "timeout": _config.number(config, "CACHE_SQLITE_TIMEOUT", 15.0, allow_zero=True),
         },
-    )
+    }
