@@ -4,6 +4,7 @@ a stale copy of a request, a sync part raising StopIteration, a store holding it
 Real SQLite files, a real redis-server, a real ConnectClient on the local Connect API."""
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import signal
@@ -433,6 +434,38 @@ async def test_aonce_runs_a_sync_step_and_the_cache_calls_in_a_worker_thread(tmp
     journal = StepJournal(SQLiteCacheAdapter(str(tmp_path)), "PR-10")
     result = await journal.aonce("order", lambda: threads.append(threading.get_ident()) or 7)
     assert result == 7 and threads and threads[0] != threading.get_ident()
+
+
+class CountingExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The loop's default executor, counting the calls handed to its threads."""
+
+    submitted = 0
+
+    def submit(self, *args, **kwargs):
+        self.submitted += 1
+        return super().submit(*args, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_aonce_of_a_sync_step_makes_one_trip_off_the_loop(tmp_path):
+    executor = CountingExecutor(2)
+    asyncio.get_running_loop().set_default_executor(executor)
+    journal = StepJournal(SQLiteCacheAdapter(str(tmp_path)), "PR-13")
+    assert await journal.aonce("order", lambda: "ORD-1") == "ORD-1"
+    assert executor.submitted == 1  # the lookup, the step and its record together
+    assert await journal.aonce("order", lambda: "ORD-2") == "ORD-1"
+    assert executor.submitted == 2
+
+
+@pytest.mark.anyio
+async def test_aonce_of_a_lambda_whose_coroutine_raises_records_nothing(tmp_path):
+    async def order():
+        raise ConnectionError("vendor down")
+
+    journal = StepJournal(SQLiteCacheAdapter(str(tmp_path)), "PR-14")
+    with pytest.raises(ConnectionError, match="vendor down"):
+        await journal.aonce("order", lambda: order())
+    assert journal.recorded("order") == (False, None)
 
 
 # 9. an async fn in sync code -------------------------------------------------------------
