@@ -46,6 +46,10 @@ _KEYS = uuid.UUID("9f2e4d1c-6b3a-5e8f-a7c4-1d0b2e3f4a5b")
 # (the caches take fractional seconds too: ttl is typed int only in the published contract)
 
 
+# json.dumps(value, allow_nan=False), without making an encoder on every call
+_STRICT = json.JSONEncoder(allow_nan=False)
+
+
 def _part(text: str) -> str:
     """A request id or step name inside a key: ``%`` and ``:`` escaped, so that request
     ``PR-1:order`` step ``tenant`` and request ``PR-1`` step ``order:tenant`` never share
@@ -134,7 +138,7 @@ class StepJournal:
         """Record ``result`` and answer it as a redelivery will get it back (its JSON
         form: a tuple comes back a list, an int key a string)."""
         try:
-            recorded = json.loads(json.dumps(result, allow_nan=False))
+            recorded = json.loads(_STRICT.encode(result))
             # the store's JSON may be stricter still (UnserializableValue, a TypeError):
             # an integer beyond 64 bits with orjson, a lone surrogate in a string
             self._add(step, {"result": recorded})
