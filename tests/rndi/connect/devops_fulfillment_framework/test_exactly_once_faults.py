@@ -458,6 +458,18 @@ async def test_aonce_of_a_sync_step_makes_one_trip_off_the_loop(tmp_path):
 
 
 @pytest.mark.anyio
+async def test_aonce_of_a_sync_step_that_raises_records_nothing(tmp_path):
+    def order():
+        raise ConnectionError("vendor down")
+
+    journal = StepJournal(SQLiteCacheAdapter(str(tmp_path)), "PR-15")
+    with pytest.raises(ConnectionError, match="vendor down"):
+        await journal.aonce("order", order)
+    assert journal.recorded("order") == (False, None)
+    assert await journal.aonce("order", lambda: "ORD-1") == "ORD-1"
+
+
+@pytest.mark.anyio
 async def test_aonce_of_a_lambda_whose_coroutine_raises_records_nothing(tmp_path):
     async def order():
         raise ConnectionError("vendor down")

@@ -198,3 +198,38 @@ def test_a_done_event_sends_four_commands_and_a_repeated_copy_two(redis_server):
         "set": 1, "get": 1}
     assert runs == [T1, T1]
     assert 30 * 24 * 3600 - 60 < cache.connection.pttl("lease:PR-7") / 1000 <= 30 * 24 * 3600
+
+
+class ReleasedMeanwhile(SQLiteCacheAdapter):
+    """The holder releases between this delivery's claim and its read of the key."""
+
+    def _load(self, key, ttl):
+        if key.startswith("lease:") and self.has(key):
+            self.delete(key)
+        return super()._load(key, ttl)
+
+
+def test_a_lease_released_between_the_claim_and_the_read_is_claimed_again(tmp_path):
+    cache, runs = ReleasedMeanwhile(str(tmp_path)), []
+    cache.put("lease:PR-7", "another-delivery", 30)
+    assert deliver(cache, runs, copy(T1)) == "success"
+    assert runs == [T1]
+
+
+class TakenOverMeanwhile(SQLiteCacheAdapter):
+    """Another delivery of a newer copy takes the lease over the record first."""
+
+    def _replace_if_equal(self, key, expected, encoded, ttl):
+        if key.startswith("lease:") and '"copy"' in expected:
+            super()._replace_if_equal(key, expected, '"another-delivery"', ttl)
+        return super()._replace_if_equal(key, expected, encoded, ttl)
+
+
+def test_a_record_taken_over_by_another_delivery_first_reschedules(tmp_path, caplog):
+    cache, runs = TakenOverMeanwhile(str(tmp_path)), []
+    assert deliver(cache, runs, copy(T1)) == "success"
+    with caplog.at_level(logging.INFO, LOGGER.name):
+        assert deliver(cache, runs, copy(T2)) == "reschedule"
+    assert "Another delivery holds request PR-7" in caplog.text
+    assert runs == [T1]
+    assert cache.lookup("lease:PR-7") == (True, "another-delivery")
