@@ -234,7 +234,8 @@ def test_settings_read_once_per_set_of_values_still_read_each_configuration(tmp_
     again = provide_sqlite_cache_adapter({"CACHE_DIR": str(tmp_path), "CACHE_TTL": "60"})
     other = provide_sqlite_cache_adapter({"CACHE_DIR": str(tmp_path), "CACHE_TTL": 60.0})
     assert (first.ttl, again.ttl, other.ttl) == (60, 60, 60)
-    assert first.options == again.options and first.options is not again.options
+    assert first is not again and first.options == again.options
+    assert first.options is not again.options  # each its own, as built by hand
     for _ in range(2):  # an unhashable value is read each time, and named each time
         with pytest.raises(CacheConfigurationError, match="CACHE_SQLITE_TIMEOUT"):
             provide_sqlite_cache_adapter({"CACHE_DIR": str(tmp_path),

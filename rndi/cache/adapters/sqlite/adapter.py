@@ -81,6 +81,15 @@ class SQLiteCacheAdapter(StoredCache):
         self.name = name
         self.path = os.path.join(self.directory_path, f"{name}.sqlite")
 
+    def _twin(self) -> "SQLiteCacheAdapter":
+        """A new adapter with this one's settings, not checked again: every event makes
+        one, and checking costs more than an operation. It holds no connection (those
+        are per thread, in ``_pool``), so a twin made after ``fork`` is as safe as this."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.options = dict(self.options)
+        return twin
+
     # the published adapters' query for one entry: (value, expire_at)
     _get_sql = "SELECT value, expire_at FROM cache WHERE key = ?"
 
@@ -173,7 +182,12 @@ def provide_sqlite_cache_adapter(config: Mapping[str, Any]) -> Cache:
     """Build from ``CACHE_DIR`` (``/tmp/cache``), ``CACHE_TTL`` (900),
     ``CACHE_SQLITE_NAME`` (``cache``), ``CACHE_SQLITE_CHECK_SAME_THREAD`` (False) and
     ``CACHE_SQLITE_TIMEOUT`` (15.0)."""
-    return SQLiteCacheAdapter(**_config.read_once(config, _SETTINGS, _read))
+    made: SQLiteCacheAdapter = _config.read_once(config, _SETTINGS, _made)["adapter"]
+    return made._twin()
+
+
+def _made(config: Mapping[str, Any]) -> Dict[str, Any]:
+    return {"adapter": SQLiteCacheAdapter(**_read(config))}
 
 
 def _read(config: Mapping[str, Any]) -> Dict[str, Any]:
