@@ -44,8 +44,9 @@ class Held(NamedTuple):
     token: str
     copy: str  # the copy of the request it was taken for (``copy_of``), read at the take
     updated: Optional[str] = None  # that copy's ``updated``, when it has one
-    # the record of an older copy's ``done`` the lease was taken over (a newer copy came),
-    # put back unless this delivery answers ``done`` itself
+    # for a newer copy, the record of an older copy's ``done`` found in the lease key
+    # (``key`` is then the newer copies' lease beside it): replaced by this delivery's
+    # record if it answers ``done``, never touched otherwise
     answered: Any = None
 
 
@@ -117,10 +118,8 @@ class RequestLease:
                              f"lease, got a {type(request_id).__name__}.")
         key, token = f"lease:{request_id}", os.urandom(16).hex()  # as random as uuid4
         ttl = cast(int, self.ttl)  # fractions work too
-        taking: Any = None  # a record being taken over, put back if the take fails
         try:
-            # a second try: the holder may have released between claim and lookup, or
-            # changed the key between lookup and replace
+            # a second try: the holder may have released between claim and lookup
             for _ in range(2):
                 if self.cache.claim(key, token, ttl):
                     # the copy is read now: a transaction may change the request in place
@@ -128,23 +127,28 @@ class RequestLease:
                 found, entry = self.cache.lookup(key)
                 if not found:
                     continue
-                if not _is_record(entry):
+                if isinstance(entry, str):
                     break  # another delivery's token: held
+                if not _is_record(entry):
+                    self.logger.warning(
+                        "The lease %s holds a value of an unexpected shape (a %s), neither a "
+                        "delivery's token nor the record of a done answer; rescheduling "
+                        "without running anything until it expires or is deleted.", key,
+                        type(entry).__name__)
+                    return None, BackgroundResponse.reschedule()
                 if _answers(entry, request):
                     self.logger.info("Request %s was answered done by an earlier delivery "
                                      "from this copy or a newer one; answering done again "
                                      "without running anything.", request_id)
                     return None, BackgroundResponse.done()
-                # a newer copy: the lease is taken over the older copy's record
-                taking = entry
-                if self.cache.replace_if_equal(key, entry, token, ttl):
-                    return Held(key, token, copy_of(request), _updated(request), entry), None
-                taking = None
+                # a newer copy: the record stays where it is, whatever happens to this
+                # delivery (a fault, a crash, a lease outlived), and the newer copies take
+                # a lease of their own beside it
+                newer = f"{key}:newer"
+                if self.cache.claim(newer, token, ttl):
+                    return Held(newer, token, copy_of(request), _updated(request), entry), None
+                break
         except CacheUnavailable as e:
-            if taking is not None:  # whether the replace happened is unknown: undo it
-                with contextlib.suppress(CacheUnavailable):
-                    self.cache.replace_if_equal(key, token, taking,
-                                                cast(int, self.answered_ttl))
             return None, self._unavailable(request_id, e)
         self.logger.info("Another delivery holds request %s (its lease lasts up to %s s); "
                          "rescheduling without running anything.", request_id, self.ttl)
@@ -166,21 +170,33 @@ class RequestLease:
     def _finish(self, held: Optional[Held], response: Any) -> None:
         """Release the lease. After a ``done`` answer the lease key keeps, in place of
         the token and with one command, the record of the copy answered (for
-        ``JOURNAL_TTL``); otherwise it is removed, or given back the record it held."""
+        ``JOURNAL_TTL``); otherwise it is removed. A newer copy's ``done`` replaces the
+        older copy's record, then its own lease is removed."""
         if held is None:
             return
-        if isinstance(response, BackgroundResponse) and response.status == "success":
-            record = {"copy": held.copy, "updated": held.updated}
-        else:
-            record = held.answered
+        done = isinstance(response, BackgroundResponse) and response.status == "success"
+        updated = held.updated
+        if updated is None and held.answered is not None:  # a copy without 'updated'
+            updated = held.answered["updated"]  # keeps answering what the record did
+        record = {"copy": held.copy, "updated": updated}
+        released = recorded = False
         try:
-            if record is None:
-                released = self.cache.delete_if_equal(held.key, held.token)
+            if held.answered is None:
+                recorded = released = (
+                    self.cache.replace_if_equal(held.key, held.token, record,
+                                                cast(int, self.answered_ttl))
+                    if done else self.cache.delete_if_equal(held.key, held.token))
             else:
-                released = self.cache.replace_if_equal(held.key, held.token, record,
-                                                       cast(int, self.answered_ttl))
+                recorded = done and self.cache.replace_if_equal(
+                    _record_key(held), held.answered, record, cast(int, self.answered_ttl))
+                released = self.cache.delete_if_equal(held.key, held.token)
         except CacheUnavailable:  # logged by the cache
-            released = False
+            pass
+        if done and not recorded:
+            self.logger.warning("The done answer of request %s could not be recorded in "
+                                "%s (the cache failed, or the lease was outlived): a "
+                                "redelivery of the same copy will be worked on again.",
+                                _request_id(held), _record_key(held))
         if not released:
             self.logger.warning(
                 "The lease %s was no longer this delivery's when it ended (it outlived "
@@ -274,8 +290,20 @@ def _not_newer(updated: Optional[str], answered: Any) -> bool:
 
 
 def _is_record(entry: Any) -> bool:
-    """Whether the lease key holds the record of a ``done`` answer (a token is a string)."""
-    return isinstance(entry, dict) and "copy" in entry
+    """Whether the lease key holds the record of a ``done`` answer, as ``_finish``
+    writes it (a token is a string; anything else is of no known shape)."""
+    return (isinstance(entry, dict) and isinstance(entry.get("copy"), str)
+            and isinstance(entry.get("updated"), (str, type(None))))
+
+
+def _record_key(held: Held) -> str:
+    """The key of the record of a ``done`` answer: the lease key (a newer copy's lease
+    is named after it)."""
+    return held.key if held.answered is None else held.key[:-len(":newer")]
+
+
+def _request_id(held: Held) -> str:
+    return _record_key(held)[len("lease:"):]
 
 
 def _answers(record: dict, request: dict) -> bool:

@@ -1,5 +1,6 @@
-"""``add`` and ``delete_if_equal``: what a lease is built from. Semantics on every store,
-then races of many threads and many processes for one key: exactly one wins, every time."""
+"""``add``, ``delete_if_equal`` and ``replace_if_equal``: what a lease is built from.
+Semantics on every store, then races of many threads and many processes for one key:
+exactly one wins, every time."""
 
 import logging
 import multiprocessing
@@ -278,3 +279,32 @@ def test_processes_racing_delete_if_equal_release_a_lease_once(spec):
         process.join(60)
     assert released == list(range(ROUNDS))
     assert not any(cache.has(f"lease:{round_}") for round_ in range(ROUNDS))
+
+
+def _replace_race(spec, worker, barrier, results):
+    cache = build(spec)
+    wins = []
+    for round_ in range(ROUNDS):
+        barrier.wait(timeout=60)
+        if cache.replace_if_equal(f"lease:{round_}", {"copy": "older"}, f"token-{worker}",
+                                  600):
+            wins.append((worker, round_))
+    results.put(wins)
+
+
+def test_processes_racing_replace_if_equal_on_one_record_have_exactly_one_winner(spec):
+    cache = build(spec)
+    for round_ in range(ROUNDS):
+        cache.put(f"lease:{round_}", {"copy": "older"}, 600)
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(PROCESSES)
+    results = context.Queue()
+    processes = [context.Process(target=_replace_race, args=(spec, worker, barrier, results))
+                 for worker in range(PROCESSES)]
+    for process in processes:
+        process.start()
+    wins = [win for _ in processes for win in results.get(timeout=120)]
+    for process in processes:
+        process.join(60)
+    assert [p.exitcode for p in processes] == [0] * PROCESSES
+    check_one_winner_per_round(spec, wins)

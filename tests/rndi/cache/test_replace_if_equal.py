@@ -32,6 +32,37 @@ def test_it_replaces_only_the_entry_that_holds_the_expected_value(cache):
     assert cache.get("lease:PR-1") == "token-c"
 
 
+@pytest.mark.parametrize("stored, expected", [
+    ({"copy": "a", "updated": "b"}, {"updated": "b", "copy": "a"}),  # another key order
+    (1.0, 1), (1, True), (0, False), ("1", 1),
+])
+def test_values_compare_by_their_json_text_not_by_python_equality(cache, stored, expected):
+    # Python says these are equal; their JSON texts differ, and so does every store
+    cache.put("k", stored, 30)
+    assert cache.replace_if_equal("k", expected, "new", 30) is False
+    assert cache.delete_if_equal("k", expected) is False
+    assert cache.lookup("k") == (True, stored)
+    # what was read back compares equal: the lease compares the record it read
+    assert cache.replace_if_equal("k", cache.lookup("k")[1], "new", 30) is True
+
+
+def test_an_entry_expired_between_the_read_and_the_replace_is_not_replaced(cache, clock):
+    cache.put("lease:PR-1", RECORD, 30)
+    found, read = cache.lookup("lease:PR-1")
+    clock.advance(31)
+    assert found and cache.replace_if_equal("lease:PR-1", read, "token", 30) is False
+    assert cache.claim("lease:PR-1", "token-b", 30) is True
+
+
+def test_without_a_ttl_the_new_entry_lives_the_cache_default(cache, clock):
+    cache.put("k", "a", 30)
+    assert cache.replace_if_equal("k", "a", "b") is True
+    clock.advance(899)
+    assert cache.lookup("k") == (True, "b")
+    clock.advance(2)
+    assert cache.lookup("k") == (False, None)
+
+
 def test_it_never_creates_an_entry_nor_revives_an_expired_one(cache, clock):
     assert cache.replace_if_equal("absent", None, "v", 30) is False
     assert cache.has("absent") is False
@@ -189,3 +220,24 @@ def test_redis_loads_its_scripts_again_when_the_server_lost_them(make_redis):
     cache.connection.client.script_flush()
     assert cache.delete_if_equal("lease:PR-1", RECORD) is True
     assert cache.lookup("lease:PR-1") == (False, None)
+
+
+def test_a_read_only_redis_replica_is_a_fault(stoppable_redis, redis_server, caplog):
+    import redis
+
+    cache = RedisCacheAdapter("127.0.0.1", port=stoppable_redis.port, prefix="cas-replica:",
+                              retry_after=0)
+    cache.put("lease:PR-1", "token", 30)
+    admin = redis.Redis(port=stoppable_redis.port)
+    admin.replicaof("127.0.0.1", redis_server.port)  # a failover left us on a replica
+    try:
+        with caplog.at_level(logging.ERROR, logger="rndi.cache"), \
+                pytest.raises(CacheUnavailable, match=r"replace_if_equal of key #[0-9a-f]{12} "
+                                                      r"failed.*ReadOnlyError"):
+            cache.replace_if_equal("lease:PR-1", "token", RECORD, 600)
+        with pytest.raises(CacheUnavailable, match="claim"):
+            cache.claim("lease:PR-2", "token", 30)
+        assert cache.delete_if_equal("lease:PR-1", "token") is False  # a logged miss
+    finally:
+        admin.replicaof("NO", "ONE")
+    assert "PR-1" not in caplog.text and "token" not in caplog.text

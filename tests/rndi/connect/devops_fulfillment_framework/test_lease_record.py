@@ -2,7 +2,10 @@
 what a newer copy does with it, and what a guarded event costs in Redis commands. Real
 stores: a SQLite file, a redis-server."""
 
+import asyncio
 import logging
+import os
+import signal
 import sqlite3
 
 import pytest
@@ -16,6 +19,11 @@ from rndi.connect.devops_fulfillment_framework import RequestLease, Saga
 from rndi.dicontainer import BaseServiceProvider
 from tests.rndi.cache.conftest import Clock, redis_server_or_skip
 from tests.rndi.connect.devops_fulfillment_framework.leases import lease_held
+from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults import (
+    LIMIT,
+    Gate,
+    wait_for,
+)
 
 LOGGER = logging.getLogger("tests.lease_record")
 T1, T2 = "2026-03-01T10:00:00+00:00", "2026-03-02T10:00:00+00:00"
@@ -34,8 +42,8 @@ class Order(BackgroundTransaction):
         return True
 
     def execute(self, request):
-        self.runs.append(request["updated"])
-        self.journal.once(f"order@{request['updated']}", lambda: "SUB-1")
+        self.runs.append(request.get("updated"))
+        self.journal.once(f"order@{request.get('updated')}", lambda: "SUB-1")
         if request.get("answer") == "reschedule":
             return BackgroundResponse.reschedule()
         return BackgroundResponse.done()
@@ -126,7 +134,8 @@ def test_a_newer_copy_finds_the_lease_held_while_it_runs(cache):
     saga = NestedSaga({**NestedSaga.event_providers({}, None, LOGGER, copy(T2)),
                        "cache": Provide(cache, runs)})
     assert saga.resolve(copy(T2)).status == "success"
-    assert answers == ["reschedule", "reschedule"]
+    # the stale copy was answered done already: the record stays while the newer runs
+    assert answers == ["success", "reschedule"]
     assert runs == [T1, T2]
 
 
@@ -151,9 +160,22 @@ def test_a_fault_while_recording_done_is_logged_and_the_answer_kept(tmp_path, ca
     assert lease_held(cache, "PR-7")  # until its ttl: nobody runs beside it meanwhile
 
 
-def test_a_fault_while_taking_over_a_record_reschedules_and_keeps_the_record(tmp_path,
-                                                                            caplog):
-    cache, runs = FaultyReplace(str(tmp_path)), []
+class FaultyNewerClaim(SQLiteCacheAdapter):
+    """A real SQLite cache whose next ``faults`` claims of a newer copy's lease fail as a
+    disk does."""
+
+    faults = 0
+
+    def _add(self, key, encoded, ttl):
+        if self.faults and key.endswith(":newer"):
+            self.faults -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return super()._add(key, encoded, ttl)
+
+
+def test_a_fault_while_a_newer_copy_takes_the_lease_reschedules_and_keeps_the_record(
+        tmp_path, caplog):
+    cache, runs = FaultyNewerClaim(str(tmp_path)), []
     assert deliver(cache, runs, copy(T1)) == "success"
     cache.faults = 1
     with caplog.at_level(logging.WARNING):
@@ -161,6 +183,37 @@ def test_a_fault_while_taking_over_a_record_reschedules_and_keeps_the_record(tmp
     assert "could not grant the lease" in caplog.text
     assert runs == [T1]
     assert cache.lookup("lease:PR-7")[1] == {"copy": f"pending@{T1}", "updated": T1}
+    assert deliver(cache, runs, copy(T2)) == "success"  # the store answers again
+    assert runs == [T1, T2]
+
+
+def test_a_newer_copy_whose_holder_died_leaves_the_record_answering_older_copies(cache,
+                                                                              clock):
+    runs = []
+    config = {"LEASE_TTL": "30"}
+    assert deliver(cache, runs, copy(T1), config) == "success"
+    lease = RequestLease(cache, LOGGER, config)
+    held, answer = lease._take(copy(T2))  # taken, then the process is killed
+    assert answer is None and held is not None
+    assert deliver(cache, runs, copy(T2), config) == "reschedule"  # held meanwhile
+    clock.advance(31)  # its lease expired: the older copy's record is still there
+    assert deliver(cache, runs, copy(T1), config) == "success"
+    assert runs == [T1]
+    assert deliver(cache, runs, copy(T2), config) == "success"
+    assert runs == [T1, T2]
+    assert cache.lookup("lease:PR-7")[1] == {"copy": f"pending@{T2}", "updated": T2}
+
+
+def test_a_newer_copy_without_updated_keeps_answering_what_the_record_answered(cache):
+    runs = []
+    assert deliver(cache, runs, copy(T1)) == "success"
+    # a copy without 'updated' is told by its digest: not the one answered, so it runs
+    plain = {"id": "PR-7", "type": "purchase", "status": "pending", "note": "changed"}
+    assert deliver(cache, runs, plain) == "success"
+    assert runs == [T1, None]
+    assert cache.lookup("lease:PR-7")[1]["updated"] == T1
+    assert deliver(cache, runs, copy(T1)) == "success"  # still no newer than answered
+    assert runs == [T1, None]
 
 
 # on Redis: the commands of a guarded event --------------------------------------------
@@ -200,6 +253,88 @@ def test_a_done_event_sends_four_commands_and_a_repeated_copy_two(redis_server):
     assert 30 * 24 * 3600 - 60 < cache.connection.pttl("lease:PR-7") / 1000 <= 30 * 24 * 3600
 
 
+class StallingNewerClaim(RedisCacheAdapter):
+    """A real Redis cache whose server is stopped (SIGSTOP) as a newer copy claims its
+    lease: the command waits in the socket and runs when the server goes on."""
+
+    server_pid = None
+
+    def _add(self, key, encoded, ttl):
+        if self.server_pid is not None and key.endswith(":newer"):
+            os.kill(self.server_pid, signal.SIGSTOP)
+            self.server_pid = None
+        return super()._add(key, encoded, ttl)
+
+
+def test_a_redis_stall_while_a_newer_copy_takes_the_lease_loses_no_record(redis_server):
+    cache = StallingNewerClaim("127.0.0.1", port=redis_server.port, prefix="lease-stall:",
+                               socket_timeout=0.3, retry_after=0)
+    runs, pid = [], redis_server.process.pid
+    assert deliver(cache, runs, copy(T1)) == "success"
+    cache.server_pid = pid
+    try:
+        assert deliver(cache, runs, copy(T2)) == "reschedule"  # unknown: nothing runs
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # the stalled claim ran when the server went on: a lease held by nobody, for its
+    # LEASE_TTL; the record beside it keeps its JOURNAL_TTL and answers the older copy
+    wait_for(lambda: cache.has("lease:PR-7:newer"))
+    assert cache.lookup("lease:PR-7")[1] == {"copy": f"pending@{T1}", "updated": T1}
+    assert cache.connection.pttl("lease:PR-7") > 30 * 24 * 3600 * 1000 - 60_000
+    assert deliver(cache, runs, copy(T1)) == "success"
+    assert deliver(cache, runs, copy(T2)) == "reschedule"
+    assert runs == [T1]
+
+
+@pytest.mark.xfail(strict=True, reason="a cancelled delivery's deferred release records the "
+                   "answer of the last worker thread to end, which may be one transaction "
+                   "of several: the flow must say which answer is the saga's")
+def test_a_delivery_cancelled_inside_its_first_transaction_is_not_recorded_done(cache):
+    gate, ran = Gate(), []
+
+    class First(BackgroundTransaction):
+        def should_execute(self, request):
+            return True
+
+        def execute(self, request):
+            gate.entered.set()
+            assert gate.go.wait(LIMIT)
+            ran.append("first")
+            return BackgroundResponse.done()
+
+        def compensate(self, request, e):
+            raise e
+
+    class Second(First):
+        def execute(self, request):
+            ran.append("second")
+            return BackgroundResponse.done()
+
+    class TwoSaga(Saga):
+        def middlewares(self, request):
+            return [RequestLease]
+
+        def transactions(self, request):
+            return [First, Second]
+
+    def built():
+        return TwoSaga({**TwoSaga.event_providers({}, None, LOGGER, copy(T1)),
+                        "cache": Provide(cache, [])})
+
+    async def cancelled_then_redelivered():
+        task = asyncio.create_task(built().aresolve(copy(T1)))
+        await asyncio.to_thread(gate.entered.wait, LIMIT)
+        task.cancel()  # the runner's timeout, inside the first of two transactions
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        gate.go.set()
+        await asyncio.to_thread(wait_for, lambda: not lease_held(cache, "PR-7"))
+        return await asyncio.wait_for(built().aresolve(copy(T1)), LIMIT)
+
+    assert asyncio.run(cancelled_then_redelivered()).status == "success"
+    assert ran.count("second") == 1  # the saga ran to its end once
+
+
 class ReleasedMeanwhile(SQLiteCacheAdapter):
     """The holder releases between this delivery's claim and its read of the key."""
 
@@ -216,20 +351,14 @@ def test_a_lease_released_between_the_claim_and_the_read_is_claimed_again(tmp_pa
     assert runs == [T1]
 
 
-class TakenOverMeanwhile(SQLiteCacheAdapter):
-    """Another delivery of a newer copy takes the lease over the record first."""
-
-    def _replace_if_equal(self, key, expected, encoded, ttl):
-        if key.startswith("lease:") and '"copy"' in expected:
-            super()._replace_if_equal(key, expected, '"another-delivery"', ttl)
-        return super()._replace_if_equal(key, expected, encoded, ttl)
-
-
-def test_a_record_taken_over_by_another_delivery_first_reschedules(tmp_path, caplog):
-    cache, runs = TakenOverMeanwhile(str(tmp_path)), []
+def test_a_newer_copy_finds_another_newer_copy_holding_the_lease_and_reschedules(cache,
+                                                                                  caplog):
+    runs = []
     assert deliver(cache, runs, copy(T1)) == "success"
+    cache.put("lease:PR-7:newer", "another-delivery", 30)
     with caplog.at_level(logging.INFO, LOGGER.name):
         assert deliver(cache, runs, copy(T2)) == "reschedule"
+        assert deliver(cache, runs, copy(T1)) == "success"  # the record still answers
     assert "Another delivery holds request PR-7" in caplog.text
     assert runs == [T1]
-    assert cache.lookup("lease:PR-7") == (True, "another-delivery")
+    assert cache.lookup("lease:PR-7:newer") == (True, "another-delivery")
