@@ -9,7 +9,6 @@ answers ``reschedule``.
 """
 
 import asyncio
-import contextlib
 import datetime
 import functools
 import hashlib
@@ -82,9 +81,14 @@ class RequestLease:
       cache's atomic ``replace_if_equal``, a record of the copy of the request it worked
       on, kept ``JOURNAL_TTL`` seconds. A later delivery of that copy or an older one (a
       replica that waited for the lease while another approved it, a redelivery of a
-      finished task) answers ``done`` again without running anything; a newer copy
-      (Connect changed the request since) takes the lease over the record and runs as
-      usual, and the record is put back if it does not answer ``done`` itself.
+      finished task) answers ``done`` again without running anything, even while a
+      newer copy runs. A newer copy (Connect changed the request since) holds a lease of
+      its own beside the record, ``lease:<request id>:newer``, and runs as usual; its
+      ``done`` replaces the record, and nothing else touches it, so a fault, a crash or a
+      lease outlived while it runs never loses the record.
+    - A lease key holding anything else (a value of another shape, or one that cannot
+      be decoded) is never acted on: the delivery answers ``reschedule`` (logged at
+      WARNING, naming the key and the value's type) until it expires or is deleted.
     - When the cache cannot answer (a fault, a stall, a lock held too long), the default
       is ``LEASE_ON_CACHE_FAILURE=reschedule``: nothing runs, so nothing runs twice, and
       Connect delivers the request again. ``proceed`` runs the saga without the lease:

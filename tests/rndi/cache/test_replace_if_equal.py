@@ -32,7 +32,7 @@ def test_it_replaces_only_the_entry_that_holds_the_expected_value(cache):
     assert cache.get("lease:PR-1") == "token-c"
 
 
-@pytest.mark.parametrize("stored, expected", [
+@pytest.mark.parametrize(("stored", "expected"), [
     ({"copy": "a", "updated": "b"}, {"updated": "b", "copy": "a"}),  # another key order
     (1.0, 1), (1, True), (0, False), ("1", 1),
 ])

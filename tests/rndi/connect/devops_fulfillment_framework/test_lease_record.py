@@ -286,6 +286,44 @@ def test_a_redis_stall_while_a_newer_copy_takes_the_lease_loses_no_record(redis_
     assert runs == [T1]
 
 
+@pytest.mark.parametrize("answer", ["reschedule", "done"])
+def test_a_newer_copy_cancelled_under_aresolve_releases_its_lease_when_its_thread_ends(
+        cache, answer):
+    gate, runs = Gate(), []
+
+    class Slow(Order):
+        def execute(self, request):
+            gate.entered.set()
+            assert gate.go.wait(LIMIT)
+            return super().execute(request)
+
+    class SlowSaga(OrderSaga):
+        def transactions(self, request):
+            return [Slow]
+
+    assert deliver(cache, runs, copy(T1)) == "success"
+    newer = copy(T2, answer=answer)
+
+    async def cancelled_inside_the_newer_copy():
+        saga = SlowSaga({**SlowSaga.event_providers({}, None, LOGGER, newer),
+                         "cache": Provide(cache, runs)})
+        task = asyncio.create_task(saga.aresolve(dict(newer)))
+        await asyncio.to_thread(gate.entered.wait, LIMIT)
+        task.cancel()  # the runner's timeout; the execute runs on in its thread
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert deliver(cache, runs, copy(T1)) == "success"  # the record answers meanwhile
+        assert deliver(cache, runs, copy(T2)) == "reschedule"  # the newer one is held
+        gate.go.set()
+        await asyncio.to_thread(wait_for, lambda: not cache.has("lease:PR-7:newer"))
+
+    asyncio.run(cancelled_inside_the_newer_copy())
+    assert runs == [T1, T2]
+    recorded = T2 if answer == "done" else T1  # what the thread answered, at its end
+    assert cache.lookup("lease:PR-7")[1] == {"copy": f"pending@{recorded}",
+                                             "updated": recorded}
+
+
 @pytest.mark.xfail(strict=True, reason="a cancelled delivery's deferred release records the "
                    "answer of the last worker thread to end, which may be one transaction "
                    "of several: the flow must say which answer is the saga's")
@@ -362,3 +400,36 @@ def test_a_newer_copy_finds_another_newer_copy_holding_the_lease_and_reschedules
     assert "Another delivery holds request PR-7" in caplog.text
     assert runs == [T1]
     assert cache.lookup("lease:PR-7:newer") == (True, "another-delivery")
+
+
+# what another version, or a damaged store, may leave in the lease key ----------------
+
+@pytest.mark.parametrize("entry", [
+    None, 5, ["a"], {"token": "x"}, {"copy": 1, "updated": T1},
+    {"copy": f"pending@{T1}", "updated": 20260301},
+])
+def test_a_lease_key_of_an_unknown_shape_is_held_never_acted_on(cache, caplog, entry):
+    runs = []
+    cache.put("lease:PR-7", entry, 3600)
+    with caplog.at_level(logging.WARNING, LOGGER.name):
+        for updated in (T1, T2):
+            assert deliver(cache, runs, copy(updated)) == "reschedule"
+    assert runs == []
+    assert cache.lookup("lease:PR-7") == (True, entry)  # left for whoever wrote it
+    assert f"The lease lease:PR-7 holds a value of an unexpected shape (a " \
+           f"{type(entry).__name__})" in caplog.text
+    assert "20260301" not in caplog.text and "'a'" not in caplog.text
+
+
+def test_a_damaged_lease_key_is_a_fault_never_an_absent_lease(cache, caplog):
+    runs = []
+    assert deliver(cache, runs, copy(T1)) == "success"
+    with cache.connection:  # the record's text torn in the store
+        cache.connection.execute("UPDATE cache SET value = '{\"copy\": \"pend' WHERE key = ?",
+                                 ("lease:PR-7",))
+    with caplog.at_level(logging.WARNING):
+        assert deliver(cache, runs, copy(T1)) == "reschedule"
+        assert deliver(cache, runs, copy(T2)) == "reschedule"
+    assert runs == [T1]
+    assert "could not grant the lease of request PR-7" in caplog.text
+    assert "pend" not in caplog.text.replace("pending", "")
