@@ -181,7 +181,7 @@ class RequestLease:
         done = isinstance(response, BackgroundResponse) and response.status == "success"
         updated = held.updated
         if updated is None and held.answered is not None:  # a copy without 'updated'
-            updated = held.answered["updated"]  # keeps answering what the record did
+            updated = held.answered.get("updated")  # keeps answering what the record did
         record = {"copy": held.copy, "updated": updated}
         released = recorded = False
         try:

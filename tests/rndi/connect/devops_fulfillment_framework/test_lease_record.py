@@ -216,6 +216,15 @@ def test_a_newer_copy_without_updated_keeps_answering_what_the_record_answered(c
     assert runs == [T1, None]
 
 
+def test_a_record_without_updated_is_a_record(cache):
+    runs = []
+    cache.put("lease:PR-7", {"copy": f"pending@{T1}"}, 3600)  # no 'updated' at all
+    assert deliver(cache, runs, copy(T1)) == "success"
+    assert deliver(cache, runs, {"id": "PR-7", "status": "pending"}) == "success"
+    assert runs == [None]  # the same copy answered; the other one ran
+    assert cache.lookup("lease:PR-7")[1]["updated"] is None
+
+
 # on Redis: the commands of a guarded event --------------------------------------------
 
 @pytest.fixture(scope="module")
