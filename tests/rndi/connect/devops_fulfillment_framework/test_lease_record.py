@@ -333,55 +333,6 @@ def test_a_newer_copy_cancelled_under_aresolve_releases_its_lease_when_its_threa
                                              "updated": recorded}
 
 
-@pytest.mark.xfail(strict=True, reason="a cancelled delivery's deferred release records the "
-                   "answer of the last worker thread to end, which may be one transaction "
-                   "of several: the flow must say which answer is the saga's")
-def test_a_delivery_cancelled_inside_its_first_transaction_is_not_recorded_done(cache):
-    gate, ran = Gate(), []
-
-    class First(BackgroundTransaction):
-        def should_execute(self, request):
-            return True
-
-        def execute(self, request):
-            gate.entered.set()
-            assert gate.go.wait(LIMIT)
-            ran.append("first")
-            return BackgroundResponse.done()
-
-        def compensate(self, request, e):
-            raise e
-
-    class Second(First):
-        def execute(self, request):
-            ran.append("second")
-            return BackgroundResponse.done()
-
-    class TwoSaga(Saga):
-        def middlewares(self, request):
-            return [RequestLease]
-
-        def transactions(self, request):
-            return [First, Second]
-
-    def built():
-        return TwoSaga({**TwoSaga.event_providers({}, None, LOGGER, copy(T1)),
-                        "cache": Provide(cache, [])})
-
-    async def cancelled_then_redelivered():
-        task = asyncio.create_task(built().aresolve(copy(T1)))
-        await asyncio.to_thread(gate.entered.wait, LIMIT)
-        task.cancel()  # the runner's timeout, inside the first of two transactions
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        gate.go.set()
-        await asyncio.to_thread(wait_for, lambda: not lease_held(cache, "PR-7"))
-        return await asyncio.wait_for(built().aresolve(copy(T1)), LIMIT)
-
-    assert asyncio.run(cancelled_then_redelivered()).status == "success"
-    assert ran.count("second") == 1  # the saga ran to its end once
-
-
 class ReleasedMeanwhile(SQLiteCacheAdapter):
     """The holder releases between this delivery's claim and its read of the key."""
 
