@@ -14,6 +14,7 @@ from typing import (
     Any,
     Callable,
     Dict,
+    Iterable,
     List,
     Mapping,
     NamedTuple,
@@ -325,7 +326,7 @@ class Bindings:
         ContainerError: what ``Container(providers)`` raises for these providers.
     """
 
-    __slots__ = ("count", "fallback", "lazy", "providers", "shared")
+    __slots__ = ("count", "fallback", "lazy", "providers", "shared", "_served")
 
     def __init__(self, providers: Sequence[BaseServiceProvider] = ()) -> None:
         self.providers: Tuple[BaseServiceProvider, ...] = tuple(providers)
@@ -338,6 +339,26 @@ class Bindings:
         if (len(self.shared) + len(self.lazy) != self.count
                 or not self.shared.keys().isdisjoint(self.lazy)):
             _raise_duplicate(self.providers)
+        # the lazy table a container serves, by which fallbacks a later instance binding
+        # replaces: the same few on every event, and never changed once made
+        self._served: Dict[Tuple[bool, ...], Dict[str, _Lazy]] = {}
+
+    def served_lazy(self, shared: Mapping[str, Any]) -> Dict[str, _Lazy]:
+        """``lazy`` with each fallback that no name of ``shared`` replaces (read-only: it
+        is shared by every container that has the same fallbacks replaced)."""
+        fallback = self.fallback
+        if not fallback:
+            return self.lazy
+        replaced = tuple(name in shared for name in fallback)
+        served = self._served.get(replaced)
+        if served is None:
+            served = dict(self.lazy)
+            for name, method in fallback.items():
+                if name not in shared and name not in served:
+                    served[name] = method
+            if len(self._served) < 64:
+                self._served[replaced] = served
+        return served
 
 
 _NO_BASE = Bindings()
@@ -365,7 +386,8 @@ class Container(DIContainer):
         self._serve(_NO_BASE, providers)
 
     @classmethod
-    def extending(cls, base: "Bindings", providers: List[BaseServiceProvider]) -> "Container":
+    def extending(cls, base: "Bindings", providers: Iterable[BaseServiceProvider]
+                  ) -> "Container":
         """A container over ``base.providers`` followed by ``providers``, as
         ``Container([*base.providers, *providers])`` would be, without asking the
         providers of ``base`` for their bindings again.
@@ -377,21 +399,43 @@ class Container(DIContainer):
         container._serve(base, providers)
         return container
 
-    def _serve(self, base: "Bindings", providers: List[BaseServiceProvider]) -> None:
-        shared: Dict[str, Any] = dict(base.shared)
-        lazy: Dict[str, _Lazy] = dict(base.lazy)
-        fallback: Dict[str, _Lazy] = dict(base.fallback)
+    @classmethod
+    def with_instances(cls, base: "Bindings", values: Dict[str, Any]) -> Optional["Container"]:
+        """A container over ``base.providers`` and one more provider binding ``values``
+        (name -> instance), as ``extending`` would make it; ``None`` when a name of
+        ``values`` is bound already (``extending`` raises, naming both providers)."""
+        shared = {**base.shared, **values}
+        if len(shared) != len(base.shared) + len(values) or not values.keys().isdisjoint(
+                base.lazy):
+            return None
+        container = cls.__new__(cls)
+        container._shared = shared
+        container._lazy = base.served_lazy(shared)
+        container._building = []
+        container._root = None
+        return container
+
+    def _serve(self, base: "Bindings", providers: Iterable[BaseServiceProvider]) -> None:
+        shared: Dict[str, Any] = base.shared.copy()
+        lazy: Dict[str, _Lazy] = {}
+        fallback: Dict[str, _Lazy] = {}
         count = base.count
-        offset = len(base.providers)
-        for index, provider in enumerate(providers, offset):
+        for index, provider in enumerate(providers, len(base.providers)):
             count += _contribution(index, provider, shared, lazy, fallback)
+        if lazy or fallback:  # the given providers bind lazily too: merge them in
+            lazy = {**base.lazy, **lazy}
+        else:  # only instances: the lazy bindings are the class-level ones
+            lazy = base.lazy
         # A provider's own bindings never overlap, so fewer names than bindings means two
         # providers share a name; find which only then, off the hot path.
         if len(shared) + len(lazy) != count or not shared.keys().isdisjoint(lazy):
             _raise_duplicate([*base.providers, *providers])
-        for name, method in fallback.items():
-            if name not in shared and name not in lazy:
-                lazy[name] = method
+        if lazy is base.lazy:
+            lazy = base.served_lazy(shared)
+        else:
+            for name, method in {**fallback, **base.fallback}.items():  # the first one wins
+                if name not in shared and name not in lazy:
+                    lazy[name] = method
         self._shared = shared
         self._lazy = lazy
         self._building: List[str] = []

@@ -136,8 +136,18 @@ def _label(name: object) -> str:
         f"The transaction named by {_kind(name)}")
 
 
+# classes whose instances are transactions, learnt as they come: an ABC's isinstance check
+# costs more than the rest of a selection step, and a class never stops being a subclass
+_TRANSACTION_TYPES: set = set()
+
+
 def _adapt(transaction: object) -> BackgroundTransaction:
+    kind = type(transaction)
+    if kind in _TRANSACTION_TYPES:
+        return transaction  # type: ignore[return-value]
     if isinstance(transaction, BackgroundTransaction):
+        if len(_TRANSACTION_TYPES) < 4096:
+            _TRANSACTION_TYPES.add(kind)
         return transaction
     if isinstance(transaction, tuple) and len(transaction) in (3, 4):
         return TupleBackgroundTransaction(*transaction)

@@ -6,7 +6,18 @@ import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar, Dict, Iterator, List, Optional, Type, TypeVar, Union
+from typing import (
+    Any,
+    ClassVar,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
 
 from rndi.connect.api_facades.clients import is_async_client
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
@@ -17,8 +28,13 @@ from rndi.connect.devops_fulfillment_framework._worlds import refuse_async
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
+    config_bindings,
 )
-from rndi.connect.devops_fulfillment_framework.providers.connect import ConnectServiceProvider
+from rndi.connect.devops_fulfillment_framework.providers.connect import (
+    ConnectServiceProvider,
+    checked_request,
+    connect_bindings,
+)
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
@@ -27,7 +43,6 @@ from rndi.dicontainer.adapter import BaseServiceProvider, Bindings, Container
 ProviderSpec = Union[BaseServiceProvider, type]
 F = TypeVar("F", bound="Flow")
 
-_NONE: frozenset = frozenset()
 # how many lists of parts a flow class remembers as checked sync (sagas list a few)
 _REMEMBERED = 256
 
@@ -73,35 +88,38 @@ class Flow(ABC):
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
         cls = type(self)
+        if type(providers) is _EventValues:  # from make(): see _EventValues
+            self._container = providers.container(cls)
+            return
         given = {} if providers is None else providers
-        if not isinstance(given, dict) and not isinstance(given, Mapping):
+        if type(given) is not dict and not isinstance(given, Mapping):
             cls.chosen_providers(given)  # raises, naming what was expected
-        self._container = Container.extending(cls._class_bindings(given), list(given.values()))
+        self._container = Container.extending(cls._class_bindings(tuple(given)),
+                                              given.values())
 
     @classmethod
-    def _class_bindings(cls, given: Mapping[str, Any]) -> Bindings:
+    def _class_bindings(cls, keys: Tuple[str, ...]) -> Bindings:
         """The bindings of the class-level providers that ``given`` does not replace,
-        gathered once per flow class (and per set of replaced keys): those providers are
-        the same on every event, so building them and asking them for their bindings
-        again on each one is wasted work. Changing ``providers`` on the class is noticed.
+        gathered once per flow class and per keys given (``keys``, which replace the
+        class-level providers of the same keys): those providers are the
+        same on every event, so building them and asking them for their bindings again
+        on each one is wasted work. Kept in the class's own ``__dict__`` (a subclass has
+        its own); a change to ``providers`` (assigned or changed in place) is noticed.
         """
-        replaced = frozenset(key for key in given if key in cls.providers) if given else _NONE
-        cached = cls.__dict__.get("_bindings_by_key")
-        key: Any = (tuple(cls.providers.items()), replaced)
-        try:
-            hash(key)
-        except TypeError:  # a provider that cannot be hashed: nothing is cached
-            key = None
-        if key is not None and cached is not None and key in cached:
-            return cached[key]
-        bindings = Bindings([provider() if isinstance(provider, type) else provider
-                             for name, provider in cls.providers.items()
-                             if name not in replaced])
-        if key is not None:
-            if cached is None:
-                cached = {}
-                type.__setattr__(cls, "_bindings_by_key", cached)
-            cached[key] = bindings
+        providers = cls.providers
+        memo = cls.__dict__.get("_bindings_memo")
+        # the dict compared by equality, its values by identity: cheaper than hashing it
+        if memo is None or memo[0] is not providers or memo[1] != providers:
+            memo = (providers, dict(providers), {})
+            type.__setattr__(cls, "_bindings_memo", memo)
+        bindings = memo[2].get(keys)
+        if bindings is None:
+            replaced = set(keys)
+            bindings = Bindings([provider() if isinstance(provider, type) else provider
+                                 for name, provider in providers.items()
+                                 if name not in replaced])
+            if len(memo[2]) < _REMEMBERED:  # keys given by hand vary; make() gives two
+                memo[2][keys] = bindings
         return bindings
 
     @classmethod
@@ -145,8 +163,12 @@ class Flow(ABC):
                 seconds up to a century (named in the message); checked here, before any
                 step runs, not when a step is recorded.
         """
-        if isinstance(config, Mapping):
+        if type(config) is dict or isinstance(config, Mapping):  # the ABC's check costs more
             check_settings(config)
+            if (cls.event_providers is _FLOW_EVENT_PROVIDERS
+                    and cls.__init__.__module__ in _OWN_MODULES):
+                checked_request(request)
+                return cls(_EventValues(config, client, logger, request))  # type: ignore
         return cls(cls.event_providers(config, client, logger, request))
 
     @classmethod
@@ -268,3 +290,32 @@ class Flow(ABC):
         bound = (isinstance(logger, ExtensionLoggerAdapter)
                  and (logger.extra or {}).get("request_id") == request.get("id"))
         return logger if bound else bind_logger(logger, request)
+
+
+_FLOW_EVENT_PROVIDERS = Flow.event_providers
+# the modules whose flows' __init__ only hands its providers to Flow.__init__
+_OWN_MODULES = frozenset({__name__, f"{__package__}.application", f"{__package__}.flows"})
+_MADE_KEYS = ("config", "connect")
+
+
+class _EventValues:
+    """What ``make()`` hands a flow whose ``__init__`` and ``event_providers`` are the
+    framework's own: the values the ``config`` and ``connect`` providers would bind,
+    without building the providers and asking them (most of the cost of an event's
+    container). A name bound twice is left to those providers, which say which."""
+
+    __slots__ = ("client", "config", "logger", "request")
+
+    def __init__(self, config: Mapping[str, Any], client: Any, logger: Any,
+                 request: Optional[dict]) -> None:
+        self.config, self.client, self.logger, self.request = config, client, logger, request
+
+    def container(self, flow: Type["Flow"]) -> Container:
+        base = flow._class_bindings(_MADE_KEYS)
+        values = config_bindings(self.config)[0]
+        values.update(connect_bindings(self.client, self.logger, self.request))
+        container = Container.with_instances(base, values)
+        if container is None:
+            providers = Flow.event_providers(self.config, self.client, self.logger, self.request)
+            container = Container.extending(base, providers.values())  # raises, naming it
+        return container

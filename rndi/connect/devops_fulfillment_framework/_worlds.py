@@ -18,7 +18,6 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.connect.api_facades.clients import is_async_client
-from rndi.connect.business_transaction_middleware.middleware import make_middleware_callstack
 from rndi.connect.business_transactions._threads import in_own_thread
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
@@ -169,17 +168,21 @@ def chain(middlewares: Sequence[Any], innermost: Callable[[dict], Any],
           expected: type = BackgroundResponse) -> Callable[[dict], Any]:
     """The middlewares around ``innermost``, outermost first, as one sync call (the twin
     of ``achain``); each middleware must answer an ``expected``."""
+    call = innermost
+    for middleware in reversed(middlewares):
+        call = _link(middleware, call, expected)
+    return call
 
-    def checked(middleware: Any) -> "Callable[[dict, Any], Any]":  # text: not built per call
-        def run(request: dict, next_: Any) -> Any:
-            response = middleware(request, next_)
-            if isinstance(response, expected):
-                return response
-            return _checked(name_of(middleware), response, expected)  # raises, naming it
 
-        return run
+def _link(middleware: Any, following: Callable[[dict], Any], expected: type
+          ) -> Callable[[dict], Any]:
+    def step(request: dict) -> Any:
+        response = middleware(request, following)
+        if isinstance(response, expected):
+            return response
+        return _checked(name_of(middleware), response, expected)  # raises, naming it
 
-    return make_middleware_callstack([checked(m) for m in middlewares], innermost)
+    return step
 
 
 def achain(middlewares: Sequence[Any], innermost: AsyncStep,

@@ -54,6 +54,11 @@ def __getattr__(name: str) -> Any:
 Outcome = Tuple[BackgroundResponse, Optional[Exception]]
 
 
+@functools.lru_cache(maxsize=4096)  # per class: an ABC's isinstance costs more per event
+def _is_multistep(kind: type) -> bool:
+    return issubclass(kind, MultiStepTransaction)
+
+
 @tracing.transaction
 def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[Outcome]":
     """``prepare(transaction)(request)`` as steps (execute; compensate when it raised),
@@ -63,7 +68,7 @@ def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[Outcom
     # a transaction that is steps itself (a MultiStepTransaction) has them made by this
     # flow's driver: in place under resolve(), awaited or in worker threads under aresolve()
     try:
-        if isinstance(transaction, MultiStepTransaction):
+        if _is_multistep(type(transaction)):
             response = yield from transaction.executing(request)
         else:
             response = yield functools.partial(transaction.execute, request)

@@ -59,22 +59,25 @@ class ConfigurationServiceProvider(BaseServiceProvider):
         self.config = config
 
     def register(self) -> None:
-        bound: Dict[str, Any] = self._own("_instances")
-        config = self.config
-        sources, problems = _sources(tuple(config))  # a mapping's keys are hashable
-        for problem in problems:
-            _warn_once(*problem)
-        for name, key in sources.items():
-            value = config[key]
-            bound[name] = value.strip() if isinstance(value, str) else value
-        bound["config"] = config
-        # binding name -> the configuration key it comes from (shared by every provider of
-        # a configuration with these keys, hence read-only)
-        self.sources = MappingProxyType(sources)
+        bound, self.sources = config_bindings(self.config)
+        self._own("_instances").update(bound)
+
+
+def config_bindings(config: Mapping[str, Any]) -> Tuple[Dict[str, Any], Mapping[str, Any]]:
+    """What ``ConfigurationServiceProvider(config)`` binds (``config`` and each key
+    lower-cased, string values stripped), and binding name -> the configuration key it
+    comes from (read-only: shared by every configuration with these keys)."""
+    sources, problems = _sources(tuple(config))  # a mapping's keys are hashable
+    for problem in problems:
+        _warn_once(*problem)
+    bound = {name: value.strip() if isinstance(value := config[key], str) else value
+             for name, key in sources.items()}
+    bound["config"] = config
+    return bound, sources
 
 
 @lru_cache(maxsize=256)
-def _sources(keys: Tuple[Any, ...]) -> Tuple[Dict[str, Any], Tuple[Tuple[Any, ...], ...]]:
+def _sources(keys: Tuple[Any, ...]) -> Tuple[Mapping[str, Any], Tuple[Tuple[Any, ...], ...]]:
     """Binding name -> the configuration key it comes from, for a configuration with
     ``keys``, and the warnings to log once. Memoised: an extension's configuration has
     the same keys on every event, so each key is judged once, not once per event."""
@@ -94,4 +97,4 @@ def _sources(keys: Tuple[Any, ...]) -> Tuple[Dict[str, Any], Tuple[Tuple[Any, ..
                              "both bind %r; %r is injected. Keep one of them.",
                              source[name], key, name, key))
         source[name] = key
-    return source, tuple(problems)
+    return MappingProxyType(source), tuple(problems)

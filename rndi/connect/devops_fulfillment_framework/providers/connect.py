@@ -1,6 +1,6 @@
 """Binds what the runner hands an extension: the Connect client, the logger, the request."""
 
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
 from rndi.connect.devops_logger_adapter.adapter import bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider
@@ -29,19 +29,26 @@ class ConnectServiceProvider(BaseServiceProvider):
     """
 
     def __init__(self, client: Any, logger: Any, request: Optional[dict] = None) -> None:
-        if request is not None and not isinstance(request, dict):
-            raise TypeError(f"ConnectServiceProvider: request must be the request dict or "
-                            f"None, got a {type(request).__name__}.")
+        checked_request(request)
         super().__init__()
         self.client = client
         self.logger = logger
         self.request = request
 
     def register(self) -> None:
-        bound = self._own("_instances")
-        bound["client"] = self.client
-        if self.request is None:
-            bound["logger"] = self.logger
-        else:
-            bound["logger"] = bind_logger(self.logger, self.request)
-            bound["request"] = self.request
+        self._own("_instances").update(connect_bindings(self.client, self.logger, self.request))
+
+
+def checked_request(request: Optional[dict]) -> None:
+    """Raise unless ``request`` is a request dict or ``None``."""
+    if request is not None and not isinstance(request, dict):
+        raise TypeError(f"ConnectServiceProvider: request must be the request dict or "
+                        f"None, got a {type(request).__name__}.")
+
+
+def connect_bindings(client: Any, logger: Any, request: Optional[dict] = None
+                     ) -> Dict[str, Any]:
+    """What ``ConnectServiceProvider(client, logger, request)`` binds."""
+    if request is None:
+        return {"client": client, "logger": logger}
+    return {"client": client, "logger": bind_logger(logger, request), "request": request}
