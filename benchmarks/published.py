@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import time
 import timeit
 from pathlib import Path
@@ -88,7 +87,7 @@ def best_microseconds(size, rounds=15):
 
 def published_microseconds(python):
     """The figures of the published stack, timed by this file in ``python``."""
-    run = subprocess.run([python, "-I", __file__, "--measure"], check=True,
+    run = subprocess.run([python, "-I", __file__, "--measure"], check=True,  # noqa: S603
                          capture_output=True, text=True)
     return {int(size): us for size, us in json.loads(run.stdout.splitlines()[-1]).items()}
 

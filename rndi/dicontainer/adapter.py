@@ -326,7 +326,7 @@ class Bindings:
         ContainerError: what ``Container(providers)`` raises for these providers.
     """
 
-    __slots__ = ("count", "fallback", "lazy", "providers", "shared", "_served")
+    __slots__ = ("_served", "count", "fallback", "lazy", "providers", "shared")
 
     def __init__(self, providers: Sequence[BaseServiceProvider] = ()) -> None:
         self.providers: Tuple[BaseServiceProvider, ...] = tuple(providers)
@@ -341,7 +341,7 @@ class Bindings:
             _raise_duplicate(self.providers)
         # the lazy table a container serves, by which fallbacks a later instance binding
         # replaces: the same few on every event, and never changed once made
-        self._served: Dict[Tuple[bool, ...], Dict[str, _Lazy]] = {}
+        self._served: Dict[frozenset, Dict[str, _Lazy]] = {}
 
     def served_lazy(self, shared: Mapping[str, Any]) -> Dict[str, _Lazy]:
         """``lazy`` with each fallback that no name of ``shared`` replaces (read-only: it
@@ -349,7 +349,7 @@ class Bindings:
         fallback = self.fallback
         if not fallback:
             return self.lazy
-        replaced = tuple(name in shared for name in fallback)
+        replaced = frozenset(fallback.keys() & shared.keys())
         served = self._served.get(replaced)
         if served is None:
             served = dict(self.lazy)
@@ -422,10 +422,8 @@ class Container(DIContainer):
         count = base.count
         for index, provider in enumerate(providers, len(base.providers)):
             count += _contribution(index, provider, shared, lazy, fallback)
-        if lazy or fallback:  # the given providers bind lazily too: merge them in
-            lazy = {**base.lazy, **lazy}
-        else:  # only instances: the lazy bindings are the class-level ones
-            lazy = base.lazy
+        # the given providers' lazy bindings merged in; with only instances, the base's
+        lazy = {**base.lazy, **lazy} if lazy or fallback else base.lazy
         # A provider's own bindings never overlap, so fewer names than bindings means two
         # providers share a name; find which only then, off the hot path.
         if len(shared) + len(lazy) != count or not shared.keys().isdisjoint(lazy):
@@ -474,11 +472,12 @@ class Container(DIContainer):
 
     def _call(self, owner: Any, target: Callable[..., Any], plan: _Plan, head: tuple) -> Any:
         shared = self._shared
-        args = list(head)
+        args: Optional[List[Any]] = None  # made only for a positional-only parameter
         kwargs = {}
         for name, positional_only, has_default, default in plan:
             if has_default:  # never injected, as in the published container
                 if positional_only:  # later positional arguments need this slot filled
+                    args = [*head] if args is None else args
                     args.append(default)
                 continue
             if name in shared:
@@ -487,15 +486,17 @@ class Container(DIContainer):
                 value = self._make(name, owner)
             elif default is not NO_DEFAULT:  # Injectable[...] with nothing bound
                 if positional_only:
+                    args = [*head] if args is None else args
                     args.append(default)
                 continue
             else:
                 raise DependencyBuildingFailure(owner, name, {*shared, *self._lazy})
             if positional_only:
+                args = [*head] if args is None else args
                 args.append(value)
             else:
                 kwargs[name] = value
-        return target(*args, **kwargs)
+        return target(*(head if args is None else args), **kwargs)
 
     def _make(self, name: str, owner: Any = None) -> Any:
         building = self._building

@@ -1,6 +1,7 @@
 """Reading the framework's own settings from the extension configuration (strings, as
 Connect sends them), with errors that name the key."""
 
+import functools
 import math
 from typing import Any, List, Mapping, Sequence
 
@@ -32,7 +33,21 @@ def seconds(config: Mapping[str, Any], key: str, default: float,
         ValueError: not a positive, finite number up to ``maximum``.
     """
     raw = config.get(key)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is None:
+        return default
+    try:
+        return _seconds(key, raw, default, maximum)
+    except TypeError:  # an unhashable value: read as it is, to say what it is not
+        return _read_seconds(key, raw, default, maximum)
+
+
+@functools.lru_cache(maxsize=256)  # make(), the journal and the lease read one value each
+def _seconds(key: str, raw: Any, default: float, maximum: float) -> float:
+    return _read_seconds(key, raw, default, maximum)
+
+
+def _read_seconds(key: str, raw: Any, default: float, maximum: float) -> float:
+    if isinstance(raw, str) and not raw.strip():
         return default
     try:
         value = float(raw.strip() if isinstance(raw, str) else raw)

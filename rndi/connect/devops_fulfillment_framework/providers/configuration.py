@@ -67,13 +67,30 @@ def config_bindings(config: Mapping[str, Any]) -> Tuple[Dict[str, Any], Mapping[
     """What ``ConfigurationServiceProvider(config)`` binds (``config`` and each key
     lower-cased, string values stripped), and binding name -> the configuration key it
     comes from (read-only: shared by every configuration with these keys)."""
-    sources, problems = _sources(tuple(config))  # a mapping's keys are hashable
+    global _last
+    keys, values = tuple(config), tuple(config.values())
+    last = _last
+    try:  # equal values of one type each (1 == 1.0 == True, but each binds as it is)
+        if (last is not None and last[0] == keys and last[1] == values
+                and last[4] == tuple(map(type, values))):
+            bound = dict(last[2])  # the same values as the last event's, bound the same
+            bound["config"] = config
+            return bound, last[3]
+    except Exception:  # noqa: BLE001 - a value that cannot be compared: bound again
+        pass
+    sources, problems = _sources(keys)  # a mapping's keys are hashable
     for problem in problems:
         _warn_once(*problem)
     bound = {name: value.strip() if isinstance(value := config[key], str) else value
              for name, key in sources.items()}
+    _last = (keys, values, dict(bound), sources, tuple(map(type, values)))  # one tuple: replaced at once, threads or not
     bound["config"] = config
     return bound, sources
+
+
+# the keys and values of the last configuration bound, and what they bound: a running
+# extension has the same configuration on every event (values only: never the mapping)
+_last: Optional[Tuple[Any, ...]] = None
 
 
 @lru_cache(maxsize=256)
