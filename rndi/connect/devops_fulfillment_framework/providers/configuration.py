@@ -76,14 +76,15 @@ def config_bindings(config: Mapping[str, Any]) -> Tuple[Dict[str, Any], Mapping[
             bound = dict(last[2])  # the same values as the last event's, bound the same
             bound["config"] = config
             return bound, last[3]
-    except Exception:  # noqa: BLE001 - a value that cannot be compared: bound again
+    except Exception:  # noqa: S110 - a value that cannot be compared: bound again
         pass
     sources, problems = _sources(keys)  # a mapping's keys are hashable
     for problem in problems:
         _warn_once(*problem)
     bound = {name: value.strip() if isinstance(value := config[key], str) else value
              for name, key in sources.items()}
-    _last = (keys, values, dict(bound), sources, tuple(map(type, values)))  # one tuple: replaced at once, threads or not
+    # one tuple, replaced at once: another thread reads the old one or the new one
+    _last = (keys, values, dict(bound), sources, tuple(map(type, values)))
     bound["config"] = config
     return bound, sources
 

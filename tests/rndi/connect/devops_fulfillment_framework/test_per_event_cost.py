@@ -1,13 +1,16 @@
 """What a saga remembers between events (its class-level bindings, which parts are sync)
 never changes what an event gets."""
 
+import gc
 import logging
+import weakref
 
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.connect.business_transactions import BackgroundTransaction, SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework import Saga
+from rndi.connect.devops_fulfillment_framework._settings import seconds
 from rndi.dicontainer import BaseServiceProvider, DuplicateBinding
 
 LOGGER = logging.getLogger("tests.cost")
@@ -124,6 +127,151 @@ def test_a_class_level_provider_that_cannot_be_hashed_is_used_all_the_same():
     class Plain(VendorSaga):
         providers = {**Saga.providers, "vendor": Unhashable("unhashable")}
 
+    VendorProvider.built = 0
     for _ in range(2):
         assert Plain.make({}, CLIENT, LOGGER).container.bound("vendor").name == "unhashable"
-    assert "_bindings_by_key" not in vars(Plain)
+    assert VendorProvider.built == 0  # the instance given is the one used, every time
+
+
+def test_two_saga_classes_do_not_share_their_bindings():
+    class Other(VendorProvider):
+        def provide_vendor(self):
+            return Vendor("other")
+
+    class First(VendorSaga):
+        pass
+
+    class Second(VendorSaga):
+        providers = {**Saga.providers, "vendor": Other}
+
+    for _ in range(2):
+        assert First.make({}, CLIENT, LOGGER).container.bound("vendor").name == "class-level"
+        assert Second.make({}, CLIENT, LOGGER).container.bound("vendor").name == "other"
+
+
+def test_a_subclass_does_not_use_what_its_parent_remembered():
+    class Parent(VendorSaga):
+        pass
+
+    assert Parent.make({}, CLIENT, LOGGER).container.bound("vendor").name == "class-level"
+
+    class Child(Parent):
+        providers = {**Parent.providers, "vendor": VendorProvider("child")}
+
+    class Inheriting(Parent):  # the parent's providers, its own bindings
+        pass
+
+    assert Child.make({}, CLIENT, LOGGER).container.bound("vendor").name == "child"
+    assert Inheriting.make({}, CLIENT, LOGGER).container.bound("vendor").name == "class-level"
+    assert Parent.make({}, CLIENT, LOGGER).container.bound("vendor").name == "class-level"
+    assert vars(Child)["_bindings_memo"] is not vars(Parent)["_bindings_memo"]
+
+
+class Configured(BackgroundTransaction):
+    def __init__(self, activation_template, client, logger, request):
+        self.template, self.client, self.logger, self.request = (
+            activation_template, client, logger, request)
+
+    def should_execute(self, request):
+        return True
+
+    def execute(self, request):
+        return BackgroundResponse.done()
+
+    def compensate(self, request, e):
+        return BackgroundResponse.fail()
+
+
+class ConfiguredSaga(Saga):
+    def transactions(self, request):
+        return [Configured]
+
+
+def test_a_change_of_configuration_between_events_is_seen():
+    config = {"ACTIVATION_TEMPLATE": " TL-1 "}
+    for template in ("TL-1", "TL-2", "TL-2", "TL-1"):
+        config["ACTIVATION_TEMPLATE"] = f" {template} "  # the same mapping, changed
+        saga = ConfiguredSaga.make(config, CLIENT, LOGGER, REQUEST)
+        saga.resolve(REQUEST)
+        assert saga.selected.template == template
+        assert saga.container.bound("config") is config
+
+
+def test_equal_values_of_another_type_are_bound_as_they_are():
+    for value in (1, True, 1.0):
+        bound = ConfiguredSaga.make({"RETRIES": value}, CLIENT, LOGGER).container.bound("retries")
+        assert bound == value and type(bound) is type(value)
+
+
+def test_each_event_gets_its_own_client_logger_and_request():
+    for number in range(3):
+        client, logger = object(), logging.getLogger(f"tests.cost.{number}")
+        request = {**REQUEST, "id": f"PR-{number}"}
+        saga = ConfiguredSaga.make({"ACTIVATION_TEMPLATE": "TL"}, client, logger, request)
+        saga.resolve(request)
+        assert saga.selected.client is client
+        assert saga.selected.request is request
+        assert saga.selected.logger.logger is logger  # bound to the request
+        assert saga.selected.logger.extra["request_id"] == f"PR-{number}"
+
+
+def test_nothing_of_an_event_is_kept_alive_by_what_is_remembered():
+    class Client:
+        pass
+
+    class Config(dict):
+        pass
+
+    client, config = Client(), Config({"ACTIVATION_TEMPLATE": "TL"})
+    request = {**REQUEST}
+    saga = ConfiguredSaga.make(config, client, LOGGER, request)
+    saga.resolve(request)
+    remembered = [weakref.ref(client), weakref.ref(config), weakref.ref(saga)]
+    del client, config, saga
+    gc.collect()
+    assert [ref() for ref in remembered] == [None, None, None]
+    # the request is a plain dict (no weak reference): no remembered table holds it
+    assert not any(value is request for value in gc.get_referrers(request)
+                   if isinstance(value, dict) and value is not globals())
+
+
+def test_a_config_key_that_clashes_with_a_class_binding_is_refused_on_every_event():
+    for _ in range(2):
+        with pytest.raises(DuplicateBinding, match="vendor"):
+            VendorSaga.make({"VENDOR": "x"}, CLIENT, LOGGER)
+
+
+def test_a_flow_whose_init_or_event_providers_is_its_own_is_made_through_them():
+    seen = []
+
+    class Own(VendorSaga):
+        def __init__(self, providers=None):
+            seen.append(sorted(providers))
+            super().__init__(providers)
+
+    class Extra(VendorSaga):
+        @staticmethod
+        def event_providers(config, client, logger, request=None):
+            providers = Saga.event_providers(config, client, logger, request)
+            providers["extra"] = BaseServiceProvider({"extra": {"to_instance": "given"}})
+            return providers
+
+    assert Own.make({}, CLIENT, LOGGER).container.bound("vendor").name == "class-level"
+    assert seen == [["config", "connect"]]
+    assert Extra.make({}, CLIENT, LOGGER).container.bound("extra") == "given"
+
+
+def test_a_wrong_request_is_refused_by_make():
+    with pytest.raises(TypeError, match="request must be the request dict"):
+        VendorSaga.make({}, CLIENT, LOGGER, ["PR-1"])
+
+
+def test_a_setting_of_seconds_is_checked_on_every_event_it_is_wrong():
+    for _ in range(2):
+        with pytest.raises(ValueError, match="JOURNAL_TTL"):
+            VendorSaga.make({"JOURNAL_TTL": "soon"}, CLIENT, LOGGER)
+    assert seconds({"JOURNAL_TTL": "60"}, "JOURNAL_TTL", 1.0) == 60.0
+    with pytest.raises(ValueError, match="got a list"):  # unhashable: read, not remembered
+        seconds({"JOURNAL_TTL": ["60"]}, "JOURNAL_TTL", 1.0)
+    for raw, expected in (("60", 60.0), (" 60 ", 60.0), ("", 1.0), (60, 60.0)):
+        assert seconds({"JOURNAL_TTL": raw}, "JOURNAL_TTL", 1.0) == expected
