@@ -158,10 +158,13 @@ def _adapt(transaction: object) -> BackgroundTransaction:
     )
 
 
-def selecting(transactions: Iterable[Optional[AnyBackgroundTransaction]], request: dict,
-              ) -> "Steps[BackgroundTransaction]":
+def selecting(transactions: Iterable[Any], request: dict,
+              build: Optional[Callable[[Any], Any]] = None) -> "Steps[BackgroundTransaction]":
     """The selection as steps (see ``steps.py``): one ``should_execute`` call per candidate,
     in order and no further than the selected one; returns the selected transaction.
+
+    ``build``, when given, makes each entry a candidate (a flow builds a listed class),
+    as the selection reaches it: entries after the selected one are never built.
 
     Raises:
         InvalidTransaction: an entry is neither a transaction nor a tuple.
@@ -169,9 +172,11 @@ def selecting(transactions: Iterable[Optional[AnyBackgroundTransaction]], reques
     """
     considered: List[BackgroundTransaction] = []
     for entry in transactions:
+        if build is not None:
+            entry = build(entry)
         if not entry:
             continue
-        transaction = _adapt(entry)
+        transaction = entry if type(entry) in _TRANSACTION_TYPES else _adapt(entry)
         if (yield functools.partial(transaction.should_execute, request)):
             return transaction
         considered.append(transaction)

@@ -62,7 +62,7 @@ def run_steps(steps: "Steps[T]", advice: str = _ADVICE) -> T:
             except Exception as error:
                 call = steps.throw(error)
                 continue
-            if _awaitable(answer):
+            if type(answer) not in _NEVER_AWAITABLE and _awaitable(answer):
                 getattr(answer, "close", lambda: None)()
                 steps.close()
                 raise SyncAsyncMismatch(

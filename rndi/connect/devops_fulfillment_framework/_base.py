@@ -224,19 +224,23 @@ class Flow(ABC):
     def _candidates(self, entries: List[Any]) -> Iterator[Any]:
         # Built one at a time, as the flow asks: transactions after the one that answers
         # are never built, so their dependencies cannot fail this request.
-        get = self._container.get
-        flow = type(self)
+        candidate = self._candidate
         for entry in entries:
-            if isinstance(entry, type):
-                wrong = _wrong_class(flow, entry)
-                if wrong is not None:
-                    raise InvalidTransaction(wrong)
-                yield get(entry)
-            else:
-                wrong = misplaced(flow, entry) if entry else None
-                if wrong is not None:
-                    raise InvalidTransaction(f"{flow.__name__}.transactions() lists {wrong}.")
-                yield entry
+            yield candidate(entry)
+
+    def _candidate(self, entry: Any) -> Any:
+        """An entry of ``transactions()`` as the flow runs it: a class built through the
+        container, anything else as it is; refused when it belongs in another flow."""
+        flow = type(self)
+        if isinstance(entry, type):
+            wrong = _wrong_class(flow, entry)
+            if wrong is not None:
+                raise InvalidTransaction(wrong)
+            return self._container.get(entry)
+        wrong = misplaced(flow, entry) if entry else None
+        if wrong is not None:
+            raise InvalidTransaction(f"{flow.__name__}.transactions() lists {wrong}.")
+        return entry
 
     def _listed_middlewares(self, request: dict, method: str) -> List[Any]:
         """The entries of ``middlewares(request)``, unbuilt."""

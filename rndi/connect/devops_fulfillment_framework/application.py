@@ -128,14 +128,14 @@ class Saga(Flow):
     def _flow(self, entries: List[Any], request: dict) -> "Steps[BackgroundResponse]":
         """Select, run, log: the whole of one event, as steps that ``resolve`` makes in
         place and ``aresolve`` awaits."""
-        self.selected = selected = yield from selecting(self._candidates(entries), request)
+        self.selected = selected = yield from selecting(entries, request, self._candidate)
         response, compensated = yield from _running(selected, request)
         self._log_outcome(selected, response, request, compensated)
         return response
 
     def _log_outcome(self, selected: BackgroundTransaction, response: BackgroundResponse,
                      request: dict, compensated: Optional[Exception]) -> None:
-        if compensated is None and isinstance(selected, MultiStepTransaction):
+        if compensated is None and _is_multistep(type(selected)):
             return  # its own outcome line says how far its steps got
         logger = self._request_logger(request, logging.WARNING if compensated else logging.INFO)
         if logger is None:
