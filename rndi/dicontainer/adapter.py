@@ -7,6 +7,7 @@ is a loop over a precomputed parameter plan.
 """
 
 import inspect
+import operator
 import re
 from functools import lru_cache
 from typing import (
@@ -96,6 +97,37 @@ def _plan(target: Callable[..., Any]) -> _Plan:
         for p in parameters
         if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     )
+
+
+# how get() builds a class whose injected parameters lead its signature: what it needs,
+# and how to take their values from the built ones, in order, at C speed
+_Fast = Tuple[frozenset, Optional[Callable[[Dict[str, Any]], Any]], bool]
+
+
+@lru_cache(maxsize=4096)
+def _fast_build(target: type) -> Optional[_Fast]:
+    """``(needed, getter, single)`` when ``target``'s parameters are some injected ones
+    taken in order (``getter`` answers their values, one value itself when ``single``),
+    then only parameters that keep their default; ``None`` otherwise (a keyword-only
+    or ``Injectable`` one), for ``_call`` to handle."""
+    try:
+        parameters = list(inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    names: List[str] = []
+    plan = _plan(target)
+    for (name, _, has_default, default), parameter in zip(plan, (
+            p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)),
+            strict=True):
+        if has_default:  # it and everything after it keep their default (or are injected
+            if not all(rest[2] for rest in plan[len(names) + 1:]):  # ...past it: no)
+                return None
+            break
+        if default is not NO_DEFAULT or parameter.kind is parameter.KEYWORD_ONLY:
+            return None
+        names.append(name)
+    getter = operator.itemgetter(*names) if names else None
+    return frozenset(names), getter, len(names) == 1
 
 
 @lru_cache(maxsize=1024)
@@ -454,6 +486,12 @@ class Container(DIContainer):
         """
         if not isinstance(cls, type):
             raise InvalidClassType(cls)
+        fast = _fast_build(cls)
+        if fast is not None and fast[0] <= self._shared.keys():  # all of it built already
+            getter = fast[1]
+            if getter is None:
+                return cls()
+            return cls(getter(self._shared)) if fast[2] else cls(*getter(self._shared))
         self._root = cls
         return self._call(cls, cls, _plan(cls), ())
 
