@@ -432,17 +432,13 @@ class Container(DIContainer):
         return container
 
     @classmethod
-    def with_instances(cls, base: "Bindings", values: Dict[str, Any]) -> Optional["Container"]:
-        """A container over ``base.providers`` and one more provider binding ``values``
-        (name -> instance), as ``extending`` would make it; ``None`` when a name of
-        ``values`` is bound already (``extending`` raises, naming both providers)."""
-        shared = {**base.shared, **values}
-        if len(shared) != len(base.shared) + len(values) or not values.keys().isdisjoint(
-                base.lazy):
-            return None
+    def of(cls, shared: Dict[str, Any], lazy: Dict[str, _Lazy]) -> "Container":
+        """A container over bindings gathered already: ``shared`` (name -> instance, the
+        container's own: it adds what it builds) and ``lazy`` (from ``Bindings``, never
+        changed). For a caller that checked them as ``extending`` does."""
         container = cls.__new__(cls)
         container._shared = shared
-        container._lazy = base.served_lazy(shared)
+        container._lazy = lazy
         container._building = []
         container._root = None
         return container

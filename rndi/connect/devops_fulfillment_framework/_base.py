@@ -28,7 +28,7 @@ from rndi.connect.devops_fulfillment_framework._worlds import refuse_async
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
-    config_bindings,
+    config_values,
 )
 from rndi.connect.devops_fulfillment_framework.providers.connect import (
     ConnectServiceProvider,
@@ -167,8 +167,9 @@ class Flow(ABC):
             check_settings(config)
             if (cls.event_providers is _FLOW_EVENT_PROVIDERS
                     and cls.__init__.__module__ in _OWN_MODULES):
-                checked_request(request)
-                return cls(_EventValues(config, client, logger, request))  # type: ignore
+                if request is not None and type(request) is not dict:
+                    checked_request(request)  # raises, naming what was expected
+                return cls(_EventValues((config, client, logger, request)))  # type: ignore
         return cls(cls.event_providers(config, client, logger, request))
 
     @classmethod
@@ -302,24 +303,43 @@ _OWN_MODULES = frozenset({__name__, f"{__package__}.application", f"{__package__
 _MADE_KEYS = ("config", "connect")
 
 
-class _EventValues:
+class _EventValues(tuple):
     """What ``make()`` hands a flow whose ``__init__`` and ``event_providers`` are the
-    framework's own: the values the ``config`` and ``connect`` providers would bind,
-    without building the providers and asking them (most of the cost of an event's
-    container). A name bound twice is left to those providers, which say which."""
-
-    __slots__ = ("client", "config", "logger", "request")
-
-    def __init__(self, config: Mapping[str, Any], client: Any, logger: Any,
-                 request: Optional[dict]) -> None:
-        self.config, self.client, self.logger, self.request = config, client, logger, request
+    framework's own: ``(config, client, logger, request)``, bound as the ``config`` and
+    ``connect`` providers would bind them, without building the providers and asking
+    them (most of the cost of an event's container). A name bound twice is left to those
+    providers, which say which."""
 
     def container(self, flow: Type["Flow"]) -> Container:
+        config, client, logger, request = self
         base = flow._class_bindings(_MADE_KEYS)
-        values = config_bindings(self.config)[0]
-        values.update(connect_bindings(self.client, self.logger, self.request))
-        container = Container.with_instances(base, values)
-        if container is None:
-            providers = Flow.event_providers(self.config, self.client, self.logger, self.request)
-            container = Container.extending(base, providers.values())  # raises, naming it
-        return container
+        values = config_values(config)
+        # per flow class: the class-level bindings and the configuration's, merged once
+        # for as long as both stay the same (never the event's own values)
+        memo = flow.__dict__.get("_event_memo")
+        if memo is None or memo[0] is not base or memo[1] is not values:
+            memo = _merged(base, values)
+            type.__setattr__(flow, "_event_memo", memo)
+        template, lazy = memo[2], memo[3 if request is None else 4]
+        if template is not None:
+            shared = template.copy()
+            shared["config"] = config
+            shared.update(connect_bindings(client, logger, request))
+            return Container.of(shared, lazy)
+        providers = Flow.event_providers(config, client, logger, request)
+        return Container.extending(base, providers.values())  # raises, naming the clash
+
+
+def _merged(base: Bindings, values: Mapping[str, Any]) -> Tuple[Any, ...]:
+    """``(base, values, shared, lazy, lazy with a request)``: the class-level and the
+    configuration's bindings in one table, and the lazy bindings served with it (without
+    and with a request bound, which may replace a fallback); ``shared`` is ``None`` when a
+    name is bound twice."""
+    shared = {**base.shared, **values}
+    event = ("config", "client", "logger", "request")
+    if (len(shared) != len(base.shared) + len(values)
+            or not shared.keys().isdisjoint(base.lazy)
+            or not shared.keys().isdisjoint(event) or not base.lazy.keys().isdisjoint(event)):
+        return base, values, None, None, None
+    without = base.served_lazy(dict.fromkeys([*shared, *event[:3]]))
+    return base, values, shared, without, base.served_lazy(dict.fromkeys([*shared, *event]))

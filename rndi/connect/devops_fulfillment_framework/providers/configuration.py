@@ -59,38 +59,39 @@ class ConfigurationServiceProvider(BaseServiceProvider):
         self.config = config
 
     def register(self) -> None:
-        bound, self.sources = config_bindings(self.config)
-        self._own("_instances").update(bound)
+        bound = self._own("_instances")
+        bound.update(config_values(self.config))
+        bound["config"] = self.config
+        self.sources = _sources(tuple(self.config))[0]
 
 
-def config_bindings(config: Mapping[str, Any]) -> Tuple[Dict[str, Any], Mapping[str, Any]]:
-    """What ``ConfigurationServiceProvider(config)`` binds (``config`` and each key
-    lower-cased, string values stripped), and binding name -> the configuration key it
-    comes from (read-only: shared by every configuration with these keys)."""
+def config_values(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What ``ConfigurationServiceProvider(config)`` binds besides ``config`` itself: each
+    key lower-cased, string values stripped. Read-only: the same mapping is answered
+    while the configuration's keys and values stay the same (a running extension's do,
+    event after event), so it is worked out once, not on every event."""
     global _last
     keys, values = tuple(config), tuple(config.values())
     last = _last
     try:  # equal values of one type each (1 == 1.0 == True, but each binds as it is)
         if (last is not None and last[0] == keys and last[1] == values
-                and last[4] == tuple(map(type, values))):
-            bound = dict(last[2])  # the same values as the last event's, bound the same
-            bound["config"] = config
-            return bound, last[3]
+                and last[2] == tuple(map(type, values))):
+            return last[3]
     except Exception:  # noqa: S110 - a value that cannot be compared: bound again
         pass
     sources, problems = _sources(keys)  # a mapping's keys are hashable
     for problem in problems:
         _warn_once(*problem)
-    bound = {name: value.strip() if isinstance(value := config[key], str) else value
-             for name, key in sources.items()}
+    bound = MappingProxyType({
+        name: value.strip() if isinstance(value := config[key], str) else value
+        for name, key in sources.items()})
     # one tuple, replaced at once: another thread reads the old one or the new one
-    _last = (keys, values, dict(bound), sources, tuple(map(type, values)))
-    bound["config"] = config
-    return bound, sources
+    _last = (keys, values, tuple(map(type, values)), bound)
+    return bound
 
 
-# the keys and values of the last configuration bound, and what they bound: a running
-# extension has the same configuration on every event (values only: never the mapping)
+# the keys and values of the last configuration bound, and what they bound (its values,
+# never the mapping itself: nothing keeps an event's configuration alive)
 _last: Optional[Tuple[Any, ...]] = None
 
 
