@@ -7,9 +7,10 @@ them (async code). The rules of the flow live only in the generator, so ``resolv
 ``aresolve`` cannot drift apart.
 """
 
+import functools
 import inspect
 import types
-from typing import Any, Awaitable, Callable, Generator, TypeVar
+from typing import Any, Awaitable, Callable, Dict, Generator, TypeVar
 
 from rndi.connect.business_transactions._threads import StoppedIteration, in_thread
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
@@ -82,12 +83,33 @@ async def call_in_place(call: Callable[[], Any]) -> Any:
     return await answer if inspect.isawaitable(answer) else answer
 
 
+# plain functions, by whether they are async def: a flow's steps are partials of a few
+# methods, called on every delivery, and inspect unwraps each of them to ask
+_ASYNC_FUNCTIONS: Dict[types.FunctionType, bool] = {}
+
+
+def _is_async_call(call: Callable[[], Any]) -> bool:
+    """``inspect.iscoroutinefunction(call)``, remembered per function for the steps a
+    flow yields (a partial of a bound method or of a function)."""
+    if type(call) is not functools.partial or call.__dict__:  # a marked one: ask inspect
+        return inspect.iscoroutinefunction(call)
+    function = getattr(call.func, "__func__", call.func)
+    if type(function) is not types.FunctionType or function.__dict__:
+        return inspect.iscoroutinefunction(call)
+    known = _ASYNC_FUNCTIONS.get(function)
+    if known is None:
+        known = inspect.iscoroutinefunction(call)
+        if len(_ASYNC_FUNCTIONS) < 4096:  # functions made per delivery must not grow it
+            _ASYNC_FUNCTIONS[function] = known
+    return known
+
+
 async def call_off_loop(call: Callable[[], Any]) -> Any:
     """Await an ``async def`` call; make a sync one in a worker thread (the loop's default
     executor, context variables copied, counted as the delivery's work: see
     ``_threads``), so it cannot block the loop. A sync call that answers an awaitable (a
     coroutine it built) has it awaited."""
-    if inspect.iscoroutinefunction(call):
+    if _is_async_call(call):
         return await call()
     answer = await in_thread(call)
     return await answer if inspect.isawaitable(answer) else answer

@@ -13,6 +13,7 @@ import functools
 import inspect
 import textwrap
 import threading
+import types
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from connect.eaas.core.responses import BackgroundResponse
@@ -106,26 +107,58 @@ def _async_twin(middleware: Any) -> Any:
     acall = getattr(middleware, "acall", None)
     if not inspect.iscoroutinefunction(acall):
         return None
-    mro = type(middleware).__mro__
-    owner = next(cls for cls in mro if "acall" in vars(cls))
-    caller = next((cls for cls in mro if "__call__" in vars(cls)), owner)
-    if issubclass(owner, caller):
-        return acall
-    raise SyncAsyncMismatch(
-        f"Middleware {name_of(middleware)} overrides __call__ of {owner.__qualname__}, "
-        f"whose async def acall aresolve() runs instead, so the override would be skipped. "
-        f"Override acall too (async def acall(self, request, next), awaiting next(request)), "
-        f"or run the saga with resolve().")
+    _refuse_skipped_call(type(middleware))
+    return acall
+
+
+def _refuse_skipped_call(cls: type) -> None:
+    mro = cls.__mro__
+    owner = next(klass for klass in mro if "acall" in vars(klass))
+    caller = next((klass for klass in mro if "__call__" in vars(klass)), owner)
+    if not issubclass(owner, caller):
+        raise SyncAsyncMismatch(
+            f"Middleware {cls.__qualname__} overrides __call__ of {owner.__qualname__}, "
+            f"whose async def acall aresolve() runs instead, so the override would be "
+            f"skipped. Override acall too (async def acall(self, request, next), awaiting "
+            f"next(request)), or run the saga with resolve().")
+
+
+# callables whose own function says whether they are async def, not their class
+_ASYNC_BY_OBJECT = (types.FunctionType, types.MethodType, functools.partial)
+
+
+@functools.lru_cache(maxsize=4096)  # per class: aresolve() links its middlewares per event
+def _awaited_class(cls: type) -> Optional[str]:
+    """How ``aresolve()`` calls an instance of ``cls``: ``"acall"`` (its twin for both
+    worlds), ``"__call__"`` (``async def``), or ``None`` (sync: in a thread of its own).
+
+    Raises:
+        SyncAsyncMismatch: as ``_async_twin``.
+    """
+    if inspect.iscoroutinefunction(getattr(cls, "acall", None)):
+        _refuse_skipped_call(cls)
+        return "acall"
+    return "__call__" if _async_methods(cls, ("__call__",)) else None
 
 
 def _alink(middleware: Any, following: AsyncStep, expected: type) -> AsyncStep:
-    name = name_of(middleware)
-    both = _async_twin(middleware)
-    call = both if both is not None else middleware
-    if call is both or is_async_middleware(middleware):
+    kind = type(middleware)
+    if kind in _ASYNC_BY_OBJECT or "acall" in getattr(middleware, "__dict__", ()):
+        both = _async_twin(middleware)
+        call = both if both is not None else middleware
+        awaited = call is both or is_async_middleware(middleware)
+    else:  # an instance: its class decides, read once per class
+        way = _awaited_class(kind)
+        call = middleware.acall if way == "acall" else middleware
+        awaited = way is not None
+    if awaited:
         async def step(request: dict) -> Any:
-            return _checked(name, await call(request, following), expected)
+            response = await call(request, following)
+            if isinstance(response, expected):
+                return response
+            return _checked(name_of(middleware), response, expected)  # raises, naming it
         return step
+    name = name_of(middleware)
 
     async def bridged(request: dict) -> Any:
         # A sync middleware runs in a thread of its own, and its next() waits there for
