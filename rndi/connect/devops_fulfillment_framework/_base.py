@@ -4,6 +4,7 @@ another kind of flow."""
 
 import functools
 import logging
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import (
@@ -19,7 +20,6 @@ from typing import (
     Union,
 )
 
-from rndi.connect.api_facades.clients import is_async_client
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.business_transactions.exceptions import InvalidTransaction
 from rndi.connect.devops_fulfillment_framework._kinds import misplaced
@@ -61,6 +61,14 @@ def _wrong_class(flow: type, entry: type) -> Optional[str]:
                 f"a {contract.__name__} subclass; list transaction classes, instances or "
                 f"{flow.tuple_shape} tuples.")  # type: ignore[attr-defined]
     return None
+
+
+@functools.lru_cache(maxsize=256)  # per class (as isinstance sees it): read every event
+def _async_client_class(cls: type) -> bool:
+    """Whether an object whose ``__class__`` is ``cls`` is an ``AsyncConnectClient``; a
+    class made before ``connect.client`` was imported cannot be one, nor become one."""
+    module = sys.modules.get("connect.client")
+    return module is not None and issubclass(cls, module.AsyncConnectClient)
 
 
 class Flow(ABC):
@@ -268,7 +276,7 @@ class Flow(ABC):
         seen = flow.__dict__.get("_found_sync")
         try:
             if seen is not None and key in seen:
-                if is_async_client(client):
+                if _async_client_class(client.__class__):
                     refuse_async(flow.__name__, client, (), (), *shape)
                 return
         except TypeError:  # an unhashable part: checked, not remembered
