@@ -113,7 +113,9 @@ def _async_twin(middleware: Any) -> Any:
 
 def _refuse_skipped_call(cls: type) -> None:
     mro = cls.__mro__
-    owner = next(klass for klass in mro if "acall" in vars(klass))
+    owner = next((klass for klass in mro if "acall" in vars(klass)), None)
+    if owner is None:  # an instance's own acall: nothing of its class is skipped
+        return
     caller = next((klass for klass in mro if "__call__" in vars(klass)), owner)
     if not issubclass(owner, caller):
         raise SyncAsyncMismatch(

@@ -15,6 +15,7 @@ from rndi.dicontainer import (
     InvalidBinding,
     InvalidClassType,
 )
+from rndi.dicontainer.adapter import Bindings
 
 
 class Engine:
@@ -530,3 +531,52 @@ def test_a_replaceable_method_gives_way_to_the_same_providers_binding():
 
     assert Container([Replaceable()]).bound("vendor") == "bound"
     assert Container([Fallback()]).bound("vendor") == "bound"
+
+
+class Mixed:
+    def __init__(self, engine, name, color="red", size: Injectable[int] = 1, *, tag="none"):
+        self.engine, self.name, self.color, self.size, self.tag = engine, name, color, size, tag
+
+
+class Leading:
+    def __init__(self, engine, name, color="red", *rest, tag="none", **more):
+        self.engine, self.name, self.color, self.tag = engine, name, color, tag
+        self.rest, self.more = rest, more
+
+
+def test_a_class_built_from_values_built_already_gets_the_same_as_one_built_on_the_way():
+    everything = {"engine": {"to_instance": "V8"}, "name": {"to_instance": "car"},
+                  "color": {"to_instance": "blue"}, "size": {"to_instance": 3},
+                  "tag": {"to_instance": "tagged"}}
+    container = Container([BaseServiceProvider(everything)])
+    for _ in range(2):  # the class's way of being built is remembered after the first
+        mixed, leading = container.get(Mixed), container.get(Leading)
+        assert vars(mixed) == {"engine": "V8", "name": "car", "color": "red", "size": 3,
+                               "tag": "none"}
+        assert (leading.engine, leading.name, leading.color, leading.tag) == (
+            "V8", "car", "red", "none")
+        assert (leading.rest, leading.more) == ((), {})
+
+
+def test_a_lazy_parameter_is_built_first_then_the_class_from_what_is_built():
+    counter = Counter()
+    container = Container([CountingProvider(counter),
+                           BaseServiceProvider({"name": {"to_instance": "car"}})])
+    first, second = container.get(Car), container.get(Car)
+    assert first.engine is second.engine and counter.calls == 1
+    assert (second.name, second.color) == ("car", "red")
+
+
+def test_a_missing_parameter_is_named_whichever_way_the_class_is_built():
+    container = Container([BaseServiceProvider({"engine": {"to_instance": "V8"}})])
+    for _ in range(2):
+        with pytest.raises(DependencyBuildingFailure, match="'name'"):
+            container.get(Car)
+
+
+def test_the_fallbacks_a_binding_replaces_are_worked_out_for_each_container():
+    base = Bindings([FallbackProvider()])
+    for greeting in ("hi", None, "hey", None):
+        given = [BaseServiceProvider({"greeting": {"to_instance": greeting}})] if greeting else []
+        container = Container.extending(base, given)
+        assert container.get(Greeter).greeting == (greeting or "hello world")

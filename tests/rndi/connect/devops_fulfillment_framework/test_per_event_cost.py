@@ -1,9 +1,12 @@
 """What a saga remembers between events (its class-level bindings, which parts are sync)
 never changes what an event gets."""
 
+import asyncio
+import functools
 import gc
 import logging
 import weakref
+from unittest import mock
 
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
@@ -275,3 +278,79 @@ def test_a_setting_of_seconds_is_checked_on_every_event_it_is_wrong():
         seconds({"JOURNAL_TTL": ["60"]}, "JOURNAL_TTL", 1.0)
     for raw, expected in (("60", 60.0), (" 60 ", 60.0), ("", 1.0), (60, 60.0)):
         assert seconds({"JOURNAL_TTL": raw}, "JOURNAL_TTL", 1.0) == expected
+
+
+class Passing:
+    def __call__(self, request, next):
+        return next(request)
+
+
+class AsyncPassing:
+    async def __call__(self, request, next):
+        response = await next(request)
+        return BackgroundResponse.done() if response.status == "success" else response
+
+
+class Twin(Passing):
+    async def acall(self, request, next):
+        return BackgroundResponse.skip("twin")
+
+
+class OverridesTwin(Twin):
+    def __call__(self, request, next):
+        return next(request)
+
+
+class AsyncAnswer(Answer):
+    async def execute(self, request):
+        return BackgroundResponse.skip("awaited")
+
+
+def _decorated(method):
+    @functools.wraps(method)
+    async def wrapper(self, request):
+        return await method(self, request)
+
+    return wrapper
+
+
+class DecoratedAnswer(Answer):
+    @_decorated
+    async def execute(self, request):
+        return BackgroundResponse.skip("decorated")
+
+
+def test_how_aresolve_calls_each_part_is_read_per_class_and_stays_right():
+    class Parts(VendorSaga):
+        listed = ([], [Answer])
+
+        def middlewares(self, request):
+            return self.listed[0]
+
+        def transactions(self, request):
+            return self.listed[1]
+
+    def answer(middlewares, transactions):
+        Parts.listed = (middlewares, transactions)
+        response = asyncio.run(Parts.make({}, CLIENT, LOGGER).aresolve(dict(REQUEST)))
+        return response.status, response.output
+
+    for _ in range(2):  # the second event answers from what the first one remembered
+        assert answer([Passing], [Answer]) == ("success", None)
+        assert answer([AsyncPassing], [AsyncAnswer]) == ("skip", "awaited")
+        assert answer([Twin], [Answer]) == ("skip", "twin")
+        assert answer([Passing, AsyncPassing], [DecoratedAnswer]) == ("skip", "decorated")
+        instance = Passing()
+        instance.acall = Twin.acall.__get__(instance)  # an instance's own twin is honoured
+        assert answer([instance], [Answer]) == ("skip", "twin")
+        with pytest.raises(SyncAsyncMismatch, match="OverridesTwin overrides __call__"):
+            answer([OverridesTwin], [Answer])
+
+
+def test_a_client_that_passes_for_an_async_one_is_refused_by_resolve_every_time():
+    from connect.client import AsyncConnectClient
+
+    assert VendorSaga.make({}, CLIENT, LOGGER).resolve(REQUEST).status == "success"
+    for _ in range(2):
+        with pytest.raises(SyncAsyncMismatch, match="AsyncConnectClient"):
+            VendorSaga.make({}, mock.Mock(spec=AsyncConnectClient), LOGGER).resolve(REQUEST)
