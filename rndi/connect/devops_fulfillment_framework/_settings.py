@@ -22,6 +22,7 @@ DEFAULT_SAGA_TIME_BUDGET = 240.0
 # so that a value the cache would refuse fails before any step runs, not after
 _SECONDS = ((LEASE_TTL, DEFAULT_LEASE_TTL), (JOURNAL_TTL, DEFAULT_JOURNAL_TTL),
             (SAGA_TIME_BUDGET, DEFAULT_SAGA_TIME_BUDGET))
+SETTINGS_OF_SECONDS = frozenset(key for key, _ in _SECONDS)
 
 
 def seconds(config: Mapping[str, Any], key: str, default: float,

@@ -37,7 +37,6 @@ from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noq
     ConnectServiceProvider,
 )
 from rndi.connect.devops_logger_adapter._secrets import text_masker
-from rndi.dicontainer.adapter import BaseServiceProvider
 from rndi.telemetry import _hooks as tracing
 
 
@@ -109,10 +108,8 @@ class Saga(Flow):
     """
 
     providers: Dict[str, ProviderSpec] = dict(Flow.providers)
-
-    def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
-        super().__init__(providers)
-        self.selected: Optional[BackgroundTransaction] = None
+    # the transaction the last resolve() selected (None before)
+    selected: Optional[BackgroundTransaction] = None
 
     @abstractmethod
     def transactions(self, request: dict) -> List[Any]:
