@@ -101,33 +101,33 @@ def _plan(target: Callable[..., Any]) -> _Plan:
 
 # how get() builds a class whose injected parameters lead its signature: what it needs,
 # and how to take their values from the built ones, in order, at C speed
-_Fast = Tuple[frozenset, Optional[Callable[[Dict[str, Any]], Any]], bool]
+_Fast = Tuple[frozenset, Optional[Callable[[Dict[str, Any]], Any]], bool, Tuple[str, ...]]
 
 
 @lru_cache(maxsize=4096)
-def _fast_build(target: type) -> Optional[_Fast]:
-    """``(needed, getter, single)`` when ``target``'s parameters are some injected ones
-    taken in order (``getter`` answers their values, one value itself when ``single``),
-    then only parameters that keep their default; ``None`` otherwise (a keyword-only
-    or ``Injectable`` one), for ``_call`` to handle."""
+def _fast_build(target: Callable[..., Any], given: int = 0) -> Optional[_Fast]:
+    """``(needed, getter, single, names)`` when the parameters of ``target`` past the ``given``
+    first ones (``self`` of a provider method) are some injected ones taken in order
+    (``getter`` answers their values, one value itself when ``single``), then only ones
+    that keep their default; ``None`` otherwise (a keyword-only or ``Injectable`` one),
+    for ``_call`` to handle."""
     try:
-        parameters = list(inspect.signature(target).parameters.values())
+        parameters = [p for p in inspect.signature(target).parameters.values()
+                      if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)][given:]
     except (TypeError, ValueError):
         return None
+    plan = _plan(target)[given:]
     names: List[str] = []
-    plan = _plan(target)
-    for (name, _, has_default, default), parameter in zip(plan, (
-            p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)),
-            strict=True):
-        if has_default:  # it and everything after it keep their default (or are injected
-            if not all(rest[2] for rest in plan[len(names) + 1:]):  # ...past it: no)
+    for (name, _, has_default, default), parameter in zip(plan, parameters, strict=True):
+        if has_default:  # it keeps its default: so must every parameter after it
+            if not all(rest[2] for rest in plan[len(names) + 1:]):
                 return None
             break
         if default is not NO_DEFAULT or parameter.kind is parameter.KEYWORD_ONLY:
             return None
         names.append(name)
     getter = operator.itemgetter(*names) if names else None
-    return frozenset(names), getter, len(names) == 1
+    return frozenset(names), getter, len(names) == 1, tuple(names)
 
 
 @lru_cache(maxsize=1024)
@@ -483,11 +483,20 @@ class Container(DIContainer):
         if not isinstance(cls, type):
             raise InvalidClassType(cls)
         fast = _fast_build(cls)
-        if fast is not None and fast[0] <= self._shared.keys():  # all of it built already
+        if fast is not None:
+            shared = self._shared
+            if not fast[0] <= shared.keys():  # build what is lazy first, the full way
+                self._root = cls
+                for name in fast[3]:  # in order, as _call would build them
+                    if name in shared:
+                        continue
+                    if name not in self._lazy:
+                        return self._call(cls, cls, _plan(cls), ())  # raises, naming it
+                    self._make(name, cls)
             getter = fast[1]
             if getter is None:
                 return cls()
-            return cls(getter(self._shared)) if fast[2] else cls(*getter(self._shared))
+            return cls(getter(shared)) if fast[2] else cls(*getter(shared))
         self._root = cls
         return self._call(cls, cls, _plan(cls), ())
 
@@ -543,7 +552,15 @@ class Container(DIContainer):
                 value = self._call(payload, payload, _plan(payload), ())
             else:
                 function, plan, head = payload
-                value = self._call(function, function, plan, head)
+                fast = _fast_build(function, len(head))
+                shared = self._shared
+                if fast is None or not fast[0] <= shared.keys():
+                    value = self._call(function, function, plan, head)
+                elif fast[1] is None:
+                    value = function(*head)
+                else:  # every parameter built already: no plan to walk
+                    value = (function(*head, fast[1](shared)) if fast[2]
+                             else function(*head, *fast[1](shared)))
         except ContainerError:
             raise  # already names what failed, innermost first
         except Exception as e:
