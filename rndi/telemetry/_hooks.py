@@ -20,7 +20,7 @@ _OFF = (None, "", "none")
 
 def _spans_of(flow: Any) -> Optional[Any]:
     """The spans of a delivery of ``flow``, or ``None`` when tracing is off for it."""
-    bound = flow.container.bound
+    bound = flow._container.bound  # not the property: this runs on every event
     observer, config = bound("observer"), bound("config")
     if observer is None:
         # a dict first: the ABC check of Mapping costs more than the rest of this

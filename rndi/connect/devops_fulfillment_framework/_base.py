@@ -329,26 +329,29 @@ class _EventValues(tuple):
 
     def container(self, flow: Type["Flow"]) -> Container:
         config, client, logger, request = self
-        base = flow._class_bindings(_MADE_KEYS)
         values = config_values(config)
         # per flow class: the class-level bindings and the configuration's, merged once
-        # for as long as both stay the same (never the event's own values)
+        # for as long as the class's providers and the configuration stay the same (the
+        # providers compared as _class_bindings compares them; never the event's values)
+        providers = flow.providers
         memo = flow.__dict__.get("_event_memo")
-        if memo is None or memo[0] is not base or memo[1] is not values:
-            memo = _merged(base, values)
+        if (memo is None or memo[0] is not providers or memo[1] is not values
+                or memo[2] != providers):
+            memo = (providers, values, dict(providers),
+                    *_merged(flow._class_bindings(_MADE_KEYS), values))
             type.__setattr__(flow, "_event_memo", memo)
-        template, lazy = memo[2], memo[3 if request is None else 4]
+        template, lazy = memo[4], memo[5 if request is None else 6]
         if template is not None:
             shared = template.copy()
             shared["config"] = config
             shared.update(connect_bindings(client, logger, request))
             return Container.of(shared, lazy)
         providers = Flow.event_providers(config, client, logger, request)
-        return Container.extending(base, providers.values())  # raises, naming the clash
+        return Container.extending(memo[3], providers.values())  # raises, naming the clash
 
 
 def _merged(base: Bindings, values: Mapping[str, Any]) -> Tuple[Any, ...]:
-    """``(base, values, shared, lazy, lazy with a request)``: the class-level and the
+    """``(base, shared, lazy, lazy with a request)``: the class-level and the
     configuration's bindings in one table, and the lazy bindings served with it (without
     and with a request bound, which may replace a fallback); ``shared`` is ``None`` when a
     name is bound twice."""
@@ -357,6 +360,6 @@ def _merged(base: Bindings, values: Mapping[str, Any]) -> Tuple[Any, ...]:
     if (len(shared) != len(base.shared) + len(values)
             or not shared.keys().isdisjoint(base.lazy)
             or not shared.keys().isdisjoint(event) or not base.lazy.keys().isdisjoint(event)):
-        return base, values, None, None, None
+        return base, None, None, None
     without = base.served_lazy(dict.fromkeys([*shared, *event[:3]]))
-    return base, values, shared, without, base.served_lazy(dict.fromkeys([*shared, *event]))
+    return base, shared, without, base.served_lazy(dict.fromkeys([*shared, *event]))
