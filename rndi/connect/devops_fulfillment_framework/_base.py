@@ -99,8 +99,9 @@ class Flow(ABC):
 
     def __init__(self, providers: Optional[Dict[str, BaseServiceProvider]] = None) -> None:
         cls = type(self)
-        if type(providers) is _EventValues:  # from make(): see _EventValues
-            self._container = providers.container(cls)
+        made: Any = providers
+        if type(made) is _EventValues:  # from make(): see _EventValues
+            self._container: Container = made.container(cls)
             return
         given = {} if providers is None else providers
         if type(given) is not dict and not isinstance(given, Mapping):
@@ -121,7 +122,8 @@ class Flow(ABC):
         memo = cls.__dict__.get("_bindings_memo")
         # the dict compared by equality, its values by identity: cheaper than hashing it
         if memo is None or memo[0] is not providers or memo[1] != providers:
-            memo = (providers, dict(providers), {})
+            by_keys: Dict[Tuple[str, ...], Bindings] = {}
+            memo = (providers, dict(providers), by_keys)
             type.__setattr__(cls, "_bindings_memo", memo)
         bindings = memo[2].get(keys)
         if bindings is None:
@@ -346,8 +348,8 @@ class _EventValues(tuple):
             shared["config"] = config
             shared.update(connect_bindings(client, logger, request))
             return Container.of(shared, lazy)
-        providers = Flow.event_providers(config, client, logger, request)
-        return Container.extending(memo[3], providers.values())  # raises, naming the clash
+        event = Flow.event_providers(config, client, logger, request)
+        return Container.extending(memo[3], event.values())  # raises, naming the clash
 
 
 def _merged(base: Bindings, values: Mapping[str, Any]) -> Tuple[Any, ...]:

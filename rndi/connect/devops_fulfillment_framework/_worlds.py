@@ -144,7 +144,7 @@ def _awaited_class(cls: type) -> Optional[str]:
 
 
 def _alink(middleware: Any, following: AsyncStep, expected: type) -> AsyncStep:
-    kind = type(middleware)
+    kind: type = type(middleware)
     if kind in _ASYNC_BY_OBJECT or "acall" in getattr(middleware, "__dict__", ()):
         both = _async_twin(middleware)
         call = both if both is not None else middleware

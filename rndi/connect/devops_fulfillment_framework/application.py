@@ -4,7 +4,7 @@ import functools
 import logging
 import traceback
 from abc import abstractmethod
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, cast
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -68,7 +68,7 @@ def _running(transaction: BackgroundTransaction, request: dict) -> "Steps[Outcom
     # flow's driver: in place under resolve(), awaited or in worker threads under aresolve()
     try:
         if _is_multistep(type(transaction)):
-            response = yield from transaction.executing(request)
+            response = yield from cast(MultiStepTransaction, transaction).executing(request)
         else:
             response = yield functools.partial(transaction.execute, request)
     except JournalUnavailable as e:  # the step did not run: nothing to compensate
