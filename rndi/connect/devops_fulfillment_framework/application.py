@@ -163,7 +163,7 @@ class Saga(Flow):
         entries = list(self.transactions(request) or ())
         if method == "resolve":
             self._refuse_async(listed, entries)
-        return self._built(listed), entries
+        return (self._built(listed) if listed else listed), entries
 
     @tracing.delivery
     def resolve(self, request: dict) -> BackgroundResponse:
@@ -184,6 +184,8 @@ class Saga(Flow):
                 ``execute`` raised is its ``__cause__``).
         """
         middlewares, entries = self._parts(request, "resolve")
+        if not middlewares:  # nothing to chain: the flow itself
+            return run_steps(self._flow(entries, request))
         stack = chain(middlewares, lambda request: run_steps(self._flow(entries, request)))
         return stack(request)
 
@@ -205,6 +207,9 @@ class Saga(Flow):
             TransactionNotSelected: as ``resolve``.
         """
         middlewares, entries = self._parts(request, "aresolve")
+
+        if not middlewares:  # nothing to chain: the flow itself
+            return await arun_steps(self._flow(entries, request), call_off_loop)
 
         async def run_flow(request: dict) -> BackgroundResponse:
             return await arun_steps(self._flow(entries, request), call_off_loop)
