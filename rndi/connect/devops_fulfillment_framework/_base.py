@@ -111,12 +111,12 @@ class Flow(ABC):
 
     @classmethod
     def _class_bindings(cls, keys: Tuple[str, ...]) -> Bindings:
-        """The bindings of the class-level providers that ``given`` does not replace,
-        gathered once per flow class and per keys given (``keys``, which replace the
-        class-level providers of the same keys): those providers are the
-        same on every event, so building them and asking them for their bindings again
-        on each one is wasted work. Kept in the class's own ``__dict__`` (a subclass has
-        its own); a change to ``providers`` (assigned or changed in place) is noticed.
+        """The bindings of the class-level providers whose keys are not in ``keys`` (the
+        keys of the providers given to the flow, which replace them), gathered once per
+        flow class and per ``keys``: those providers are the same on every event, so
+        building them and asking them for their bindings again on each one is wasted
+        work. Kept in the class's own ``__dict__`` (a subclass has its own); a change to
+        ``providers`` (assigned or changed in place) is noticed.
         """
         providers = cls.providers
         memo = cls.__dict__.get("_bindings_memo")
