@@ -63,6 +63,20 @@ def cluster(installed_extension: Any, tls: Any, redis: Any,
         yield Cluster(*parts, redis=redis)
 
 
+def revived(cluster: Cluster, limit: float = 120.0) -> Cluster:
+    """``cluster``, with every replica that was killed (and not started again) started
+    again and ready."""
+    for name, runner in cluster.runners.items():
+        if runner.live_processes():
+            continue
+        # the EaaS server lets go of the dead replica's workers before it comes back
+        wait_for(lambda name=name: f"INS-{name}" not in cluster.eaas.connected(),
+                 f"replica {name}'s workers gone from the EaaS server", limit)
+        runner.start()
+        runner.wait_ready(timeout=limit)
+    return cluster
+
+
 def wait_for(condition: Callable[[], Any], what: str, limit: float = 300.0) -> Any:
     deadline = time.monotonic() + limit
     while True:

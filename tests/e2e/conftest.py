@@ -70,3 +70,21 @@ def tls(tmp_path_factory):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     certificate.configure_cert(context)
     return context, str(bundle)
+
+
+@pytest.fixture(scope="session")
+def redis_replicas(installed_extension, tls):
+    """Replicas ``A`` and ``B`` of the example extension on one redis-server, with the
+    chaos settings (``chaos.SETTINGS``): ``test_chaos.py`` and ``test_replicas.py`` share
+    them, as starting two runners costs more than most of what either module does. Each
+    module takes them through ``chaos.revived()``, which starts again a replica an earlier
+    module killed."""
+    from rndi.cache.testing import RedisServer
+    from tests.e2e import chaos
+    from tests.rndi.cache.conftest import redis_server_or_skip
+
+    redis_server_or_skip()
+    # the deadline covers both modules on a slow machine; idle replicas cost nothing
+    with RedisServer() as redis, chaos.cluster(installed_extension, tls, redis,
+                                                deadline=1200) as cluster:
+        yield cluster
