@@ -60,7 +60,8 @@ def orders_of(vendor, request):
 
 
 def deliver_to_both_until_approved(connect, eaas, requests, rounds=25):
-    """Each pending request to both replicas at the same moment, round after round."""
+    """Each pending request to both replicas (every connected one) at the same moment,
+    round after round."""
     outputs = []
     pending = [request["id"] for request in requests]
     for _ in range(rounds):

@@ -1,6 +1,7 @@
 """The multi-step example extension under the real runner: two sync replicas sharing a
 SQLite cache and one async runner, against the Connect stand-in and the vendor stand-in
-(which counts what each call did)."""
+(which counts what each call did). Overlapping deliveries to the three, on one SQLite
+file, run each step once."""
 
 import concurrent.futures
 import json
@@ -14,7 +15,7 @@ from rndi.connect.testing import ConnectAPI
 from rndi.connect.testing.eaas import FakeEaaS
 from rndi.connect.testing.runner import ExtensionRunner
 from tests.e2e.conftest import install
-from tests.e2e.replicas import wait_until
+from tests.e2e.replicas import deliver_to_both_until_approved, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -59,6 +60,7 @@ def cluster(tls, tmp_path_factory):
             yield connect, vendor, eaas, runners
         finally:
             for runner in runners.values():
+                runner.kill()  # no graceful shutdown to wait for: test_runner.py proves it
                 runner.close()
 
 
@@ -123,6 +125,20 @@ def test_a_step_slower_than_the_time_budget_reschedules_and_the_next_delivery_re
     assert vendor.done_for(request["asset"]["id"]) == STEPS
 
 
+def test_fifty_purchases_delivered_to_all_three_at_once_run_each_step_once(cluster):
+    connect, vendor, eaas, runners = cluster
+    requests = [connect.add_request(purchase(8500, number)) for number in range(50)]
+    # every round sends each pending request to A, B and C at the same moment
+    pending, outputs = deliver_to_both_until_approved(connect, eaas, requests)
+    assert pending == [], runners["A"].output_tail()
+    assert len(outputs) >= 3 * len(requests)  # all three replicas got every request
+    for request in requests:
+        assert connect.request(request["id"])["status"] == "approved"
+        assert vendor.done_for(request["asset"]["id"]) == STEPS
+    assert {output["result"] for output in outputs} <= {"success", "reschedule", "retry", "skip"}
+
+
+# it kills replica A: the last of the module
 def test_a_replica_killed_after_step_two_is_resumed_by_another_at_step_three(cluster):
     connect, vendor, eaas, runners = cluster
     request = connect.add_request(purchase(8400, 1))
