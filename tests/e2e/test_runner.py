@@ -133,25 +133,6 @@ def test_a_request_no_longer_pending_is_skipped_by_the_runner(stack):
     assert eaas.deliver(EVENT, request["id"], timeout=90)["result"] == "skip"
 
 
-def test_a_runner_past_its_deadline_is_ended_with_its_workers(installed_extension, tls):
-    context, bundle = tls
-    with ConnectAPI(ssl_context=context) as connect, FakeEaaS({}) as eaas:
-        runner = ExtensionRunner(eaas, connect, bundle, python_path=[str(installed_extension)],
-                                 deadline=240)
-        runner.start()
-        try:
-            eaas.wait_ready(timeout=120)  # workers are up, and nobody says shutdown
-            assert len(runner.live_processes()) >= 3  # the master and both workers
-            runner.end_in(0.5)  # counted from readiness, so start-up time cannot race it
-            runner.process.wait(120)
-            assert runner.timed_out is True
-            assert runner.process.returncode == -9
-            assert runner.wait_ended(120) is True  # the workers die just after the master
-            assert runner.live_processes() == []
-        finally:
-            runner.close()
-
-
 VALIDATION = "asset_purchase_request_validation"
 
 
