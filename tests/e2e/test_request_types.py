@@ -129,10 +129,10 @@ def stack(tls, tmp_path_factory):
             eaas.wait_ready(timeout=90)
             yield connect, eaas, runner, requests
         finally:
-            code = runner.stop()
-            output = runner.output
+            # no graceful shutdown to wait for: test_runner.py and test_async_runner.py
+            # prove it
+            runner.kill()
             runner.close()
-            assert code == 0, output
 
 
 def test_the_runner_subscribes_to_every_processing_event(stack):
@@ -141,12 +141,22 @@ def test_the_runner_subscribes_to_every_processing_event(stack):
     assert sorted(subscribed) == sorted(EVENTS)
 
 
+@pytest.fixture(scope="module")
+def outputs(stack):
+    """The runner's answer to each request, all delivered at once: the runner sends its
+    results every half second, which one delivery after the other would wait out each
+    time."""
+    _, eaas, _, requests = stack
+    sent = [eaas.send(event, request["id"], timeout=90)
+            for event, request in zip(EVENTS, requests, strict=True)]
+    return [future.result(120) for future in sent]
+
+
 @pytest.mark.parametrize("index", range(len(EVERY_TYPE)))
-def test_each_type_is_delivered_read_and_approved_as_connect_does(stack, index):
-    connect, eaas, runner, requests = stack
+def test_each_type_is_delivered_read_and_approved_as_connect_does(stack, outputs, index):
+    connect, _, runner, requests = stack
     (model, kind), request = EVERY_TYPE[index], requests[index]
-    output = eaas.deliver(EVENTS[index], request["id"], timeout=90)
-    assert output["result"] == "success", runner.output
+    assert outputs[index]["result"] == "success", runner.output
     final = connect.request(request["id"])
     assert final["status"] == "approved"
     if model == "asset":

@@ -62,11 +62,12 @@ def validated(installed_extension, tls, tmp_path_factory):
             runner.wait_ready(timeout=120)
             yield connect, eaas, runner
         finally:
-            code = runner.stop()
-            output = runner.output
+            timed_out = runner.timed_out
+            # no graceful shutdown to wait for: test_runner.py and test_async_runner.py
+            # prove it
+            runner.kill()
             runner.close()
-            assert runner.timed_out is False, output
-            assert code == 0, output
+            assert timed_out is False, runner.output
 
 
 def test_a_validated_runner_asked_the_stand_ins_and_processes_a_purchase(validated):

@@ -41,10 +41,12 @@ def _console_script(environment, name):
 def fresh_environment(wheel_path, tmp_path_factory):
     """A venv with the wheel installed; its dependencies come from the test environment
     (a .pth file), so no network is needed. The runner's ``cextrun`` command is made for
-    it too, when the test environment has the runner."""
+    it too, when the test environment has the runner. pip, too, is the test
+    environment's, through the .pth file (it installs into the venv it runs in):
+    installing a pip of its own into the venv took seconds."""
     root = tmp_path_factory.mktemp("throwaway")
     environment = root / "venv"
-    venv.create(environment, with_pip=True)
+    venv.create(environment, with_pip=False)
     python = environment / "bin" / "python"
     purelib = subprocess.run([str(python), "-c", "import sysconfig; "
                               "print(sysconfig.get_paths()['purelib'])"],
