@@ -37,6 +37,31 @@ def optimized_runners():
         os.environ["PYTHONOPTIMIZE"] = before
 
 
+# what the runner's validation expects of an extension project
+PROJECT = """\
+[tool.poetry]
+name = "purchase-extension"
+version = "1.0.0"
+description = "The example extension, as a project the runner validates."
+authors = ["rndi contributors"]
+
+[tool.poetry.dependencies]
+python = ">=3.10,<3.13"
+connect-eaas-core = ">=37.4,<38"
+{plugins}"""
+DECLARED = """
+[tool.poetry.plugins."connect.eaas.ext"]
+"eventsapp" = "purchase_extension.extension:PurchaseExtension"
+"""
+
+
+def extension_project(directory, plugins=DECLARED):
+    """An extension project as the runner's validation expects it, in ``directory``."""
+    directory.mkdir()
+    (directory / "pyproject.toml").write_text(PROJECT.format(plugins=plugins))
+    return str(directory)
+
+
 def install(project, target):
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",

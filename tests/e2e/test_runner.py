@@ -1,4 +1,5 @@
-"""The example extension under the real connect-extension-runner.
+"""The example extension under the real connect-extension-runner, with its start-up
+validation on (the stand-ins answer what it asks).
 
 A fake EaaS websocket server hands the runner tasks; the runner fetches each request
 from the Connect API stand-in over HTTPS and calls the extension, whose saga calls the
@@ -19,6 +20,7 @@ from rndi.connect.business_objects import Request
 from rndi.connect.testing import ConnectAPI
 from rndi.connect.testing.eaas import FakeEaaS, UndeclaredTask
 from rndi.connect.testing.runner import ExtensionRunner
+from tests.e2e.conftest import extension_project
 
 FIXTURE = Path(__file__).resolve().parents[2] / "examples" / "fixtures" / "asset_purchase.json"
 EVENT = "asset_purchase_request_processing"
@@ -42,12 +44,15 @@ def stack(installed_extension, tls, tmp_path_factory):
             FakeEaaS({"ACTIVATION_TEMPLATE": TEMPLATE, "VENDOR_API_URL": vendor.url,
                       "VENDOR_API_KEY": "e2e-key", "CACHE_DRIVER": "sqlite",
                       "CACHE_DIR": str(cache_dir)}, secure_variables=["VENDOR_API_KEY"]) as eaas:
+        # with the start-up validation on, as in production
         runner = ExtensionRunner(eaas, connect, bundle, python_path=[str(installed_extension)],
                                  deadline=240, environment={
-                                     "BACKGROUND_TASK_MAX_EXECUTION_TIME": "60"})
+                                     "BACKGROUND_TASK_MAX_EXECUTION_TIME": "60"},
+                                 validate=True, project_dir=extension_project(
+                                     tmp_path_factory.mktemp("validated") / "project"))
         runner.start()
         try:
-            eaas.wait_ready(timeout=90)
+            runner.wait_ready(timeout=120)
             yield connect, vendor, eaas, runner
         finally:
             code = runner.stop()
@@ -67,6 +72,14 @@ def deliver_until_done(connect, eaas, request_id, limit=8):
         if connect.request(request_id)["status"] != "pending":
             break
     return results
+
+
+def test_the_runner_validated_the_project_against_the_stand_ins_first(stack):
+    connect, _, _, runner = stack
+    assert {"GET accounts", "GET devops/event-definitions"} <= set(connect.api_calls())
+    assert [call.path for call in runner.pypi.calls] == [
+        "/pypi/connect-extension-runner/json"]
+    assert runner.pypi.refused == []  # nothing else was asked of the internet
 
 
 def test_runner_sent_setup_and_subscribes_to_the_purchase_event(stack):
