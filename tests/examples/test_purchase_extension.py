@@ -2,6 +2,7 @@
 
 import io
 import logging
+from types import SimpleNamespace
 
 import pytest
 from purchase_extension.extension import PurchaseExtension
@@ -161,7 +162,12 @@ class FlakyConnect(ConnectAPI):
 
 
 def test_a_failed_parameter_update_does_not_order_a_second_subscription(tmp_path,
-                                                                        purchase_request):
+                                                                        purchase_request,
+                                                                        monkeypatch):
+    # the client waits a second before each of its retries: the retries are the point here
+    import connect.client.mixins
+
+    monkeypatch.setattr(connect.client.mixins, "time", SimpleNamespace(sleep=lambda _: None))
     with FlakyConnect([purchase_request]) as connect, FakeVendorAPI() as vendor:
         results = deliver_until_done(connect, vendor, tmp_path, purchase_request["id"])
     assert results == ["reschedule", "reschedule", "reschedule", "success"]
