@@ -49,7 +49,7 @@ def replicas(installed_extension, tls, cache_config, timeouts=("3", "60"),
         finally:
             for runner in runners.values():
                 # what these replicas prove is done: no need to wait for a graceful
-                # shutdown (seconds per runner; test_runner.py proves that one)
+                # shutdown (seconds per runner; test_async_runner.py proves that one)
                 runner.kill()
                 runner.close()
 

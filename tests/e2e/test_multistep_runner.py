@@ -60,7 +60,7 @@ def cluster(tls, tmp_path_factory):
             yield connect, vendor, eaas, runners
         finally:
             for runner in runners.values():
-                runner.kill()  # no graceful shutdown to wait for: test_runner.py proves it
+                runner.kill()  # no graceful shutdown to wait for: test_async_runner.py proves it
                 runner.close()
 
 

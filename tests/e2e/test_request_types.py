@@ -129,8 +129,7 @@ def stack(tls, tmp_path_factory):
             eaas.wait_ready(timeout=90)
             yield connect, eaas, runner, requests
         finally:
-            # no graceful shutdown to wait for: test_runner.py and test_async_runner.py
-            # prove it
+            # no graceful shutdown to wait for: test_async_runner.py proves it
             runner.kill()
             runner.close()
 

@@ -1,5 +1,8 @@
 """The example extension under the real connect-extension-runner, with its start-up
-validation on (the stand-ins answer what it asks).
+validation on (the stand-ins answer what it asks) and traced: its config names the otlp
+driver and a collector stand-in, where the spans of a purchase's three deliveries (in the
+runner's worker process) arrive, in one trace. At the end, the runner is ended at its
+deadline, with its workers.
 
 A fake EaaS websocket server hands the runner tasks; the runner fetches each request
 from the Connect API stand-in over HTTPS and calls the extension, whose saga calls the
@@ -20,7 +23,9 @@ from rndi.connect.business_objects import Request
 from rndi.connect.testing import ConnectAPI
 from rndi.connect.testing.eaas import FakeEaaS, UndeclaredTask
 from rndi.connect.testing.runner import ExtensionRunner
+from rndi.telemetry.adapters.azure import generate_trace_id
 from tests.e2e.conftest import extension_project
+from tests.rndi.telemetry.collector import Collector
 
 FIXTURE = Path(__file__).resolve().parents[2] / "examples" / "fixtures" / "asset_purchase.json"
 EVENT = "asset_purchase_request_processing"
@@ -37,17 +42,31 @@ def purchase(number):
 
 
 @pytest.fixture(scope="module")
-def stack(installed_extension, tls, tmp_path_factory):
+def collector():
+    """The OTLP collector stand-in the runner's extension sends its spans to."""
+    with Collector() as collector:
+        yield collector
+
+
+@pytest.fixture(scope="module")
+def stack(installed_extension, tls, tmp_path_factory, collector):
+    """The runner of the example extension, validated at start-up and traced to a
+    collector stand-in; the module's last test ends it at its deadline (a graceful stop
+    is test_async_runner.py's)."""
     context, bundle = tls
     cache_dir = tmp_path_factory.mktemp("cache")
     with ConnectAPI(ssl_context=context) as connect, FakeVendorAPI() as vendor, \
             FakeEaaS({"ACTIVATION_TEMPLATE": TEMPLATE, "VENDOR_API_URL": vendor.url,
                       "VENDOR_API_KEY": "e2e-key", "CACHE_DRIVER": "sqlite",
-                      "CACHE_DIR": str(cache_dir)}, secure_variables=["VENDOR_API_KEY"]) as eaas:
+                      "CACHE_DIR": str(cache_dir), "TELEMETRY_DRIVER": "otlp",
+                      "TELEMETRY_SERVICE_NAME": "purchase-extension",
+                      "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url},
+                     secure_variables=["VENDOR_API_KEY"]) as eaas:
         # with the start-up validation on, as in production
         runner = ExtensionRunner(eaas, connect, bundle, python_path=[str(installed_extension)],
                                  deadline=240, environment={
-                                     "BACKGROUND_TASK_MAX_EXECUTION_TIME": "60"},
+                                     "BACKGROUND_TASK_MAX_EXECUTION_TIME": "60",
+                                     "OTEL_BSP_SCHEDULE_DELAY": "100"},
                                  validate=True, project_dir=extension_project(
                                      tmp_path_factory.mktemp("validated") / "project"))
         runner.start()
@@ -55,13 +74,7 @@ def stack(installed_extension, tls, tmp_path_factory):
             runner.wait_ready(timeout=120)
             yield connect, vendor, eaas, runner
         finally:
-            code = runner.stop()
-            output = runner.output
-            left = runner.live_processes()
             runner.close()
-            assert runner.timed_out is False, output
-            assert code == 0, output
-            assert left == []
 
 
 def deliver_until_done(connect, eaas, request_id, limit=8):
@@ -72,6 +85,30 @@ def deliver_until_done(connect, eaas, request_id, limit=8):
         if connect.request(request_id)["status"] != "pending":
             break
     return results
+
+
+# the module's first delivery: the collector holds this purchase's spans and no others
+def test_the_spans_of_a_purchase_under_the_runner_reach_the_collector(stack, collector):
+    connect, _, eaas, runner = stack
+    assert collector.spans == [], "the first delivery of the module traces first"
+    request_id = connect.add_request(purchase(20))["id"]
+    results = [eaas.deliver(EVENT, request_id, timeout=90)["result"] for _ in range(3)]
+    spans = collector.wait_for(lambda spans: sum(
+        span["name"] == "process PurchaseSaga" for span in spans) == 3)
+
+    assert results == ["reschedule", "reschedule", "success"], runner.output
+    deliveries = [span for span in spans if span["name"] == "process PurchaseSaga"]
+    assert {span["trace_id"] for span in spans} == {f"{generate_trace_id(request_id):032x}"}
+    assert [d["attributes"]["rndi.response.status"] for d in deliveries] == \
+        ["reschedule", "reschedule", "success"]
+    assert [d["attributes"]["rndi.transaction.selected"] for d in deliveries] == \
+        ["Create subscription", "Wait for provisioning", "Approve request"]
+    assert deliveries[0]["attributes"]["request_id"] == request_id
+    assert deliveries[0]["resource"]["service.name"] == "purchase-extension"
+    names = {span["name"] for span in spans}
+    assert {"lease", "journal step order-subscription", "connect approve_asset_request"} <= names
+    # what the masking rule hides never reaches a span
+    assert "e2e-key" not in json.dumps(spans)
 
 
 def test_the_runner_validated_the_project_against_the_stand_ins_first(stack):
@@ -199,3 +236,15 @@ def test_a_task_the_extension_does_not_handle_is_refused_before_it_is_sent(stack
         eaas.deliver("asset_change_request_processing", "PR-9000-0000-0000-013")
     with pytest.raises(UndeclaredTask, match="declares no schedulable 'nightly'"):
         eaas.trigger({"id": "EFS-1", "method": "nightly"})
+
+
+# it ends the module's runner: the last of the module
+def test_a_runner_past_its_deadline_is_ended_with_its_workers(stack):
+    *_, runner = stack
+    assert len(runner.live_processes()) >= 3  # the master and both workers
+    runner.end_in(0.5)  # counted from readiness, so start-up time cannot race it
+    runner.process.wait(120)
+    assert runner.timed_out is True
+    assert runner.process.returncode == -9
+    assert runner.wait_ended(120) is True  # the workers die just after the master
+    assert runner.live_processes() == []
