@@ -57,3 +57,26 @@ def unmeasured_subprocesses():
         del os.environ[name]
     yield
     os.environ.update(saved)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def subprocesses_keep_their_bytecode(tmp_path_factory):
+    """Where ``PYTHONDONTWRITEBYTECODE`` is set, the programs the tests start (the runner
+    and its workers, stand-in runners, the command line) would compile every module they
+    import from source, in each process: a second or more per runner process. They
+    write their bytecode to a directory of this run instead (``PYTHONPYCACHEPREFIX``),
+    which keeps it out of the sources as the setting intends, and each module is
+    compiled once per run."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        yield
+        return
+    saved = {name: os.environ.get(name) for name in ("PYTHONDONTWRITEBYTECODE",
+                                                      "PYTHONPYCACHEPREFIX")}
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = str(tmp_path_factory.mktemp("bytecode"))
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
