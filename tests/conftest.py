@@ -1,6 +1,7 @@
 import copy
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,24 +60,39 @@ def unmeasured_subprocesses():
     os.environ.update(saved)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def subprocesses_keep_their_bytecode(tmp_path_factory):
-    """Where ``PYTHONDONTWRITEBYTECODE`` is set, the programs the tests start (the runner
-    and its workers, stand-in runners, the command line) would compile every module they
-    import from source, in each process: a second or more per runner process. They
-    write their bytecode to a directory of this run instead (``PYTHONPYCACHEPREFIX``),
-    which keeps it out of the sources as the setting intends, and each module is
-    compiled once per run."""
-    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        yield
+
+# what pytest_configure changed, for pytest_unconfigure to put back
+_bytecode_settings = {}
+
+
+def pytest_configure(config):
+    """Where ``PYTHONDONTWRITEBYTECODE`` is set, this run and the programs it starts (the
+    runner and its workers, stand-in runners, the command line) would compile every
+    module they import from source, in every process: seconds per runner start, and in
+    this process. They keep their bytecode in pytest's cache directory instead
+    (``.pytest_cache``, kept from run to run, through ``PYTHONPYCACHEPREFIX``), which
+    keeps it out of the sources as the setting intends. Without pytest's cache
+    (``-p no:cacheprovider``) nothing changes."""
+    cache = getattr(config, "cache", None)
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or cache is None:
         return
-    saved = {name: os.environ.get(name) for name in ("PYTHONDONTWRITEBYTECODE",
-                                                      "PYTHONPYCACHEPREFIX")}
+    directory = str(cache.mkdir("bytecode"))
+    _bytecode_settings.update(
+        environment={name: os.environ.get(name) for name in ("PYTHONDONTWRITEBYTECODE",
+                                                            "PYTHONPYCACHEPREFIX")},
+        interpreter=(sys.dont_write_bytecode, sys.pycache_prefix))
     del os.environ["PYTHONDONTWRITEBYTECODE"]
-    os.environ["PYTHONPYCACHEPREFIX"] = str(tmp_path_factory.mktemp("bytecode"))
-    yield
-    for name, value in saved.items():
+    os.environ["PYTHONPYCACHEPREFIX"] = directory
+    # the modules this process imports from now on: the tests and what they import
+    sys.dont_write_bytecode, sys.pycache_prefix = False, directory
+
+
+def pytest_unconfigure(config):
+    if not _bytecode_settings:
+        return
+    for name, value in _bytecode_settings.pop("environment").items():
         if value is None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+    sys.dont_write_bytecode, sys.pycache_prefix = _bytecode_settings.pop("interpreter")
