@@ -8,7 +8,8 @@ import pytest
 
 from tests.e2e import chaos
 
-pytestmark = pytest.mark.e2e
+# the longest proof of the suite: left out of the default run, run by pytest -m slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # enough for every fault to meet requests in flight (the test below checks that it did);
 # the throughput of a long run is the benchmark's
