@@ -423,8 +423,9 @@ async def test_the_lease_waits_for_a_locked_store_off_the_event_loop(tmp_path):
         beating = False
         await beat
         await asyncio.to_thread(holder.release)
-    # the take waited out the 3 s lock timeout; the loop went on beating meanwhile
-    assert len(gaps) > 5 and max(gaps) < 2.0
+    # the take waited out the 3 s lock timeout; the loop went on beating meanwhile (a
+    # blocked loop beats once or twice: before the take and after it)
+    assert len(gaps) > 5
     assert vendor.orders == []
 
 
