@@ -107,6 +107,17 @@ class StepJournal:
             raise StepNotReplayable(step, str(entry["unrecordable"]))
         return False, None
 
+    async def arecorded(self, step: str) -> Tuple[bool, Any]:
+        """``recorded`` for async code: the cache is read in a worker thread, so the
+        event loop is never blocked.
+
+        Raises:
+            JournalUnavailable: the cache cannot answer; whether the step ran is unknown.
+            StepNotReplayable: the step ran, but its result could not be recorded.
+        """
+        return cast(Tuple[bool, Any],
+                    await call_off_loop(functools.partial(self.recorded, step)))
+
     @tracing.journal_step
     def _steps(self, step: str, fn: Callable[[], Any]) -> "Steps[Any]":
         if not callable(fn):
@@ -216,6 +227,10 @@ class StepJournal:
         """Remove the record of ``step``: for a compensation that undid it, or once the
         vendor has been checked after ``StepNotReplayable``."""
         self.cache.delete(self._key(step))
+
+    async def aforget(self, step: str) -> None:
+        """``forget`` for async code: the record is removed in a worker thread."""
+        await call_off_loop(functools.partial(self.forget, step))
 
 
 class _Recorded:

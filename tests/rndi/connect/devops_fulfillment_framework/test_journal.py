@@ -103,6 +103,49 @@ def test_forget_lets_a_compensation_undo_a_step(cache):
     assert journal.once("create-tenant", lambda: "TEN-2") == "TEN-2"
 
 
+class LoopWatchingCache(SQLiteCacheAdapter):
+    """Notes the thread of each read and delete of the journal's records."""
+
+    def __init__(self, directory):
+        super().__init__(directory)
+        self.threads = []
+
+    def lookup(self, key):
+        self.threads.append(threading.get_ident())
+        return super().lookup(key)
+
+    def delete(self, key):
+        self.threads.append(threading.get_ident())
+        return super().delete(key)
+
+
+@pytest.mark.anyio
+async def test_arecorded_and_aforget_answer_as_the_sync_ones_off_the_event_loop(tmp_path):
+    cache = LoopWatchingCache(str(tmp_path))
+    journal = StepJournal(cache, PR)
+    assert await journal.arecorded("create-tenant") == (False, None)
+    assert journal.once("create-tenant", lambda: {"id": "TEN-1"}) == {"id": "TEN-1"}
+    assert await journal.arecorded("create-tenant") == (True, {"id": "TEN-1"}) == \
+        journal.recorded("create-tenant")
+    await journal.aforget("create-tenant")
+    assert journal.recorded("create-tenant") == (False, None)
+    loop_thread = threading.get_ident()
+    # the two reads and the delete made from the loop ran elsewhere; the sync ones here
+    assert [thread == loop_thread for thread in cache.threads] == [
+        False, True, False, True, False, True]
+
+
+@pytest.mark.anyio
+async def test_arecorded_raises_what_recorded_raises(cache):
+    journal = StepJournal(cache, PR)
+    with pytest.raises(UnrecordableResult):
+        journal.once("order", lambda: {"a set"})
+    with pytest.raises(StepNotReplayable, match="order"):
+        await journal.arecorded("order")
+    with pytest.raises(ValueError, match="bound to no request"):
+        await StepJournal(cache, None).arecorded("step")
+
+
 def test_idempotency_keys_are_stable_per_request_and_step(cache):
     key = StepJournal(cache, PR).idempotency_key("create-tenant")
     assert key == StepJournal(SQLiteCacheAdapter(str(cache.directory_path)),
