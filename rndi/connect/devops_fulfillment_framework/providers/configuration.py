@@ -1,6 +1,7 @@
 """Binds the extension configuration: ``config`` and each key lower-cased."""
 
 import logging
+import operator
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
@@ -73,9 +74,15 @@ def config_values(config: Mapping[str, Any]) -> Mapping[str, Any]:
     global _last
     keys, values = tuple(config), tuple(config.values())
     last = _last
-    try:  # equal values of one type each (1 == 1.0 == True, but each binds as it is)
-        if (last is not None and last[0] == keys and last[1] == values
-                and last[2] == tuple(map(type, values))):
+    try:
+        if last is not None and last[0] == keys and (
+                # strings, ints, bools: equal values of one type each bind alike (but
+                # 1 == 1.0 == True: each binds as it is)
+                last[1] == values and last[2] == tuple(map(type, values))
+                if last[4] else
+                # any other value is bound itself: an equal list of another event is
+                # not this event's list (it may change it), nor is 0.0 the same as -0.0
+                all(map(operator.is_, last[1], values))):
             return last[3]
     except Exception:  # noqa: S110 - a value that cannot be compared: bound again
         pass
@@ -86,10 +93,14 @@ def config_values(config: Mapping[str, Any]) -> Mapping[str, Any]:
         name: value.strip() if isinstance(value := config[key], str) else value
         for name, key in sources.items()})
     # one tuple, replaced at once: another thread reads the old one or the new one
-    _last = (keys, values, tuple(map(type, values)), bound)
+    types = tuple(map(type, values))
+    _last = (keys, values, types, bound, _INTERCHANGEABLE.issuperset(types))
     return bound
 
 
+# the types whose equal values (of one type) are interchangeable: immutable, and equal
+# only when alike (not float: 0.0 == -0.0)
+_INTERCHANGEABLE = frozenset({str, int, bool, type(None)})
 # the keys and values of the last configuration bound, and what they bound (its values,
 # never the mapping itself: nothing keeps an event's configuration alive)
 _last: Optional[Tuple[Any, ...]] = None
