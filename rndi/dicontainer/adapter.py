@@ -9,6 +9,7 @@ is a loop over a precomputed parameter plan.
 import inspect
 import operator
 import re
+from abc import ABCMeta
 from functools import lru_cache
 from typing import (
     Annotated,
@@ -162,7 +163,32 @@ def _check_keyword(provider: Any, keyword: Any) -> None:
         )
 
 
-class BaseServiceProvider(ServiceProvider):
+# how many times a provider class was changed after it was made (a test patching its
+# register() or a provide_* method): bindings remembered from provider classes are
+# gathered again when it moved. A list, read and bumped in place.
+PROVIDER_CLASS_CHANGES = [0]
+
+
+class _ProviderClass(ABCMeta):
+    """The class of provider classes: counts the changes made to them (see
+    ``PROVIDER_CLASS_CHANGES``), which a provider's ``register()`` and ``provide_*``
+    methods, read once and remembered, would otherwise not see."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        _provider_class_changed()
+
+    def __delattr__(cls, name: str) -> None:
+        super().__delattr__(name)
+        _provider_class_changed()
+
+
+def _provider_class_changed() -> None:
+    PROVIDER_CLASS_CHANGES[0] += 1
+    _provide_methods.cache_clear()
+
+
+class BaseServiceProvider(ServiceProvider, metaclass=_ProviderClass):
     """A service provider: bindings from ``binds``, from ``register()`` and ``provide_*``.
 
     Args:

@@ -41,7 +41,12 @@ from rndi.connect.devops_fulfillment_framework.providers.connect import (
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
-from rndi.dicontainer.adapter import BaseServiceProvider, Bindings, Container
+from rndi.dicontainer.adapter import (
+    PROVIDER_CLASS_CHANGES,
+    BaseServiceProvider,
+    Bindings,
+    Container,
+)
 
 ProviderSpec = Union[BaseServiceProvider, type]
 F = TypeVar("F", bound="Flow")
@@ -120,10 +125,12 @@ class Flow(ABC):
         """
         providers = cls.providers
         memo = cls.__dict__.get("_bindings_memo")
-        # the dict compared by equality, its values by identity: cheaper than hashing it
-        if memo is None or memo[0] is not providers or memo[1] != providers:
+        # the dict compared by equality, its values by identity: cheaper than hashing it;
+        # and no provider class changed since (a test patches one between events)
+        if (memo is None or memo[0] is not providers or memo[3] != PROVIDER_CLASS_CHANGES[0]
+                or memo[1] != providers):
             by_keys: Dict[Tuple[str, ...], Bindings] = {}
-            memo = (providers, dict(providers), by_keys)
+            memo = (providers, dict(providers), by_keys, PROVIDER_CLASS_CHANGES[0])
             type.__setattr__(cls, "_bindings_memo", memo)
         bindings = memo[2].get(keys)
         if bindings is None:
@@ -133,6 +140,8 @@ class Flow(ABC):
                                  if name not in replaced])
             if len(memo[2]) < _REMEMBERED:  # keys given by hand vary; make() gives two
                 memo[2][keys] = bindings
+            if memo[3] != PROVIDER_CLASS_CHANGES[0]:  # a provider changed its own class
+                type.__setattr__(cls, "_bindings_memo", (*memo[:3], PROVIDER_CLASS_CHANGES[0]))
         return bindings
 
     @classmethod
@@ -338,9 +347,9 @@ class _EventValues(tuple):
         providers = flow.providers
         memo = flow.__dict__.get("_event_memo")
         if (memo is None or memo[0] is not providers or memo[1] is not values
-                or memo[2] != providers):
-            memo = (providers, values, dict(providers),
-                    *_merged(flow._class_bindings(_MADE_KEYS), values))
+                or memo[7] != PROVIDER_CLASS_CHANGES[0] or memo[2] != providers):
+            merged = _merged(flow._class_bindings(_MADE_KEYS), values)
+            memo = (providers, values, dict(providers), *merged, PROVIDER_CLASS_CHANGES[0])
             type.__setattr__(flow, "_event_memo", memo)
         template, lazy = memo[4], memo[5 if request is None else 6]
         if template is not None:
