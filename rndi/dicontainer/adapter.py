@@ -82,8 +82,15 @@ def _opted_in(annotation: Any) -> bool:
     return get_origin(annotation) is Annotated and _INJECT in get_args(annotation)[1:]
 
 
-@lru_cache(maxsize=4096)
 def _plan(target: Callable[..., Any]) -> _Plan:
+    """``(name, positional_only, has_default, default)`` for each parameter of ``target``."""
+    return _plan_keyed(target, target.__init__ if isinstance(target, type) else None)
+
+
+# A class's plans are remembered by its __init__ too: a test may patch it (mock.patch) for
+# a while, and the class must be built by the __init__ it has when it is built.
+@lru_cache(maxsize=4096)
+def _plan_keyed(target: Callable[..., Any], init: Any) -> _Plan:
     try:
         parameters = inspect.signature(target).parameters.values()
     except (TypeError, ValueError):  # builtins without a readable signature take nothing
@@ -106,18 +113,18 @@ _Fast = Tuple[frozenset, Optional[Callable[[Dict[str, Any]], Any]], bool, Tuple[
 
 
 @lru_cache(maxsize=4096)
-def _fast_build(target: Callable[..., Any], given: int = 0) -> Optional[_Fast]:
+def _fast_build(target: Callable[..., Any], given: int, init: Any) -> Optional[_Fast]:
     """``(needed, getter, single, names)`` when the parameters of ``target`` past the ``given``
     first ones (``self`` of a provider method) are some injected ones taken in order
     (``getter`` answers their values, one value itself when ``single``), then only ones
     that keep their default; ``None`` otherwise (a keyword-only or ``Injectable`` one),
-    for ``_call`` to handle."""
+    for ``_call`` to handle. ``init``: a class's ``__init__`` (see ``_plan_keyed``)."""
     try:
         parameters = [p for p in inspect.signature(target).parameters.values()
                       if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)][given:]
     except (TypeError, ValueError):
         return None
-    plan = _plan(target)[given:]
+    plan = _plan_keyed(target, init)[given:]
     names: List[str] = []
     for (name, _, has_default, default), parameter in zip(plan, parameters, strict=True):
         if has_default:  # it keeps its default: so must every parameter after it
@@ -508,7 +515,7 @@ class Container(DIContainer):
         """
         if not isinstance(cls, type):
             raise InvalidClassType(cls)
-        fast = _fast_build(cls)
+        fast = _fast_build(cls, 0, cls.__init__)
         if fast is not None:
             shared = self._shared
             if not fast[0] <= shared.keys():  # build what is lazy first, the full way
@@ -578,7 +585,7 @@ class Container(DIContainer):
                 value = self._call(payload, payload, _plan(payload), ())
             else:
                 function, plan, head = payload
-                fast = _fast_build(function, len(head))
+                fast = _fast_build(function, len(head), None)
                 shared = self._shared
                 if fast is None or not fast[0] <= shared.keys():
                     value = self._call(function, function, plan, head)
