@@ -129,10 +129,13 @@ def _refuse_skipped_call(cls: type) -> None:
 _ASYNC_BY_OBJECT = (types.FunctionType, types.MethodType, functools.partial)
 
 
-@functools.lru_cache(maxsize=4096)  # per class: aresolve() links its middlewares per event
-def _awaited_class(cls: type) -> Optional[str]:
-    """How ``aresolve()`` calls an instance of ``cls``: ``"acall"`` (its twin for both
-    worlds), ``"__call__"`` (``async def``), or ``None`` (sync: in a thread of its own).
+# per class and its methods: aresolve() links its middlewares per event, and a test may
+# replace a class's acall or __call__ between events
+@functools.lru_cache(maxsize=4096)
+def _awaited_class(cls: type, acall: Any, call: Any) -> Optional[str]:
+    """How ``aresolve()`` calls an instance of ``cls`` (whose ``acall`` and ``__call__``
+    are ``acall`` and ``call``): ``"acall"`` (its twin for both worlds), ``"__call__"``
+    (``async def``), or ``None`` (sync: in a thread of its own).
 
     Raises:
         SyncAsyncMismatch: as ``_async_twin``.
@@ -140,7 +143,7 @@ def _awaited_class(cls: type) -> Optional[str]:
     if inspect.iscoroutinefunction(getattr(cls, "acall", None)):
         _refuse_skipped_call(cls)
         return "acall"
-    return "__call__" if _async_methods(cls, ("__call__",)) else None
+    return "__call__" if inspect.iscoroutinefunction(call) else None
 
 
 def _alink(middleware: Any, following: AsyncStep, expected: type) -> AsyncStep:
@@ -150,7 +153,7 @@ def _alink(middleware: Any, following: AsyncStep, expected: type) -> AsyncStep:
         call = both if both is not None else middleware
         awaited = call is both or is_async_middleware(middleware)
     else:  # an instance: its class decides, read once per class
-        way = _awaited_class(kind)
+        way = _awaited_class(kind, getattr(kind, "acall", None), kind.__call__)
         call = middleware.acall if way == "acall" else middleware
         awaited = way is not None
     if awaited:
