@@ -55,6 +55,7 @@ def test_events_made_and_resolved_at_once_each_get_their_own_values():
             request = {**REQUEST, "id": f"PR-{number}-{round_}"}
             barrier.wait()
             saga = OwnSaga.make(config, client, logger, request)
+            barrier.wait()  # every event made before any changes its values
             saga.resolve(request)
             got = saga.selected
             if not (got.items is config["ITEMS"] and got.items == [request["id"]]
