@@ -83,9 +83,11 @@ async def call_in_place(call: Callable[[], Any]) -> Any:
     return await answer if inspect.isawaitable(answer) else answer
 
 
-# plain functions, by whether they are async def: a flow's steps are partials of a few
-# methods, called on every delivery, and inspect unwraps each of them to ask
-_ASYNC_FUNCTIONS: Dict[types.FunctionType, bool] = {}
+# plain functions' code, by whether it is async def: a flow's steps are partials of a few
+# methods, called on every delivery, and inspect unwraps each of them to ask. By code, not
+# by function: a step function made per delivery (a closure over its client) is not kept
+# alive, and all of them share one entry.
+_ASYNC_CODES: Dict[types.CodeType, bool] = {}
 
 
 def _is_async_call(call: Callable[[], Any]) -> bool:
@@ -96,11 +98,12 @@ def _is_async_call(call: Callable[[], Any]) -> bool:
     function = getattr(call.func, "__func__", call.func)
     if type(function) is not types.FunctionType or function.__dict__:
         return inspect.iscoroutinefunction(call)
-    known = _ASYNC_FUNCTIONS.get(function)
+    code = function.__code__
+    known = _ASYNC_CODES.get(code)
     if known is None:
         known = inspect.iscoroutinefunction(call)
-        if len(_ASYNC_FUNCTIONS) < 4096:  # functions made per delivery must not grow it
-            _ASYNC_FUNCTIONS[function] = known
+        if len(_ASYNC_CODES) < 4096:  # code made at run time (exec) must not grow it
+            _ASYNC_CODES[code] = known
     return known
 
 

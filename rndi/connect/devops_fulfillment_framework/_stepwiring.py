@@ -8,6 +8,7 @@ list before any step runs, and ``explain`` prints it.
 """
 
 import inspect
+import types
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from rndi.connect.devops_fulfillment_framework.exceptions import SagaError
@@ -92,7 +93,12 @@ _CHECKED: Dict[Any, bool] = {}  # the shapes of step lists whose wiring is compl
 
 
 def _key(fn: Any) -> Any:
-    return getattr(fn, "__func__", fn)  # a method: the same for every instance
+    function = getattr(fn, "__func__", fn)  # a method: the same for every instance
+    if type(function) is types.FunctionType and not function.__dict__:
+        # its code: a step function made per delivery (a closure over that delivery's
+        # client) reads as any other made by the same def, and is not kept alive
+        return function.__code__
+    return function  # one that may say more of itself (functools.wraps): as it is
 
 
 def _remember(table: Dict[Any, Any], key: Any, value: Any) -> None:

@@ -2,8 +2,10 @@
 equal values are distinct objects, and when a test patches a class between events."""
 
 import asyncio
+import gc
 import logging
 import threading
+import weakref
 from unittest import mock
 
 from connect.eaas.core.responses import BackgroundResponse
@@ -205,3 +207,44 @@ def test_a_middleware_method_replaced_between_events_is_the_one_awaited(monkeypa
         patch.setattr(Marking, "__call__", call)
         assert _aresolved() == ("skip", "async call")
     assert _aresolved() == ("success", None)
+
+
+class Client:
+    """An event's client (weakly referable)."""
+
+    def touch(self):
+        return {"touched": True}
+
+
+def test_an_events_step_closures_are_not_kept_alive_by_what_is_remembered(tmp_path):
+    from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
+    from rndi.connect.devops_fulfillment_framework import MultiStepTransaction, Step
+
+    class Cached(BaseServiceProvider):
+        def register(self):
+            self.bind_instance("cache", SQLiteCacheAdapter(str(tmp_path)))
+
+    class Closures(MultiStepTransaction):
+        def should_execute(self, request):
+            return True
+
+        def steps(self, request):
+            client = self.client  # a step made per event, closing over the event's client
+            return [Step("touch", lambda request: client.touch())]
+
+    class ClosureSaga(Saga):
+        providers = {**Saga.providers, "cache": Cached}
+
+        def transactions(self, request):
+            return [Closures]
+
+    clients = []
+    for number in range(3):
+        client = Client()
+        request = {**REQUEST, "id": f"PR-closure-{number}"}
+        saga = ClosureSaga.make({}, client, logging.getLogger("t"), request)
+        assert asyncio.run(saga.aresolve(request)).status == "success"
+        clients.append(weakref.ref(client))
+        del client, saga
+    gc.collect()
+    assert [ref() for ref in clients] == [None, None, None]
