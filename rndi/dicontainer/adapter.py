@@ -84,7 +84,7 @@ def _opted_in(annotation: Any) -> bool:
 
 def _plan(target: Callable[..., Any]) -> _Plan:
     """``(name, positional_only, has_default, default)`` for each parameter of ``target``."""
-    return _plan_keyed(target, target.__init__ if isinstance(target, type) else None)
+    return _plan_keyed(target, target.__init__ if isinstance(target, type) else None)  # type: ignore[misc]
 
 
 # A class's plans are remembered by its __init__ too: a test may patch it (mock.patch) for
@@ -515,7 +515,7 @@ class Container(DIContainer):
         """
         if not isinstance(cls, type):
             raise InvalidClassType(cls)
-        fast = _fast_build(cls, 0, cls.__init__)
+        fast = _fast_build(cls, 0, cls.__init__)  # type: ignore[misc]
         if fast is not None:
             shared = self._shared
             if not fast[0] <= shared.keys():  # build what is lazy first, the full way

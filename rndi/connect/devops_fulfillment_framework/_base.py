@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import (
     Any,
     ClassVar,
+    Collection,
     Dict,
     Iterator,
     List,
@@ -31,7 +32,8 @@ from rndi.connect.devops_fulfillment_framework._worlds import refuse_async
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
-    config_values,
+    bound_values,
+    config_sources,
 )
 from rndi.connect.devops_fulfillment_framework.providers.connect import (
     ConnectServiceProvider,
@@ -340,20 +342,22 @@ class _EventValues(tuple):
 
     def container(self, flow: Type["Flow"]) -> Container:
         config, client, logger, request = self
-        values = config_values(config)
-        # per flow class: the class-level bindings and the configuration's, merged once
-        # for as long as the class's providers and the configuration stay the same (the
-        # providers compared as _class_bindings compares them; never the event's values)
+        sources = config_sources(config)  # the same table while the keys stay the same
+        # per flow class: the class-level bindings, checked against the names the
+        # configuration binds, once for as long as the class's providers and the
+        # configuration's keys stay the same (the providers compared as _class_bindings
+        # compares them); the event's values are read on every event, never remembered
         providers = flow.providers
         memo = flow.__dict__.get("_event_memo")
-        if (memo is None or memo[0] is not providers or memo[1] is not values
+        if (memo is None or memo[0] is not providers or memo[1] is not sources
                 or memo[7] != PROVIDER_CLASS_CHANGES[0] or memo[2] != providers):
-            merged = _merged(flow._class_bindings(_MADE_KEYS), values)
-            memo = (providers, values, dict(providers), *merged, PROVIDER_CLASS_CHANGES[0])
+            merged = _merged(flow._class_bindings(_MADE_KEYS), sources.keys())
+            memo = (providers, sources, dict(providers), *merged, PROVIDER_CLASS_CHANGES[0])
             type.__setattr__(flow, "_event_memo", memo)
         template, lazy = memo[4], memo[5 if request is None else 6]
         if template is not None:
             shared = template.copy()
+            shared.update(bound_values(config, sources))
             shared["config"] = config
             shared.update(connect_bindings(client, logger, request))
             return Container.of(shared, lazy)
@@ -361,16 +365,17 @@ class _EventValues(tuple):
         return Container.extending(memo[3], event.values())  # raises, naming the clash
 
 
-def _merged(base: Bindings, values: Mapping[str, Any]) -> Tuple[Any, ...]:
-    """``(base, shared, lazy, lazy with a request)``: the class-level and the
-    configuration's bindings in one table, and the lazy bindings served with it (without
-    and with a request bound, which may replace a fallback); ``shared`` is ``None`` when a
-    name is bound twice."""
-    shared = {**base.shared, **values}
+def _merged(base: Bindings, names: Collection[str]) -> Tuple[Any, ...]:
+    """``(base, shared, lazy, lazy with a request)``: the class-level instances an event's
+    container starts from (the configuration's values, bound under ``names``, are added
+    per event), and the lazy bindings served with them (without and with a request
+    bound, which may replace a fallback); ``shared`` is ``None`` when a name is bound
+    twice."""
+    bound = {**base.shared, **dict.fromkeys(names)}
     event = ("config", "client", "logger", "request")
-    if (len(shared) != len(base.shared) + len(values)
-            or not shared.keys().isdisjoint(base.lazy)
-            or not shared.keys().isdisjoint(event) or not base.lazy.keys().isdisjoint(event)):
+    if (len(bound) != len(base.shared) + len(names)
+            or not bound.keys().isdisjoint(base.lazy)
+            or not bound.keys().isdisjoint(event) or not base.lazy.keys().isdisjoint(event)):
         return base, None, None, None
-    without = base.served_lazy(dict.fromkeys([*shared, *event[:3]]))
-    return base, shared, without, base.served_lazy(dict.fromkeys([*shared, *event]))
+    without = base.served_lazy(dict.fromkeys([*bound, *event[:3]]))
+    return base, dict(base.shared), without, base.served_lazy(dict.fromkeys([*bound, *event]))

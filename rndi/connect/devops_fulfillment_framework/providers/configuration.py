@@ -1,7 +1,6 @@
 """Binds the extension configuration: ``config`` and each key lower-cased."""
 
 import logging
-import operator
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
@@ -61,49 +60,33 @@ class ConfigurationServiceProvider(BaseServiceProvider):
 
     def register(self) -> None:
         bound = self._own("_instances")
-        bound.update(config_values(self.config))
+        self.sources = config_sources(self.config)
+        bound.update(bound_values(self.config, self.sources))
         bound["config"] = self.config
-        self.sources = _sources(tuple(self.config))[0]
 
 
-def config_values(config: Mapping[str, Any]) -> Mapping[str, Any]:
+def config_values(config: Mapping[str, Any]) -> Dict[str, Any]:
     """What ``ConfigurationServiceProvider(config)`` binds besides ``config`` itself: each
-    key lower-cased, string values stripped. Read-only: the same mapping is answered
-    while the configuration's keys and values stay the same (a running extension's do,
-    event after event), so it is worked out once, not on every event."""
-    global _last
-    keys, values = tuple(config), tuple(config.values())
-    last = _last
-    try:
-        if last is not None and last[0] == keys and (
-                # strings, ints, bools: equal values of one type each bind alike (but
-                # 1 == 1.0 == True: each binds as it is)
-                last[1] == values and last[2] == tuple(map(type, values))
-                if last[4] else
-                # any other value is bound itself: an equal list of another event is
-                # not this event's list (it may change it), nor is 0.0 the same as -0.0
-                all(map(operator.is_, last[1], values))):
-            return last[3]
-    except Exception:  # noqa: S110 - a value that cannot be compared: bound again
-        pass
-    sources, problems = _sources(keys)  # a mapping's keys are hashable
+    key lower-cased, string values stripped."""
+    return bound_values(config, config_sources(config))
+
+
+def config_sources(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Binding name -> the configuration key it comes from (read-only), worked out once
+    per set of keys: an extension's configuration has the same keys on every event. Logs
+    once each key that binds nothing or that another one shadows."""
+    sources, problems = _sources(tuple(config))  # a mapping's keys are hashable
     for problem in problems:
         _warn_once(*problem)
-    bound = MappingProxyType({
-        name: value.strip() if isinstance(value := config[key], str) else value
-        for name, key in sources.items()})
-    # one tuple, replaced at once: another thread reads the old one or the new one
-    types = tuple(map(type, values))
-    _last = (keys, values, types, bound, _INTERCHANGEABLE.issuperset(types))
-    return bound
+    return sources
 
 
-# the types whose equal values (of one type) are interchangeable: immutable, and equal
-# only when alike (not float: 0.0 == -0.0)
-_INTERCHANGEABLE = frozenset({str, int, bool, type(None)})
-# the keys and values of the last configuration bound, and what they bound (its values,
-# never the mapping itself: nothing keeps an event's configuration alive)
-_last: Optional[Tuple[Any, ...]] = None
+def bound_values(config: Mapping[str, Any], sources: Mapping[str, Any]) -> Dict[str, Any]:
+    """The values of ``config`` by binding name (``sources``: see ``config_sources``), read
+    on every call and never remembered: an event's values are its own (an equal list of
+    another event is not this event's list), and no secret outlives its configuration."""
+    return {name: value.strip() if isinstance(value := config[key], str) else value
+            for name, key in sources.items()}
 
 
 @lru_cache(maxsize=256)

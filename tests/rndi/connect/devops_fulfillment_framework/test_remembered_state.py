@@ -248,3 +248,24 @@ def test_an_events_step_closures_are_not_kept_alive_by_what_is_remembered(tmp_pa
         del client, saga
     gc.collect()
     assert [ref() for ref in clients] == [None, None, None]
+
+
+class Secret:
+    """A configuration value (a secret) that can be referred to weakly."""
+
+
+def test_no_configuration_value_is_kept_alive_by_what_is_remembered():
+    secret = Secret()
+    config = {"API_KEY": secret, "VENDOR_URL": " https://vendor "}
+    saga = OwnSaga.make({**config, "ITEMS": []}, object(), logging.getLogger("t"), REQUEST)
+    saga.resolve(REQUEST)
+    assert saga.container.bound("api_key") is secret
+    url = saga.container.bound("vendor_url")
+    held = weakref.ref(secret)
+    del secret, config, saga
+    gc.collect()
+    assert held() is None
+    # a string value (no weak reference): no remembered table holds it
+    assert not any(isinstance(holder, (dict, tuple)) and any(value is url for value in (
+        holder.values() if isinstance(holder, dict) else holder))
+        for holder in gc.get_referrers(url))
