@@ -269,3 +269,15 @@ def test_no_configuration_value_is_kept_alive_by_what_is_remembered():
     assert not any(isinstance(holder, (dict, tuple)) and any(value is url for value in (
         holder.values() if isinstance(holder, dict) else holder))
         for holder in gc.get_referrers(url))
+
+
+def test_a_mapping_that_is_not_a_dict_with_keys_that_are_not_strings_is_bound_each_time():
+    from types import MappingProxyType
+
+    for number in range(3):
+        items = [number]
+        config = MappingProxyType({"ITEMS": items, 1: "not a name", "NAN": float("nan")})
+        container = OwnSaga.make(config, object(), logging.getLogger("t"), REQUEST).container
+        assert container.bound("items") is items
+        assert container.bound("config") is config
+        assert container.bound("nan") is config["NAN"]
