@@ -281,3 +281,59 @@ def test_a_mapping_that_is_not_a_dict_with_keys_that_are_not_strings_is_bound_ea
         assert container.bound("items") is items
         assert container.bound("config") is config
         assert container.bound("nan") is config["NAN"]
+
+
+class Tagging:
+    def __init__(self, logger):
+        self.logger = logger
+
+    def __call__(self, request, next):
+        request["tagged"] = type(self).__name__
+        return next(request)
+
+
+class OtherTagging(Tagging):
+    pass
+
+
+class Other(Own):
+    pass
+
+
+class ChoosingSaga(Saga):
+    """Middlewares and transactions chosen by the request: nothing of them by request is
+    remembered."""
+
+    def middlewares(self, request):
+        return [Tagging] if request["type"] == "purchase" else [OtherTagging]
+
+    def transactions(self, request):
+        return [Own] if request["type"] == "purchase" else [Other]
+
+
+def test_parts_chosen_per_request_are_each_requests_own_when_events_run_at_once():
+    threads, rounds = 6, 30
+    barrier = threading.Barrier(threads)
+    failures = []
+
+    def event(number):
+        kind = "purchase" if number % 2 else "change"
+        expected, tag = (Own, "Tagging") if kind == "purchase" else (Other, "OtherTagging")
+        for round_ in range(rounds):
+            request = {**REQUEST, "id": f"PR-{number}-{round_}", "type": kind}
+            config = {"ITEMS": []}
+            barrier.wait()
+            saga = ChoosingSaga.make(config, object(), logging.getLogger("t"), request)
+            barrier.wait()
+            saga.resolve(request)
+            if not (type(saga.selected) is expected and request["tagged"] == tag
+                    and saga.selected.items is config["ITEMS"]):
+                failures.append((number, round_))
+
+    workers = [threading.Thread(target=event, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(worker.is_alive() for worker in workers)
+    assert failures == []
