@@ -65,12 +65,6 @@ class ConfigurationServiceProvider(BaseServiceProvider):
         bound["config"] = self.config
 
 
-def config_values(config: Mapping[str, Any]) -> Dict[str, Any]:
-    """What ``ConfigurationServiceProvider(config)`` binds besides ``config`` itself: each
-    key lower-cased, string values stripped."""
-    return bound_values(config, config_sources(config))
-
-
 def config_sources(config: Mapping[str, Any]) -> Mapping[str, Any]:
     """Binding name -> the configuration key it comes from (read-only), worked out once
     per set of keys: an extension's configuration has the same keys on every event. Logs
@@ -82,7 +76,9 @@ def config_sources(config: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def bound_values(config: Mapping[str, Any], sources: Mapping[str, Any]) -> Dict[str, Any]:
-    """The values of ``config`` by binding name (``sources``: see ``config_sources``), read
+    """What ``ConfigurationServiceProvider(config)`` binds besides ``config`` itself: the
+    values of ``config`` (strings stripped) by binding name (``sources``: see
+    ``config_sources``), read
     on every call and never remembered: an event's values are its own (an equal list of
     another event is not this event's list), and no secret outlives its configuration."""
     return {name: value.strip() if isinstance(value := config[key], str) else value
