@@ -78,9 +78,9 @@ def config_sources(config: Mapping[str, Any]) -> Mapping[str, Any]:
 def bound_values(config: Mapping[str, Any], sources: Mapping[str, Any]) -> Dict[str, Any]:
     """What ``ConfigurationServiceProvider(config)`` binds besides ``config`` itself: the
     values of ``config`` (strings stripped) by binding name (``sources``: see
-    ``config_sources``), read
-    on every call and never remembered: an event's values are its own (an equal list of
-    another event is not this event's list), and no secret outlives its configuration."""
+    ``config_sources``), read on every call and never remembered: an event's values are
+    its own (an equal list of another event is not this event's list), and no secret
+    outlives its configuration."""
     return {name: value.strip() if isinstance(value := config[key], str) else value
             for name, key in sources.items()}
 
