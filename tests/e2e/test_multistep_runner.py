@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from multistep_extension.vendor import FakeLicensingVendor
 
+from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.connect.testing import ConnectAPI
 from rndi.connect.testing.eaas import FakeEaaS
 from rndi.connect.testing.runner import ExtensionRunner
@@ -26,7 +27,10 @@ ASYNC_MULTISTEP = ROOT / "examples" / "async_multistep_extension"
 FIXTURE = ROOT / "examples" / "fixtures" / "asset_purchase.json"
 EVENT = "asset_purchase_request_processing"
 BUDGET = 3  # SAGA_TIME_BUDGET: seconds
-LEASE_TTL = 6  # a killed replica's lease lasts this long
+# a killed replica's lease lasts this long; the test that kills one looks at the cache
+# from later on rather than waiting it out, so it can be long enough that no delay of a
+# loaded machine outlasts it
+LEASE_TTL = 60
 STEPS = ["create_customer", "create_subscription", "assign_licences"]
 
 
@@ -38,7 +42,13 @@ def purchase(series, number):
 
 
 @pytest.fixture(scope="module")
-def cluster(tls, tmp_path_factory):
+def cache_dir(tmp_path_factory):
+    """The directory of the replicas' shared SQLite cache."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def cluster(tls, tmp_path_factory, cache_dir):
     """The sync replica ``INS-A`` and the async ``INS-C``, one cache."""
     with concurrent.futures.ThreadPoolExecutor(2) as pool:  # two pip runs side by side
         sync_site, async_site = pool.map(install, (MULTISTEP, ASYNC_MULTISTEP), (
@@ -47,7 +57,7 @@ def cluster(tls, tmp_path_factory):
     context, bundle = tls
     config = {"ACTIVATION_TEMPLATE": "TL-MULTI-001", "VENDOR_API_KEY": "k",
               "LEASE_TTL": str(LEASE_TTL), "SAGA_TIME_BUDGET": str(BUDGET),
-              "CACHE_DRIVER": "sqlite", "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
+              "CACHE_DRIVER": "sqlite", "CACHE_DIR": str(cache_dir)}
     paths = {"A": [str(sync_site)], "C": [str(async_site), str(MULTISTEP)]}
     with ConnectAPI(ssl_context=context) as connect, FakeLicensingVendor() as vendor, \
             FakeEaaS({**config, "VENDOR_API_URL": vendor.url}) as eaas:
@@ -139,7 +149,8 @@ def test_twenty_purchases_delivered_to_both_at_once_run_each_step_once(cluster):
 
 
 # it kills replica A: the last of the module
-def test_a_replica_killed_after_step_two_is_resumed_by_another_at_step_three(cluster):
+def test_a_replica_killed_after_step_two_is_resumed_by_another_at_step_three(cluster,
+                                                                              cache_dir):
     connect, vendor, eaas, runners = cluster
     request = connect.add_request(purchase(8400, 1))
     licences = r"/subscriptions/[^/]+/licences"
@@ -150,8 +161,20 @@ def test_a_replica_killed_after_step_two_is_resumed_by_another_at_step_three(clu
         assert runners["A"].wait_ended(120)
         held.release((502, {"message": "the client went away"}, {}))  # never applied
     assert vendor.done_for(request["asset"]["id"]) == STEPS[:2]
-    # the async C reschedules while the dead replica's lease lasts, then goes on at step 3
-    outputs = deliver_until(eaas, request["id"], "INS-C", limit=40)
+    # the async C reschedules while the dead replica's lease lasts
+    assert eaas.deliver(EVENT, request["id"], timeout=120, instance="INS-C")["result"] == (
+        "reschedule")
+    # then the lease expires: rather than waiting LEASE_TTL out, the cache is looked at
+    # from LEASE_TTL later, where the dead replica's lease has expired, and the expired
+    # entries are flushed (the steps' journal lasts JOURNAL_TTL, days)
+    lease = f"lease:{request['id']}"
+    now = SQLiteCacheAdapter(str(cache_dir))
+    later = SQLiteCacheAdapter(str(cache_dir), clock=lambda: time.time() + LEASE_TTL + 1)
+    assert now.has(lease) and not later.has(lease)  # held, for LEASE_TTL
+    later.flush(expired_only=True)
+    assert not now.has(lease)
+    # C goes on at step 3
+    outputs = deliver_until(eaas, request["id"], "INS-C")
     assert outputs[-1]["result"] == "success", runners["C"].output_tail()
     assert {o["result"] for o in outputs[:-1]} <= {"reschedule"}
     assert connect.request(request["id"])["status"] == "approved"

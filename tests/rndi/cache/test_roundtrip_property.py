@@ -2,7 +2,7 @@
 
 import itertools
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 json_values = st.recursive(
@@ -13,13 +13,19 @@ json_values = st.recursive(
     max_leaves=25,
 )
 
+# Every adapter stores the text of one shared codec: SQLite gets the full run, the file
+# and Redis adapters (a file document around that text, bytes on the wire) a third of it
+EXAMPLES = {"sqlite": 150, "fs": 50, "redis": 50}
+
 _keys = itertools.count()
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=json_values)
-def test_json_values_round_trip_unchanged(cache, value):
-    key = f"key-{next(_keys)}"
-    cache.put(key, value)
-    assert cache.get(key) == value
+def test_json_values_round_trip_unchanged(cache, request):
+    @settings(max_examples=EXAMPLES[request.node.callspec.params["cache"]], deadline=None)
+    @given(value=json_values)
+    def round_trip(value):
+        key = f"key-{next(_keys)}"
+        cache.put(key, value)
+        assert cache.get(key) == value
+
+    round_trip()
