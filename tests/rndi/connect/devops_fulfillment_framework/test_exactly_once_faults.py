@@ -401,7 +401,7 @@ def test_a_sync_part_raising_stop_iteration_ends_aresolve_as_it_ends_resolve(rol
 
 @pytest.mark.anyio
 async def test_the_lease_waits_for_a_locked_store_off_the_event_loop(tmp_path):
-    cache, vendor = SQLiteCacheAdapter(str(tmp_path), options={"timeout": 3}), Vendor()
+    cache, vendor = SQLiteCacheAdapter(str(tmp_path), options={"timeout": 1}), Vendor()
     cache.put("warm", 1)
     _pool.discard(cache.path)
     holder = await asyncio.to_thread(Holder, cache.path, "exclusive")
@@ -423,7 +423,7 @@ async def test_the_lease_waits_for_a_locked_store_off_the_event_loop(tmp_path):
         beating = False
         await beat
         await asyncio.to_thread(holder.release)
-    # the take waited out the 3 s lock timeout; the loop went on beating meanwhile (a
+    # the take waited out the 1 s lock timeout; the loop went on beating meanwhile (a
     # blocked loop beats once or twice: before the take and after it)
     assert len(gaps) > 5
     assert vendor.orders == []
