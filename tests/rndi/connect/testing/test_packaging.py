@@ -51,6 +51,10 @@ def third_party(modules):
             and module.split(".")[0] not in PROVIDED_BY_THE_HOST}
 
 
+# it reads every installed distribution's file list: once, not once per module
+top_level_distributions = cache(packages_distributions)
+
+
 @cache
 def distribution_of(module):
     """The distribution that installed the module's file (``connect`` is shared by
@@ -60,7 +64,7 @@ def distribution_of(module):
     origin = Path(spec.origin).resolve()
     # Python 3.10 maps only distributions that ship a top_level.txt (connect-* do not)
     top = module.split(".")[0]
-    names = packages_distributions().get(top) or [d.metadata["Name"] for d in distributions()]
+    names = top_level_distributions().get(top) or [d.metadata["Name"] for d in distributions()]
     for name in names:
         dist = distribution(name)
         if any(Path(dist.locate_file(file)).resolve() == origin for file in dist.files or []):
