@@ -81,6 +81,15 @@ def _async_client_class(cls: type) -> bool:
     return module is not None and issubclass(cls, module.AsyncConnectClient)
 
 
+def _providers_changed(providers: Dict[str, Any], seen: Any, copy: Dict[str, Any],
+                       changes: int) -> bool:
+    """Whether a flow class's ``providers`` differs from the dict a memo was made from
+    (``seen``, and ``copy`` of it: changed in place or assigned anew; compared by
+    equality, its values by identity, which is cheaper than hashing it), or a provider
+    class changed since (``changes``: a test patches one between events)."""
+    return seen is not providers or changes != PROVIDER_CLASS_CHANGES[0] or copy != providers
+
+
 class Flow(ABC):
     """The base of ``Saga`` and of the validation, interactive and scheduled flows.
 
@@ -127,10 +136,7 @@ class Flow(ABC):
         """
         providers = cls.providers
         memo = cls.__dict__.get("_bindings_memo")
-        # the dict compared by equality, its values by identity: cheaper than hashing it;
-        # and no provider class changed since (a test patches one between events)
-        if (memo is None or memo[0] is not providers or memo[3] != PROVIDER_CLASS_CHANGES[0]
-                or memo[1] != providers):
+        if memo is None or _providers_changed(providers, memo[0], memo[1], memo[3]):
             by_keys: Dict[Tuple[str, ...], Bindings] = {}
             memo = (providers, dict(providers), by_keys, PROVIDER_CLASS_CHANGES[0])
             type.__setattr__(cls, "_bindings_memo", memo)
@@ -317,9 +323,7 @@ class Flow(ABC):
     def _request_logger(self, request: dict, level: int) -> Any:
         """The operator logger bound to ``request`` (as ``make(..., request)`` binds it),
         or ``None`` when it would drop lines of ``level``: nothing is bound for them."""
-        logger = self._container.bound("logger")  # as _operator_logger(), inline: per event
-        if not isinstance(logger, (logging.Logger, logging.LoggerAdapter)):
-            logger = _logger
+        logger = self._operator_logger()
         if not logger.isEnabledFor(level):
             return None
         bound = (isinstance(logger, ExtensionLoggerAdapter)
@@ -349,8 +353,8 @@ class _EventValues(tuple):
         # compares them); the event's values are read on every event, never remembered
         providers = flow.providers
         memo = flow.__dict__.get("_event_memo")
-        if (memo is None or memo[0] is not providers or memo[1] is not sources
-                or memo[7] != PROVIDER_CLASS_CHANGES[0] or memo[2] != providers):
+        if (memo is None or memo[1] is not sources
+                or _providers_changed(providers, memo[0], memo[2], memo[7])):
             merged = _merged(flow._class_bindings(_MADE_KEYS), sources.keys())
             memo = (providers, sources, dict(providers), *merged, PROVIDER_CLASS_CHANGES[0])
             type.__setattr__(flow, "_event_memo", memo)
