@@ -100,6 +100,12 @@ def _relayed(steps: Any, change: Callable[[Any], Any]) -> Any:
         return done.value
 
 
+def _step_attributes(kind: str, name: str, position: int) -> Dict[str, Any]:
+    """What every span of a multi-step transaction's step or undo says of it."""
+    return {PREFIX + "step.name": name, PREFIX + "step.position": position,
+            PREFIX + "step.kind": kind}
+
+
 class _Opened:
     """A span made current, closed once (with the error, if any)."""
 
@@ -303,16 +309,14 @@ class Spans:
     # a multi-step transaction's steps ----------------------------------------------------
 
     def step_call(self, kind: str, name: str, position: int, call: Any) -> Any:
-        attributes = {PREFIX + "step.name": name, PREFIX + "step.position": position,
-                      PREFIX + "step.kind": kind}
         done = {PREFIX + "step.outcome": "done" if kind == "step" else "undone"}
-        return self._spanned(call, f"a {kind}", f"{kind} {name}", attributes,
-                             lambda answer: done, {PREFIX + "step.outcome": "raised"})
+        return self._spanned(call, f"a {kind}", f"{kind} {name}",
+                             _step_attributes(kind, name, position), lambda answer: done,
+                             {PREFIX + "step.outcome": "raised"})
 
     def step_replayed(self, kind: str, name: str, position: int) -> None:
         opened = self._open(f"a {kind}", f"{kind} {name}", {
-            PREFIX + "step.name": name, PREFIX + "step.position": position,
-            PREFIX + "step.kind": kind, PREFIX + "step.outcome": "replayed"})
+            **_step_attributes(kind, name, position), PREFIX + "step.outcome": "replayed"})
         if opened is not None:
             opened.close()
 
