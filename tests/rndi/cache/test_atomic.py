@@ -237,20 +237,25 @@ def _race_in_a_process(spec, worker, barrier, results):
     results.put(wins)
 
 
-def test_processes_racing_add_on_one_key_have_exactly_one_winner(spec):
+def raced(spec, race):
+    """What ``PROCESSES`` processes running ``race(spec, worker, barrier, results)`` at
+    once put in ``results``, one list after the other, once every one has ended well."""
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(PROCESSES)
     results = context.Queue()
-    processes = [context.Process(target=_race_in_a_process,
-                                 args=(spec, worker, barrier, results))
+    processes = [context.Process(target=race, args=(spec, worker, barrier, results))
                  for worker in range(PROCESSES)]
     for process in processes:
         process.start()
-    wins = [win for _ in processes for win in results.get(timeout=120)]
+    gathered = [item for _ in processes for item in results.get(timeout=120)]
     for process in processes:
         process.join(60)
     assert [p.exitcode for p in processes] == [0] * PROCESSES
-    check_one_winner_per_round(spec, wins)
+    return gathered
+
+
+def test_processes_racing_add_on_one_key_have_exactly_one_winner(spec):
+    check_one_winner_per_round(spec, raced(spec, _race_in_a_process))
 
 
 def _release_race(spec, worker, barrier, results):
@@ -267,16 +272,7 @@ def test_processes_racing_delete_if_equal_release_a_lease_once(spec):
     cache = build(spec)
     for round_ in range(ROUNDS):
         cache.put(f"lease:{round_}", "held", 600)
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(PROCESSES)
-    results = context.Queue()
-    processes = [context.Process(target=_release_race, args=(spec, worker, barrier, results))
-                 for worker in range(PROCESSES)]
-    for process in processes:
-        process.start()
-    released = sorted(r for _ in processes for r in results.get(timeout=120))
-    for process in processes:
-        process.join(60)
+    released = sorted(raced(spec, _release_race))
     assert released == list(range(ROUNDS))
     assert not any(cache.has(f"lease:{round_}") for round_ in range(ROUNDS))
 
@@ -296,15 +292,4 @@ def test_processes_racing_replace_if_equal_on_one_record_have_exactly_one_winner
     cache = build(spec)
     for round_ in range(ROUNDS):
         cache.put(f"lease:{round_}", {"copy": "older"}, 600)
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(PROCESSES)
-    results = context.Queue()
-    processes = [context.Process(target=_replace_race, args=(spec, worker, barrier, results))
-                 for worker in range(PROCESSES)]
-    for process in processes:
-        process.start()
-    wins = [win for _ in processes for win in results.get(timeout=120)]
-    for process in processes:
-        process.join(60)
-    assert [p.exitcode for p in processes] == [0] * PROCESSES
-    check_one_winner_per_round(spec, wins)
+    check_one_winner_per_round(spec, raced(spec, _replace_race))
