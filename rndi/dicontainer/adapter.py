@@ -45,6 +45,7 @@ _UNSET: Any = object()
 # with its own parameters injected.
 _CLASS = 0
 _METHOD = 1
+_VALUE = 2  # read from what the container holds: see value_binding
 
 # (name, positional_only, has_default, default) for each parameter. ``has_default``
 # means "never injected: the default is used"; a parameter annotated ``Injectable[...]``
@@ -320,8 +321,7 @@ class BaseServiceProvider(ServiceProvider, metaclass=_ProviderClass):
             explicit = (instances and name in instances) or (classes and name in classes)
             if fallbacks and name in fallbacks:  # a default: an explicit binding wins
                 if not explicit and fallback is not None:
-                    fallback.setdefault(name, (_METHOD, (function, plan,
-                                                         (self,) if takes_self else ())))
+                    fallback.setdefault(name, _method(function, plan, takes_self, self))
                 continue
             if explicit:  # two ways of binding one name: which one was meant?
                 if name in self.replaceable:
@@ -329,7 +329,7 @@ class BaseServiceProvider(ServiceProvider, metaclass=_ProviderClass):
                 provider = type(self).__name__
                 raise DuplicateBinding(name, f"{provider}'s explicit binding (register() or "
                                        "binds=)", f"{provider}.provide_{name}()")
-            lazy[name] = (_METHOD, (function, plan, (self,) if takes_self else ()))
+            lazy[name] = _method(function, plan, takes_self, self)
             count += 1
         if classes:
             for name, cls in classes.items():
@@ -378,6 +378,15 @@ def _contribution(index: int, provider: Any, shared: Dict[str, Any], lazy: Dict[
     if contribute is None or isinstance(provider, type):
         raise _not_a_provider(index, provider)
     return int(contribute(shared, lazy, fallback))
+
+
+def _method(function: Callable[..., Any], plan: _Plan, takes_self: bool,
+            provider: "BaseServiceProvider") -> _Lazy:
+    """The lazy binding of a ``provide_*`` method: ``(function, plan, head, fast)``, where
+    ``head`` is what it is called with first (its provider, when it takes ``self``) and
+    ``fast`` is its ``_fast_build``, read once here rather than on every event."""
+    head = (provider,) if takes_self else ()
+    return (_METHOD, (function, plan, head, _fast_build(function, len(head), None)))
 
 
 class Bindings:
@@ -575,25 +584,39 @@ class Container(DIContainer):
         return target(*(head if args is None else args), **kwargs)
 
     def _make(self, name: str, owner: Any = None) -> Any:
+        kind, payload = self._lazy[name]
+        shared = self._shared
+        # a value read from what the container holds, or a provider method whose
+        # parameters are all built already: it cannot need itself, so the way there is
+        # not tracked (the cost of most lazy bindings of an event)
+        fast = payload[3] if kind == _METHOD else None
+        if kind == _VALUE or (fast is not None and fast[0] <= shared.keys()):
+            try:
+                if kind == _VALUE:
+                    value = payload(shared)
+                else:
+                    function, _, head, _ = payload
+                    getter = fast[1]  # type: ignore[index]
+                    value = (function(*head) if getter is None
+                             else function(*head, getter(shared)) if fast[2]  # type: ignore[index]
+                             else function(*head, *getter(shared)))
+            except ContainerError:
+                raise
+            except Exception as e:
+                _note_failure(e, name, self._root, [*self._building, name], kind, payload)
+                raise
+            shared[name] = value
+            return value
         building = self._building
         if name in building:
             raise CircularDependency([*building[building.index(name) :], name])
         building.append(name)
         try:
-            kind, payload = self._lazy[name]
             if kind == _CLASS:
                 value = self._call(payload, payload, _plan(payload), ())
             else:
-                function, plan, head = payload
-                fast = _fast_build(function, len(head), None)
-                shared = self._shared
-                if fast is None or not fast[0] <= shared.keys():
-                    value = self._call(function, function, plan, head)
-                elif fast[1] is None:
-                    value = function(*head)
-                else:  # every parameter built already: no plan to walk
-                    value = (function(*head, fast[1](shared)) if fast[2]
-                             else function(*head, *fast[1](shared)))
+                function, plan, head, _ = payload
+                value = self._call(function, function, plan, head)
         except ContainerError:
             raise  # already names what failed, innermost first
         except Exception as e:
@@ -603,7 +626,7 @@ class Container(DIContainer):
             raise
         finally:
             building.pop()
-        self._shared[name] = value
+        shared[name] = value
         return value
 
 
@@ -619,7 +642,8 @@ def _note_failure(error: BaseException, name: str, root: Any, building: Sequence
         return  # an inner binding already noted it
     path = " -> ".join([*([_describe_target(root)] if root is not None else []), *building])
     source = (f"class {_describe_target(payload)}" if kind == _CLASS
-              else f"{_describe_target(payload[0])}()")
+              else f"{_describe_target(payload[0])}()" if kind == _METHOD
+              else _describe_target(payload))
     note = (f"{_NOTE_PREFIX}{name!r} ({path}) with {source}; fix that provider or what it "
             "needs.")
     try:
@@ -665,9 +689,16 @@ def describe_bindings(provider: BaseServiceProvider) -> List[Binding]:
             if kind == _CLASS:
                 described.append(Binding(name, "class", payload, _plan(payload), is_fallback))
             else:
-                function, plan, _ = payload
+                function, plan, _, _ = payload
                 described.append(Binding(name, "method", function, plan, is_fallback))
     return described
+
+
+def value_binding(read: Callable[[Mapping[str, Any]], Any]) -> _Lazy:
+    """A lazy binding, for ``Container.of``, whose value is ``read(instances)``: read from
+    the instances the container holds when it is first asked for, then kept for the
+    container's life. A failure's note names ``read`` by its ``__qualname__``."""
+    return (_VALUE, read)
 
 
 def injected_parameters(cls: type) -> _Plan:

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import (
     Any,
     ClassVar,
-    Collection,
     Dict,
     Iterator,
     List,
@@ -32,8 +31,8 @@ from rndi.connect.devops_fulfillment_framework._worlds import refuse_async
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
     ConfigurationServiceProvider,
-    bound_values,
     config_sources,
+    value_reader,
 )
 from rndi.connect.devops_fulfillment_framework.providers.connect import (
     ConnectServiceProvider,
@@ -48,6 +47,7 @@ from rndi.dicontainer.adapter import (
     BaseServiceProvider,
     Bindings,
     Container,
+    value_binding,
 )
 
 ProviderSpec = Union[BaseServiceProvider, type]
@@ -117,7 +117,7 @@ class Flow(ABC):
         cls = type(self)
         made: Any = providers
         if type(made) is _EventValues:  # from make(): see _EventValues
-            self._container: Container = made.container(cls)
+            self._container: Container = _event_container(cls, *made)
             return
         given = {} if providers is None else providers
         if type(given) is not dict and not isinstance(given, Mapping):
@@ -196,10 +196,15 @@ class Flow(ABC):
         if type(config) is dict or isinstance(config, Mapping):  # the ABC's check costs more
             if not _SETTINGS_OF_SECONDS.isdisjoint(config):
                 check_settings(config)
-            if (cls.event_providers is _FLOW_EVENT_PROVIDERS
-                    and cls.__init__.__module__ in _OWN_MODULES):
+            init = cls.__init__
+            if cls.event_providers is _FLOW_EVENT_PROVIDERS and (
+                    init is _FLOW_INIT or init.__module__ in _OWN_MODULES):
                 if request is not None and type(request) is not dict:
                     checked_request(request)  # raises, naming what was expected
+                if init is _FLOW_INIT:  # it would only set the container: set it here
+                    flow = cls.__new__(cls)  # refuses an abstract class, as cls() does
+                    flow._container = _event_container(cls, config, client, logger, request)
+                    return flow
                 return cls(_EventValues((config, client, logger, request)))  # type: ignore
         return cls(cls.event_providers(config, client, logger, request))
 
@@ -323,7 +328,9 @@ class Flow(ABC):
     def _request_logger(self, request: dict, level: int) -> Any:
         """The operator logger bound to ``request`` (as ``make(..., request)`` binds it),
         or ``None`` when it would drop lines of ``level``: nothing is bound for them."""
-        logger = self._operator_logger()
+        logger = self._container._shared.get("logger")  # where make() binds it
+        if type(logger) is not logging.Logger:  # the others are asked as they come
+            logger = self._operator_logger()
         if not logger.isEnabledFor(level):
             return None
         bound = (isinstance(logger, ExtensionLoggerAdapter)
@@ -332,54 +339,59 @@ class Flow(ABC):
 
 
 _FLOW_EVENT_PROVIDERS = Flow.event_providers
+_FLOW_INIT = Flow.__init__
 # the modules whose flows' __init__ only hands its providers to Flow.__init__
 _OWN_MODULES = frozenset({__name__, f"{__package__}.application", f"{__package__}.flows"})
 _MADE_KEYS = ("config", "connect")
 
 
 class _EventValues(tuple):
-    """What ``make()`` hands a flow whose ``__init__`` and ``event_providers`` are the
-    framework's own: ``(config, client, logger, request)``, bound as the ``config`` and
-    ``connect`` providers would bind them, without building the providers and asking
-    them (most of the cost of an event's container). A name bound twice is left to those
-    providers, which say which."""
-
-    def container(self, flow: Type["Flow"]) -> Container:
-        config, client, logger, request = self
-        sources = config_sources(config)  # the same table while the keys stay the same
-        # per flow class: the class-level bindings, checked against the names the
-        # configuration binds, once for as long as the class's providers and the
-        # configuration's keys stay the same (the providers compared as _class_bindings
-        # compares them); the event's values are read on every event, never remembered
-        providers = flow.providers
-        memo = flow.__dict__.get("_event_memo")
-        if (memo is None or memo[1] is not sources
-                or _providers_changed(providers, memo[0], memo[2], memo[7])):
-            merged = _merged(flow._class_bindings(_MADE_KEYS), sources.keys())
-            memo = (providers, sources, dict(providers), *merged, PROVIDER_CLASS_CHANGES[0])
-            type.__setattr__(flow, "_event_memo", memo)
-        template, lazy = memo[4], memo[5 if request is None else 6]
-        if template is not None:
-            shared = template.copy()
-            shared.update(bound_values(config, sources))
-            shared["config"] = config
-            shared.update(connect_bindings(client, logger, request))
-            return Container.of(shared, lazy)
-        event = Flow.event_providers(config, client, logger, request)
-        return Container.extending(memo[3], event.values())  # raises, naming the clash
+    """What ``make()`` hands the ``__init__`` of a flow whose ``__init__`` and
+    ``event_providers`` are the framework's own: ``(config, client, logger, request)``,
+    for ``_event_container``."""
 
 
-def _merged(base: Bindings, names: Collection[str]) -> Tuple[Any, ...]:
+def _event_container(flow: Type["Flow"], config: Mapping[str, Any], client: Any, logger: Any,
+                     request: Optional[dict]) -> Container:
+    """The container of one event of ``flow``, with ``config``, ``client``, ``logger`` and
+    ``request`` bound as the ``config`` and ``connect`` providers would bind them, without
+    building those providers and asking them (most of the cost of an event's container).
+    A name bound twice is left to those providers, which say which."""
+    sources = config_sources(config)  # the same table while the keys stay the same
+    # per flow class: the class-level bindings, checked against the names the
+    # configuration binds, once for as long as the class's providers and the
+    # configuration's keys stay the same (the providers compared as _class_bindings
+    # compares them); the event's values are read on every event, never remembered
+    providers = flow.providers
+    memo = flow.__dict__.get("_event_memo")
+    if (memo is None or memo[1] is not sources
+            or _providers_changed(providers, memo[0], memo[2], memo[7])):
+        merged = _merged(flow._class_bindings(_MADE_KEYS), sources)
+        memo = (providers, sources, dict(providers), *merged, PROVIDER_CLASS_CHANGES[0])
+        type.__setattr__(flow, "_event_memo", memo)
+    template, lazy = memo[4], memo[5 if request is None else 6]
+    if template is not None:
+        shared = template.copy()
+        shared["config"] = config  # its values are read from it as they are asked for
+        shared.update(connect_bindings(client, logger, request))
+        return Container.of(shared, lazy)
+    event = Flow.event_providers(config, client, logger, request)
+    return Container.extending(memo[3], event.values())  # raises, naming the clash
+
+
+def _merged(base: Bindings, sources: Mapping[str, Any]) -> Tuple[Any, ...]:
     """``(base, shared, lazy, lazy with a request)``: the class-level instances an event's
-    container starts from (the configuration's values, bound under ``names``, are added
-    per event), and the lazy bindings served with them (without and with a request
-    bound, which may replace a fallback); ``shared`` is ``None`` when a name is bound
-    twice."""
-    bound = {**base.shared, **dict.fromkeys(names)}
+    container starts from, and the lazy bindings served with them (without and with a
+    request bound, which may replace a fallback), the configuration's values among them
+    (read from the event's ``config`` under the names of ``sources``); ``shared`` is
+    ``None`` when a name is bound twice."""
+    bound = {**base.shared, **dict.fromkeys(sources)}
     event = ("config", "client", "logger", "request")
-    if (len(bound) != len(base.shared) + len(names)
+    if (len(bound) != len(base.shared) + len(sources)
             or not bound.keys().isdisjoint(base.lazy)
             or not bound.keys().isdisjoint(event) or not base.lazy.keys().isdisjoint(event)):
         return base, None, None, None
-    without = base.served_lazy(dict.fromkeys([*bound, *event[:3]]))
-    return base, dict(base.shared), without, base.served_lazy(dict.fromkeys([*bound, *event]))
+    values = {name: value_binding(value_reader(key)) for name, key in sources.items()}
+    without = {**base.served_lazy(dict.fromkeys([*bound, *event[:3]])), **values}
+    with_request = {**base.served_lazy(dict.fromkeys([*bound, *event])), **values}
+    return base, dict(base.shared), without, with_request

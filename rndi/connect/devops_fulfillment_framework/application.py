@@ -132,11 +132,9 @@ class Saga(Flow):
 
     def _log_outcome(self, selected: BackgroundTransaction, response: BackgroundResponse,
                      request: dict, compensated: Optional[Exception]) -> None:
-        if compensated is None and _is_multistep(type(selected)):
-            return  # its own outcome line says how far its steps got
         logger = self._request_logger(request, logging.WARNING if compensated else logging.INFO)
-        if logger is None:
-            return
+        if logger is None or (compensated is None and _is_multistep(type(selected))):
+            return  # not logged; a multi-step one's own line says how far its steps got
         name = selected.name()
         after = f" after {type(compensated).__name__}" if compensated else ""
         # the answer's message may quote what the transaction caught: masked as every

@@ -15,7 +15,7 @@ from rndi.dicontainer import (
     InvalidBinding,
     InvalidClassType,
 )
-from rndi.dicontainer.adapter import Bindings
+from rndi.dicontainer.adapter import Bindings, value_binding
 
 
 class Engine:
@@ -580,3 +580,30 @@ def test_the_fallbacks_a_binding_replaces_are_worked_out_for_each_container():
         given = [BaseServiceProvider({"greeting": {"to_instance": greeting}})] if greeting else []
         container = Container.extending(base, given)
         assert container.get(Greeter).greeting == (greeting or "hello world")
+
+
+def test_a_value_binding_is_read_when_first_asked_for_then_kept():
+    reads = []
+
+    def read(instances):
+        reads.append(instances["source"]["key"])
+        return instances["source"]["key"]
+
+    container = Container.of({"source": {"key": "value"}}, {"vendor": value_binding(read)})
+    assert reads == []  # nothing read before it is needed
+    assert container.get(Session).vendor == "value"
+    assert container.get(Session).vendor == "value" and container.bound("vendor") == "value"
+    assert reads == ["value"]
+
+
+def test_a_failing_value_binding_is_named_by_its_reader_in_the_note():
+    def read(instances):
+        raise LookupError("gone")
+
+    read.__qualname__ = "source['key']"
+    container = Container.of({}, {"vendor": value_binding(read)})
+    with pytest.raises(LookupError) as error:
+        container.get(Session)
+    assert error.value.__notes__ == [
+        "Raised while the container built 'vendor' (Session -> vendor) with "
+        "source['key']; fix that provider or what it needs."]

@@ -5,7 +5,7 @@ import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from rndi.dicontainer.adapter import BaseServiceProvider
 
@@ -81,8 +81,24 @@ def bound_values(config: Mapping[str, Any], sources: Mapping[str, Any]) -> Dict[
     ``config_sources``), read on every call and never remembered: an event's values are
     its own (an equal list of another event is not this event's list), and no secret
     outlives its configuration."""
-    return {name: value.strip() if isinstance(value := config[key], str) else value
-            for name, key in sources.items()}
+    return {name: _stripped(config[key]) for name, key in sources.items()}
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def value_reader(key: Any) -> Callable[[Mapping[str, Any]], Any]:
+    """What binds ``key``'s value in a container that holds the configuration as
+    ``config``, read as ``bound_values`` reads it, only when something asks for it (a
+    container binds it with ``value_binding``): an event reads the keys it injects, not
+    every key of its configuration."""
+
+    def read(instances: Mapping[str, Any]) -> Any:
+        return _stripped(instances["config"][key])
+
+    read.__qualname__ = f"config[{key!r}]"  # a key, never its value
+    return read
 
 
 @lru_cache(maxsize=256)

@@ -218,6 +218,43 @@ def test_each_event_gets_its_own_client_logger_and_request():
         assert saga.selected.logger.extra["request_id"] == f"PR-{number}"
 
 
+class CountingConfig(dict):
+    """A configuration that counts how often each key is read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reads = {}
+
+    def __getitem__(self, key):
+        self.reads[key] = self.reads.get(key, 0) + 1
+        return super().__getitem__(key)
+
+
+def test_an_event_reads_only_the_configuration_keys_it_injects_once_each():
+    config = CountingConfig({"ACTIVATION_TEMPLATE": " TL-1 ", "UNUSED": "x", "OTHER": 1})
+    saga = ConfiguredSaga.make(config, CLIENT, LOGGER, REQUEST)
+    saga.resolve(REQUEST)
+    assert saga.selected.template == "TL-1"
+    assert saga.container.bound("activation_template") == "TL-1"  # kept for the event
+    assert config.reads == {"ACTIVATION_TEMPLATE": 1}
+    # a key nothing injected on this event is still there when asked for
+    assert saga.container.bound("unused") == "x" and saga.container.bound("other") == 1
+
+
+def test_a_configuration_value_that_cannot_be_read_is_named_by_its_key_only():
+    class Failing(dict):
+        def __getitem__(self, key):
+            raise LookupError("the store is gone")
+
+    saga = ConfiguredSaga.make(Failing({"ACTIVATION_TEMPLATE": "s3cr3t"}), CLIENT, LOGGER,
+                               REQUEST)
+    with pytest.raises(LookupError) as raised:
+        saga.resolve(REQUEST)
+    notes = "\n".join(raised.value.__notes__)
+    assert "'activation_template'" in notes and "config['ACTIVATION_TEMPLATE']" in notes
+    assert "Configured" in notes and "s3cr3t" not in notes
+
+
 def test_nothing_of_an_event_is_kept_alive_by_what_is_remembered():
     class Client:
         pass
