@@ -125,11 +125,14 @@ async def arun_steps(steps: "Steps[T]", caller: Caller = call_in_place) -> T:
     flow: a cancelled run is not compensated, it propagates. A ``StopIteration`` of a
     call made in a thread is thrown in as it is, as ``run_steps`` throws it.
     """
+    off_loop = caller is call_off_loop
     try:
         call = next(steps)
         while True:
             try:
-                answer = await caller(call)
+                # an async def call awaited here: one coroutine less than through caller
+                answer = (await call() if off_loop and _is_async_call(call)
+                          else await caller(call))
             except StoppedIteration as stopped:
                 call = steps.throw(stopped.error)
             except Exception as error:
