@@ -524,6 +524,11 @@ class Container(DIContainer):
         """
         if not isinstance(cls, type):
             raise InvalidClassType(cls)
+        return self.build(cls)
+
+    def build(self, cls: type) -> Any:
+        """``get(cls)`` for a caller that knows ``cls`` is a class (a flow building the
+        classes it lists): the same instance, without asking again."""
         fast = _fast_build(cls, 0, cls.__init__)  # type: ignore[misc]
         if fast is not None:
             shared = self._shared

@@ -273,7 +273,7 @@ class Flow(ABC):
             wrong = _wrong_class(flow, entry)
             if wrong is not None:
                 raise InvalidTransaction(wrong)
-            return self._container.get(entry)
+            return self._container.build(entry)
         wrong = misplaced(flow, entry) if entry else None
         if wrong is not None:
             raise InvalidTransaction(f"{flow.__name__}.transactions() lists {wrong}.")
@@ -287,10 +287,10 @@ class Flow(ABC):
         return list(filter(None, self.middlewares(request) or ()))
 
     def _built(self, listed: List[Any]) -> List[Any]:
-        get = self._container.get
+        build = self._container.build
         built = []
         for entry in listed:  # a loop, not a comprehension: one call less per event
-            built.append(get(entry) if isinstance(entry, type) else entry)
+            built.append(build(entry) if isinstance(entry, type) else entry)
         return built
 
     def _built_middlewares(self, request: dict, method: str) -> List[Any]:

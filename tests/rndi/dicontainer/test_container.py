@@ -607,3 +607,9 @@ def test_a_failing_value_binding_is_named_by_its_reader_in_the_note():
     assert error.value.__notes__ == [
         "Raised while the container built 'vendor' (Session -> vendor) with "
         "source['key']; fix that provider or what it needs."]
+
+
+def test_build_answers_a_new_instance_as_get_does():
+    container = Container.of({"vendor": "v"}, {})
+    built, got = container.build(Session), container.get(Session)
+    assert type(built) is Session and built is not got and built.vendor == got.vendor == "v"
