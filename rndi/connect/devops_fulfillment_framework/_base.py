@@ -197,8 +197,11 @@ class Flow(ABC):
             if not _SETTINGS_OF_SECONDS.isdisjoint(config):
                 check_settings(config)
             init = cls.__init__
-            if cls.event_providers is _FLOW_EVENT_PROVIDERS and (
-                    init is _FLOW_INIT or init.__module__ in _OWN_MODULES):
+            # a shortcut only past what is the framework's own: a metaclass's __call__ or
+            # a __new__ of the flow's would not see the event, or see it unlike cls(...)
+            if (cls.event_providers is _FLOW_EVENT_PROVIDERS and type(cls) is _FLOW_META
+                    and cls.__new__ is _OBJECT_NEW
+                    and (init is _FLOW_INIT or init.__module__ in _OWN_MODULES)):
                 if request is not None and type(request) is not dict:
                     checked_request(request)  # raises, naming what was expected
                 if init is _FLOW_INIT:  # it would only set the container: set it here
@@ -340,6 +343,8 @@ class Flow(ABC):
 
 _FLOW_EVENT_PROVIDERS = Flow.event_providers
 _FLOW_INIT = Flow.__init__
+_FLOW_META = type(Flow)
+_OBJECT_NEW = object.__new__
 # the modules whose flows' __init__ only hands its providers to Flow.__init__
 _OWN_MODULES = frozenset({__name__, f"{__package__}.application", f"{__package__}.flows"})
 _MADE_KEYS = ("config", "connect")

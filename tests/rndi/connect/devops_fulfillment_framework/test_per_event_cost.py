@@ -301,6 +301,29 @@ def test_a_flow_whose_init_or_event_providers_is_its_own_is_made_through_them():
     assert Extra.make({}, CLIENT, LOGGER).container.bound("extra") == "given"
 
 
+def test_a_flow_with_its_own_metaclass_call_or_new_is_made_through_them():
+    # make() is cls(providers): a metaclass's __call__ and a __new__ of the flow's own
+    # see every event, and __new__ gets the providers make() adds, as it always did
+    seen = []
+
+    class Counting(type(Saga)):
+        def __call__(cls, *args, **kwargs):
+            seen.append("call")
+            return super().__call__(*args, **kwargs)
+
+    class Counted(VendorSaga, metaclass=Counting):
+        pass
+
+    class Newed(VendorSaga):
+        def __new__(cls, providers):
+            seen.append(sorted(providers))
+            return super().__new__(cls)
+
+    assert Counted.make({}, CLIENT, LOGGER).container.bound("vendor").name == "class-level"
+    assert Newed.make({}, CLIENT, LOGGER).container.bound("vendor").name == "class-level"
+    assert seen == ["call", ["config", "connect"]]
+
+
 def test_a_wrong_request_is_refused_by_make():
     with pytest.raises(TypeError, match="request must be the request dict"):
         VendorSaga.make({}, CLIENT, LOGGER, ["PR-1"])
