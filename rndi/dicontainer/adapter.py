@@ -580,7 +580,8 @@ class Container(DIContainer):
                     args.append(default)
                 continue
             else:
-                raise DependencyBuildingFailure(owner, name, {*shared, *self._lazy})
+                raise DependencyBuildingFailure(owner, name, [  # the names (see _Values)
+                    bound for bound in (*shared, *self._lazy) if type(bound) is str])
             if positional_only:
                 args = [*head] if args is None else args
                 args.append(value)

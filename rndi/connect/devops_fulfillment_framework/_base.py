@@ -30,9 +30,11 @@ from rndi.connect.devops_fulfillment_framework._settings import check_settings
 from rndi.connect.devops_fulfillment_framework._worlds import refuse_async
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
+    CONFIG_VALUES,
     ConfigurationServiceProvider,
     config_sources,
     value_reader,
+    values_of,
 )
 from rndi.connect.devops_fulfillment_framework.providers.connect import (
     ConnectServiceProvider,
@@ -377,7 +379,8 @@ def _event_container(flow: Type["Flow"], config: Mapping[str, Any], client: Any,
     template, lazy = memo[4], memo[5 if request is None else 6]
     if template is not None:
         shared = template.copy()
-        shared["config"] = config  # its values are read from it as they are asked for
+        shared["config"] = config
+        shared[CONFIG_VALUES] = values_of(config, sources)  # bound as they are asked for
         shared.update(connect_bindings(client, logger, request))
         return Container.of(shared, lazy)
     event = Flow.event_providers(config, client, logger, request)

@@ -88,14 +88,38 @@ def _stripped(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+class _Values:
+    """The key under which an event's container holds the configuration's values as they
+    were when the event was made (see ``values_of``): an object, not a name, so that no
+    constructor parameter can ask for it and no message lists it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<the configuration's values>"
+
+
+CONFIG_VALUES: Any = _Values()
+
+
+def values_of(config: Mapping[str, Any], sources: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What ``value_reader`` reads: the values of ``config`` as they are now, read as
+    ``bound_values`` reads them (the keys that bind a name, each once) and kept for one
+    event, so that a configuration changed later does not change what the event
+    injects. A plain dict is copied whole, which costs less than reading its keys."""
+    if type(config) is dict:
+        return config.copy()
+    return {key: config[key] for key in sources.values()}
+
+
 def value_reader(key: Any) -> Callable[[Mapping[str, Any]], Any]:
-    """What binds ``key``'s value in a container that holds the configuration as
-    ``config``, read as ``bound_values`` reads it, only when something asks for it (a
-    container binds it with ``value_binding``): an event reads the keys it injects, not
-    every key of its configuration."""
+    """What binds ``key``'s value in a container that holds ``values_of`` the
+    configuration under ``CONFIG_VALUES``, stripped as ``bound_values`` strips it, only
+    when something asks for it (a container binds it with ``value_binding``): an event
+    strips and binds the keys it injects, not every key of its configuration."""
 
     def read(instances: Mapping[str, Any]) -> Any:
-        return _stripped(instances["config"][key])
+        return _stripped(instances[CONFIG_VALUES][key])
 
     read.__qualname__ = f"config[{key!r}]"  # a key, never its value
     return read
