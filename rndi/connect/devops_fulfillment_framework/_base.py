@@ -4,7 +4,6 @@ another kind of flow."""
 
 import functools
 import logging
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import (
@@ -73,14 +72,6 @@ def _wrong_class(flow: type, entry: type) -> Optional[str]:
                 f"a {contract.__name__} subclass; list transaction classes, instances or "
                 f"{flow.tuple_shape} tuples.")  # type: ignore[attr-defined]
     return None
-
-
-@functools.lru_cache(maxsize=256)  # per class (as isinstance sees it): read every event
-def _async_client_class(cls: type) -> bool:
-    """Whether an object whose ``__class__`` is ``cls`` is an ``AsyncConnectClient``; a
-    class made before ``connect.client`` was imported cannot be one, nor become one."""
-    module = sys.modules.get("connect.client")
-    return module is not None and issubclass(cls, module.AsyncConnectClient)
 
 
 def _providers_changed(providers: Dict[str, Any], seen: Any, copy: Dict[str, Any],
@@ -303,17 +294,18 @@ class Flow(ABC):
 
     def _refuse_async(self, middlewares: List[Any], entries: List[Any], *shape: Any) -> None:
         """``refuse_async`` for this flow's parts (``shape``: its methods, roles and
-        argument), remembered per flow class when every part is a class: a class does
-        not turn async between events, so its methods are read once, not on every one.
-        The client is checked every time."""
+        argument), remembered per flow class and client class when every part is a
+        class: a class does not turn async between events, so its methods are read once,
+        not on every one. The client's class is part of what is remembered, so an
+        ``AsyncConnectClient`` (or what passes for one) is refused every time."""
         flow = type(self)
-        client = self._container.bound("client")
-        key = (*middlewares, None, *entries)
+        container = self._container
+        shared = container._shared  # where make() binds the client
+        client = shared["client"] if "client" in shared else container.bound("client")
+        key = (client.__class__, *middlewares, None, *entries)
         seen = flow.__dict__.get("_found_sync")
         try:
             if seen is not None and key in seen:
-                if _async_client_class(client.__class__):
-                    refuse_async(flow.__name__, client, (), (), *shape)
                 return
         except TypeError:  # an unhashable part: checked, not remembered
             seen = None
