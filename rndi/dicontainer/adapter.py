@@ -531,6 +531,8 @@ class Container(DIContainer):
         classes it lists): the same instance, without asking again."""
         fast = _fast_build(cls, 0, cls.__init__)  # type: ignore[misc]
         if fast is not None:
+            if fast[1] is None:  # nothing injected (a middleware often): nothing to build
+                return cls()
             shared = self._shared
             if not fast[0] <= shared.keys():  # build what is lazy first, the full way
                 self._root = cls
@@ -541,8 +543,6 @@ class Container(DIContainer):
                         return self._call(cls, cls, _plan(cls), ())  # raises, naming it
                     self._make(name, cls)
             getter = fast[1]
-            if getter is None:
-                return cls()
             return cls(getter(shared)) if fast[2] else cls(*getter(shared))
         self._root = cls
         return self._call(cls, cls, _plan(cls), ())
