@@ -292,30 +292,44 @@ class Flow(ABC):
     def _built_middlewares(self, request: dict, method: str) -> List[Any]:
         return self._built(self._listed_middlewares(request, method))
 
-    def _refuse_async(self, middlewares: List[Any], entries: List[Any], *shape: Any) -> None:
+    def _refuse_async(self, middlewares: List[Any], entries: List[Any], *shape: Any) -> bool:
         """``refuse_async`` for this flow's parts (``shape``: its methods, roles and
-        argument), remembered per flow class and client class when every part is a
-        class: a class does not turn async between events, so its methods are read once,
-        not on every one. The client's class is part of what is remembered, so an
-        ``AsyncConnectClient`` (or what passes for one) is refused every time."""
+        argument); see ``_checked_parts``."""
+        return self._checked_parts(middlewares, entries, "resolve", *shape)
+
+    def _checked_parts(self, middlewares: List[Any], entries: List[Any], method: str,
+                       *shape: Any) -> bool:
+        """Whether every entry is a class this flow runs, so that the selection may build
+        each straight through the container (``_candidate`` asks it of each); under
+        ``resolve`` (``method``), ``refuse_async`` first. Both are remembered per flow
+        class, method and client class when every part is a class: a class does not turn
+        async, nor into another kind of transaction, between events, so its methods are
+        read once, not on every one. The client's class is part of what is remembered,
+        so an ``AsyncConnectClient`` (or what passes for one) is refused every time."""
         flow = type(self)
         container = self._container
         shared = container._shared  # where make() binds the client
         client = shared["client"] if "client" in shared else container.bound("client")
-        key = (client.__class__, *middlewares, None, *entries)
-        seen = flow.__dict__.get("_found_sync")
+        key = (client.__class__, method, *middlewares, None, *entries)
+        seen = flow.__dict__.get("_checked_parts_memo")
         try:
-            if seen is not None and key in seen:
-                return
+            if seen is not None:
+                known = seen.get(key)
+                if known is not None:
+                    return known
         except TypeError:  # an unhashable part: checked, not remembered
             seen = None
-        refuse_async(flow.__name__, client, middlewares, entries, *shape)
-        if all(part is None or isinstance(part, type) for part in key):
+        if method == "resolve":
+            refuse_async(flow.__name__, client, middlewares, entries, *shape)
+        right = all(isinstance(entry, type) and _wrong_class(flow, entry) is None
+                    for entry in entries)
+        if all(part is None or isinstance(part, type) for part in key[2:]):
             if seen is None:
                 seen = {}
-                type.__setattr__(flow, "_found_sync", seen)
+                type.__setattr__(flow, "_checked_parts_memo", seen)
             if len(seen) < _REMEMBERED:
-                seen[key] = True
+                seen[key] = right
+        return right
 
     def _operator_logger(self) -> Any:
         """The logger the extension was made with (the runner's), else the framework's."""

@@ -122,10 +122,13 @@ class Saga(Flow):
         """
         return []
 
-    def _flow(self, entries: List[Any], request: dict) -> "Steps[BackgroundResponse]":
+    def _flow(self, entries: List[Any], request: dict, right: bool = False,
+              ) -> "Steps[BackgroundResponse]":
         """Select, run, log: the whole of one event, as steps that ``resolve`` makes in
-        place and ``aresolve`` awaits."""
-        self.selected = selected = yield from selecting(entries, request, self._candidate)
+        place and ``aresolve`` awaits. ``right``: every entry is known to be a class this
+        flow runs (see ``_checked_parts``), built as the selection reaches it."""
+        build = self._container.build if right else self._candidate
+        self.selected = selected = yield from selecting(entries, request, build)
         response, compensated = yield from _running(selected, request)
         self._log_outcome(selected, response, request, compensated)
         return response
@@ -154,14 +157,14 @@ class Saga(Flow):
                            _masked_traceback(compensated, mask),
                            extra={"transaction": name, "outcome": response.status})
 
-    def _parts(self, request: dict, method: str) -> Tuple[List[Any], List[Any]]:
+    def _parts(self, request: dict, method: str) -> Tuple[List[Any], List[Any], bool]:
         """The built middlewares and the listed transactions for ``request``, refused
-        before anything is built when ``resolve`` meets an async part."""
+        before anything is built when ``resolve`` meets an async part, and whether every
+        transaction listed is a class this flow runs (see ``_checked_parts``)."""
         listed = self._listed_middlewares(request, method)
         entries = list(self.transactions(request) or ())
-        if method == "resolve":
-            self._refuse_async(listed, entries)
-        return (self._built(listed) if listed else listed), entries
+        right = self._checked_parts(listed, entries, method)
+        return (self._built(listed) if listed else listed), entries, right
 
     @tracing.delivery
     def resolve(self, request: dict) -> BackgroundResponse:
@@ -181,10 +184,11 @@ class Saga(Flow):
                 not a ``BackgroundResponse`` (when ``compensate`` did, the error that
                 ``execute`` raised is its ``__cause__``).
         """
-        middlewares, entries = self._parts(request, "resolve")
+        middlewares, entries, right = self._parts(request, "resolve")
         if not middlewares:  # nothing to chain: the flow itself
-            return run_steps(self._flow(entries, request))
-        stack = chain(middlewares, lambda request: run_steps(self._flow(entries, request)))
+            return run_steps(self._flow(entries, request, right))
+        stack = chain(middlewares,
+                      lambda request: run_steps(self._flow(entries, request, right)))
         return stack(request)
 
     @tracing.adelivery
@@ -204,12 +208,12 @@ class Saga(Flow):
             InvalidResponse: as ``resolve``.
             TransactionNotSelected: as ``resolve``.
         """
-        middlewares, entries = self._parts(request, "aresolve")
+        middlewares, entries, right = self._parts(request, "aresolve")
 
         if not middlewares:  # nothing to chain: the flow itself
-            return await arun_steps(self._flow(entries, request), call_off_loop)
+            return await arun_steps(self._flow(entries, request, right), call_off_loop)
 
         async def run_flow(request: dict) -> BackgroundResponse:
-            return await arun_steps(self._flow(entries, request), call_off_loop)
+            return await arun_steps(self._flow(entries, request, right), call_off_loop)
 
         return await achain(middlewares, run_flow)(request)

@@ -444,3 +444,62 @@ def test_a_client_that_passes_for_an_async_one_is_refused_by_resolve_every_time(
     for _ in range(2):
         with pytest.raises(SyncAsyncMismatch, match="AsyncConnectClient"):
             VendorSaga.make({}, mock.Mock(spec=AsyncConnectClient), LOGGER).resolve(REQUEST)
+
+
+def test_a_misplaced_class_is_refused_whenever_it_is_reached_however_often_listed():
+    from connect.eaas.core.responses import ValidationResponse
+
+    from rndi.connect.business_transactions import InvalidTransaction, ValidationTransaction
+
+    class Draft(ValidationTransaction):
+        def __init__(self, vendor):
+            self.vendor = vendor
+
+        def execute(self, request):
+            return ValidationResponse.done(request)
+
+    class Unreached(VendorSaga):  # Answer applies first: Draft is never built
+        def transactions(self, request):
+            return [Answer, Draft]
+
+    class Reached(VendorSaga):
+        def transactions(self, request):
+            return [Draft, Answer]
+
+    for _ in range(3):  # the lists are remembered after the first event: still refused
+        saga = Unreached.make({}, CLIENT, LOGGER)
+        assert saga.resolve(REQUEST).status == "success"
+        assert type(saga.selected) is Answer
+        with pytest.raises(InvalidTransaction, match="Draft, which is a ValidationTransaction"):
+            Reached.make({}, CLIENT, LOGGER).resolve(REQUEST)
+        with pytest.raises(InvalidTransaction, match="Draft, which is a ValidationTransaction"):
+            asyncio.run(Reached.make({}, CLIENT, LOGGER).aresolve(REQUEST))
+        assert asyncio.run(Unreached.make({}, CLIENT, LOGGER).aresolve(REQUEST)).status == \
+            "success"
+
+
+def test_classes_listed_are_built_as_the_selection_reaches_them_on_every_event():
+    built = []
+
+    class Counted(Answer):
+        def __init__(self, vendor):
+            built.append(type(self).__name__)
+            super().__init__(vendor)
+
+    class Never(Counted):
+        def should_execute(self, request):
+            return False
+
+    class After(Counted):
+        pass
+
+    class Listing(VendorSaga):
+        def transactions(self, request):
+            return [Never, Counted, After]
+
+    for _ in range(3):
+        saga = Listing.make({}, CLIENT, LOGGER)
+        saga.resolve(REQUEST)
+        assert type(saga.selected) is Counted and saga.selected.vendor.name == "class-level"
+        asyncio.run(Listing.make({}, CLIENT, LOGGER).aresolve(REQUEST))
+    assert built == ["Never", "Counted"] * 6  # After is never built
