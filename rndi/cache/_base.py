@@ -201,7 +201,14 @@ class StoredCache(Cache):
         outcome = ("reported as unknown" if operation in _TELLING
                    else "treating it as a miss")
         logger.error("%s: %s failed (%s: %s); %s.", self._describe(),
-                     self._operation(operation, key), type(error).__name__, error, outcome)
+                     self._operation(operation, key), type(error).__name__,
+                     self._told(error), outcome)
+
+    def _told(self, error: Exception) -> str:
+        """What a log line says of ``error``: its text (a string: a record kept must not
+        keep the error's frames); a store whose errors may repeat what it was sent says
+        less."""
+        return str(error)
 
     def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
         check_key(key)

@@ -176,3 +176,29 @@ def test_a_wrong_password_does_not_make_another_adapter_skip_the_server(caplog):
         right.put("k", "v")
         assert right.get("k") == "v"
         assert wrong.get("k") is None  # still skipped
+
+
+class NoScriptsRedis(RedisServer):
+    """A real redis-server whose EVALSHA is disabled (``rename-command``, as some hosted
+    servers do): its error reply repeats the command's first arguments, values included."""
+
+    def command(self):
+        return [*super().command(), "--rename-command", "EVALSHA", ""]
+
+
+def test_a_reply_that_repeats_the_command_is_logged_without_its_arguments(caplog):
+    from rndi.cache import CacheUnavailable
+
+    with NoScriptsRedis() as server:
+        cache = RedisCacheAdapter("127.0.0.1", port=server.port, prefix="noscripts:")
+        cache.put("k", "lease-token-value")
+        with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+            assert cache.delete_if_equal("k", "lease-token-value") is False
+            with pytest.raises(CacheUnavailable, match="replace_if_equal"):
+                cache.replace_if_equal("k", "lease-token-value", {"result": "step-result-value"})
+        lines = errors(caplog)
+        assert len(lines) == 2
+        for line in lines:
+            assert "ResponseError: unknown command 'EVALSHA'" in line  # what went wrong
+            assert "value" not in line and "noscripts:" not in line, line
+        assert cache.get("k") == "lease-token-value"  # nothing was changed

@@ -28,6 +28,9 @@ DEFAULT_RETRY_AFTER = 5.0
 
 T = TypeVar("T")
 
+# where a Redis error reply begins to repeat the command's arguments
+_REPEATED = ", with args beginning with"
+
 _GLOB = re.compile(r"([*?\[\]\\])")
 
 # GET and DEL in one script: Redis runs a script atomically, so no other client's SET can
@@ -225,8 +228,13 @@ class RedisCacheAdapter(StoredCache):
         elif _pool.skip(self._pool, self.retry_after):  # not when skipping began already
             logger.error("%s: %s failed (%s: %s); skipping the server for %s s: every "
                          "operation meanwhile is a miss.", self._describe(),
-                         self._operation(operation, key), type(error).__name__, error,
-                         self.retry_after)
+                         self._operation(operation, key), type(error).__name__,
+                         self._told(error), self.retry_after)
+
+    def _told(self, error: Exception) -> str:
+        """The error's text without the arguments Redis repeats in some replies (``unknown
+        command 'EVALSHA', with args beginning with: ...``): a key, a token, a record."""
+        return str(error).split(_REPEATED, 1)[0]
 
     # Commands go through ``execute_command``: redis-py's ``set()`` checks a dozen options
     # on each call, which costs a guarded event more than its own logic.
