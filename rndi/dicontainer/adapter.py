@@ -139,11 +139,6 @@ def _fast_build(target: Callable[..., Any], given: int, init: Any) -> Optional[_
     return frozenset(names), getter, len(names) == 1, tuple(names)
 
 
-# class -> (its __init__, its _fast_build): what build() asks on every call, in one
-# dictionary lookup rather than the cache's key of three
-_BUILDS: Dict[type, Tuple[Any, Optional[_Fast]]] = {}
-
-
 @lru_cache(maxsize=1024)
 def _provide_methods(
     provider_type: type,
@@ -534,13 +529,7 @@ class Container(DIContainer):
     def build(self, cls: type) -> Any:
         """``get(cls)`` for a caller that knows ``cls`` is a class (a flow building the
         classes it lists): the same instance, without asking again."""
-        init = cls.__init__  # type: ignore[misc]
-        known = _BUILDS.get(cls)
-        if known is None or known[0] is not init:  # new, or its __init__ was replaced
-            known = (init, _fast_build(cls, 0, init))
-            if len(_BUILDS) < 4096:  # classes made at run time must not grow it forever
-                _BUILDS[cls] = known
-        fast = known[1]
+        fast = _fast_build(cls, 0, cls.__init__)  # type: ignore[misc]
         if fast is not None:
             if fast[1] is None:  # nothing injected (a middleware often): nothing to build
                 return cls()
