@@ -20,11 +20,8 @@ _OFF = (None, "", "none")
 
 def _spans_of(flow: Any) -> Optional[Any]:
     """The spans of a delivery of ``flow``, or ``None`` when tracing is off for it."""
-    container = flow._container  # not the property: this runs on every event
-    shared = container._shared  # what make() binds; a lazy binding is asked for
-    observer = (container.bound("observer") if "observer" not in shared
-                else shared["observer"])
-    config = shared["config"] if "config" in shared else container.bound("config")
+    bound = flow._container.bound  # not the property: this runs on every event
+    observer, config = bound("observer"), bound("config")
     if observer is None:
         # a dict first: the ABC check of Mapping costs more than the rest of this
         settings = config if type(config) is dict or isinstance(config, Mapping) else {}

@@ -292,24 +292,18 @@ class Flow(ABC):
     def _built_middlewares(self, request: dict, method: str) -> List[Any]:
         return self._built(self._listed_middlewares(request, method))
 
-    def _refuse_async(self, middlewares: List[Any], entries: List[Any], *shape: Any) -> bool:
-        """``refuse_async`` for this flow's parts (``shape``: its methods, roles and
-        argument); see ``_checked_parts``."""
-        return self._checked_parts(middlewares, entries, "resolve", *shape)
-
     def _checked_parts(self, middlewares: List[Any], entries: List[Any], method: str,
                        *shape: Any) -> bool:
         """Whether every entry is a class this flow runs, so that the selection may build
         each straight through the container (``_candidate`` asks it of each); under
-        ``resolve`` (``method``), ``refuse_async`` first. Both are remembered per flow
+        ``resolve`` (``method``), ``refuse_async`` first (``shape``: the flow's methods,
+        roles and argument, as it takes them). Both are remembered per flow
         class, method and client class when every part is a class: a class does not turn
         async, nor into another kind of transaction, between events, so its methods are
         read once, not on every one. The client's class is part of what is remembered,
         so an ``AsyncConnectClient`` (or what passes for one) is refused every time."""
         flow = type(self)
-        container = self._container
-        shared = container._shared  # where make() binds the client
-        client = shared["client"] if "client" in shared else container.bound("client")
+        client = self._container.bound("client")
         key = (client.__class__, method, *middlewares, None, *entries)
         seen = flow.__dict__.get("_checked_parts_memo")
         try:

@@ -144,7 +144,8 @@ class _OrderedFlow(Flow):
         """
         listed = self._listed_middlewares(request, "resolve")
         entries = list(self.transactions(request) or ())
-        self._refuse_async(listed, entries, (self.method,), self.roles, self.argument)
+        self._checked_parts(listed, entries, "resolve", (self.method,), self.roles,
+                            self.argument)
         middlewares = self._built(listed)
         stack = chain(middlewares, lambda request: run_steps(self._steps(entries, request)),
                       self.response_type)
