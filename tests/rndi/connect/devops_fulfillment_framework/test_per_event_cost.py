@@ -11,10 +11,11 @@ from unittest import mock
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
 
-from rndi.connect.business_transactions import BackgroundTransaction, SyncAsyncMismatch
+from rndi.connect.business_transactions import SyncAsyncMismatch
 from rndi.connect.devops_fulfillment_framework import Saga
 from rndi.connect.devops_fulfillment_framework._settings import seconds
 from rndi.dicontainer import BaseServiceProvider, DependencyBuildingFailure, DuplicateBinding
+from tests.rndi.connect.devops_fulfillment_framework.doubles import Done
 
 LOGGER = logging.getLogger("tests.cost")
 CLIENT = object()
@@ -38,18 +39,9 @@ class VendorProvider(BaseServiceProvider):
         return Vendor(self.name)
 
 
-class Answer(BackgroundTransaction):
+class Answer(Done):
     def __init__(self, vendor):
         self.vendor = vendor
-
-    def should_execute(self, request):
-        return True
-
-    def execute(self, request):
-        return BackgroundResponse.done()
-
-    def compensate(self, request, e):
-        return BackgroundResponse.fail()
 
 
 class VendorSaga(Saga):
@@ -170,19 +162,10 @@ def test_a_subclass_does_not_use_what_its_parent_remembered():
     assert vars(Child)["_bindings_memo"] is not vars(Parent)["_bindings_memo"]
 
 
-class Configured(BackgroundTransaction):
+class Configured(Done):
     def __init__(self, activation_template, client, logger, request):
         self.template, self.client, self.logger, self.request = (
             activation_template, client, logger, request)
-
-    def should_execute(self, request):
-        return True
-
-    def execute(self, request):
-        return BackgroundResponse.done()
-
-    def compensate(self, request, e):
-        return BackgroundResponse.fail()
 
 
 class ConfiguredSaga(Saga):

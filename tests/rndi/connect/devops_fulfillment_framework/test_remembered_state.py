@@ -10,26 +10,20 @@ from unittest import mock
 
 from connect.eaas.core.responses import BackgroundResponse
 
-from rndi.connect.business_transactions import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework import Saga
 from rndi.dicontainer import BaseServiceProvider
+from tests.rndi.connect.devops_fulfillment_framework.doubles import Done
 
 REQUEST = {"id": "PR-1", "type": "purchase", "status": "pending"}
 
 
-class Own(BackgroundTransaction):
+class Own(Done):
     def __init__(self, items, client, logger, request):
         self.items, self.client, self.logger, self.request = items, client, logger, request
-
-    def should_execute(self, request):
-        return True
 
     def execute(self, request):
         self.items.append(request["id"])  # an event changing its own value
         return BackgroundResponse.done()
-
-    def compensate(self, request, e):
-        return BackgroundResponse.fail()
 
 
 class OwnSaga(Saga):
@@ -100,18 +94,9 @@ class VendorProvider(BaseServiceProvider):
         return Vendor("real")
 
 
-class Named(BackgroundTransaction):
+class Named(Done):
     def __init__(self, vendor):
         self.vendor = vendor
-
-    def should_execute(self, request):
-        return True
-
-    def execute(self, request):
-        return BackgroundResponse.done()
-
-    def compensate(self, request, e):
-        return BackgroundResponse.fail()
 
 
 class PatchedSaga(Saga):
