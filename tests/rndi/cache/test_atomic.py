@@ -6,14 +6,13 @@ import logging
 import multiprocessing
 import threading
 import uuid
-from typing import Any, Optional
 
 import pytest
 
 from rndi.cache import UnserializableValue
 from rndi.cache.adapters.fs.adapter import FileSystemCacheAdapter
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
-from rndi.cache.contracts import Cache
+from tests.rndi.cache.doubles import PublishedStyleCache
 
 ROUNDS = 20
 THREADS = 16
@@ -112,25 +111,6 @@ def test_the_null_cache_lets_everyone_in(null_cache):
         null_cache.add("k", 1, ttl="soon")
     with pytest.raises(TypeError):
         null_cache.delete_if_equal(1, "v")
-
-
-class PublishedStyleCache(Cache):
-    """A subclass written for the contract before add and delete_if_equal existed."""
-
-    def has(self, key: str) -> bool:
-        return False
-
-    def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
-        return default
-
-    def put(self, key: str, value: Any, ttl: Optional[int] = None) -> Any:
-        return value
-
-    def delete(self, key: str) -> None:
-        return None
-
-    def flush(self, expired_only: bool = False) -> None:
-        return None
 
 
 def test_a_subclass_without_the_atomic_primitives_instantiates_and_says_what_to_implement():

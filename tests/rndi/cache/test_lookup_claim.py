@@ -8,13 +8,14 @@ import signal
 
 import pytest
 
-from rndi.cache import Cache, CacheUnavailable
+from rndi.cache import CacheUnavailable
 from rndi.cache.adapters.fs.adapter import FileSystemCacheAdapter
 from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
 from rndi.cache.adapters.sqlite import _pool
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.cache.testing import RedisServer
 from tests.rndi.cache.conftest import redis_server_or_skip
+from tests.rndi.cache.doubles import PublishedStyleCache
 from tests.rndi.cache.test_sqlite_hazards import Holder
 
 
@@ -45,27 +46,11 @@ def test_the_null_cache_finds_nothing_and_grants_every_claim(null_cache):
 
 
 def test_a_cache_written_before_lookup_existed_says_what_to_implement():
-    class Old(Cache):
-        def has(self, key):
-            return False
-
-        def get(self, key, default=None, ttl=None):
-            return default
-
-        def put(self, key, value, ttl=None):
-            return value
-
-        def delete(self, key):
-            return None
-
-        def flush(self, expired_only=False):
-            return None
-
-    with pytest.raises(NotImplementedError, match=r"Old does not implement Cache\.lookup.*"
-                                                  r"CacheUnavailable"):
-        Old().lookup("k")
+    with pytest.raises(NotImplementedError, match=r"PublishedStyleCache does not implement "
+                                                  r"Cache\.lookup.*CacheUnavailable"):
+        PublishedStyleCache().lookup("k")
     with pytest.raises(NotImplementedError, match=r"Cache\.claim\(key, value, ttl=None\)"):
-        Old().claim("k", "v")
+        PublishedStyleCache().claim("k", "v")
 
 
 def test_a_locked_sqlite_database_is_a_fault_for_lookup_and_claim_and_a_miss_for_get(

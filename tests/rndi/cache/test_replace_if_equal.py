@@ -9,13 +9,14 @@ import threading
 
 import pytest
 
-from rndi.cache import Cache, CacheUnavailable, UnserializableValue
+from rndi.cache import CacheUnavailable, UnserializableValue
 from rndi.cache.adapters.fs.adapter import FileSystemCacheAdapter
 from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
 from rndi.cache.adapters.sqlite import _pool
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.cache.testing import RedisServer
 from tests.rndi.cache.conftest import redis_server_or_skip
+from tests.rndi.cache.doubles import PublishedStyleCache
 from tests.rndi.cache.test_sqlite_hazards import Holder
 
 RECORD = {"copy": "pending@2026-01-01T00:00:00+00:00", "updated": "2026-01-01T00:00:00+00:00"}
@@ -125,25 +126,9 @@ def test_the_null_cache_answers_true_and_stores_nothing(null_cache):
 
 
 def test_a_cache_written_before_it_existed_says_what_to_implement():
-    class Old(Cache):
-        def has(self, key):
-            return False
-
-        def get(self, key, default=None, ttl=None):
-            return default
-
-        def put(self, key, value, ttl=None):
-            return value
-
-        def delete(self, key):
-            return None
-
-        def flush(self, expired_only=False):
-            return None
-
-    with pytest.raises(NotImplementedError, match=r"Old does not implement Cache\."
+    with pytest.raises(NotImplementedError, match=r"PublishedStyleCache does not implement Cache\."
                                                   r"replace_if_equal\(key, expected, value"):
-        Old().replace_if_equal("k", "a", "b")
+        PublishedStyleCache().replace_if_equal("k", "a", "b")
 
 
 # faults raise CacheUnavailable: never read as "not replaced" ---------------------------
