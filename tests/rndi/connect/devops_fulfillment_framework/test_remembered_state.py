@@ -31,6 +31,16 @@ class OwnSaga(Saga):
         return [Own]
 
 
+def run_at_once(event, threads):
+    """``event(number)`` on ``threads`` threads at once; each must end (generous limit)."""
+    workers = [threading.Thread(target=event, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(worker.is_alive() for worker in workers)
+
+
 def test_equal_values_that_are_distinct_objects_are_each_events_own():
     for value in ([], {"a": 1}, {"a": True}, [1.0], [1]):
         config = {"ITEMS": value}
@@ -60,12 +70,7 @@ def test_events_made_and_resolved_at_once_each_get_their_own_values():
                     and got.logger.extra["request_id"] == request["id"]):
                 failures.append((number, round_, list(got.items)))
 
-    workers = [threading.Thread(target=event, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers)
+    run_at_once(event, threads)
     assert failures == []
 
 
@@ -315,10 +320,5 @@ def test_parts_chosen_per_request_are_each_requests_own_when_events_run_at_once(
                     and saga.selected.items is config["ITEMS"]):
                 failures.append((number, round_))
 
-    workers = [threading.Thread(target=event, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers)
+    run_at_once(event, threads)
     assert failures == []
