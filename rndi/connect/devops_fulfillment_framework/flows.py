@@ -98,11 +98,14 @@ class _OrderedFlow(Flow):
             f"{contract.__name__} classes, instances or {self.tuple_shape} tuples.")
 
     @tracing.transactions
-    def _steps(self, entries: List[Any], request: dict) -> "Steps[Any]":
-        """Run each transaction on what the previous one left, stop at a ``fail``, log."""
+    def _steps(self, entries: List[Any], request: dict, right: bool = False) -> "Steps[Any]":
+        """Run each transaction on what the previous one left, stop at a ``fail``, log.
+        ``right``: every entry is known to be a class this flow runs (see
+        ``_checked_parts``), built straight through the container as the run reaches it."""
         current, response = request, None
         self.ran = []
-        for entry in self._candidates(entries):
+        candidates = map(self._container.build, entries) if right else self._candidates(entries)
+        for entry in candidates:
             if not entry:
                 continue
             transaction = self._adapt(entry)
@@ -144,10 +147,11 @@ class _OrderedFlow(Flow):
         """
         listed = self._listed_middlewares(request, "resolve")
         entries = list(self.transactions(request) or ())
-        self._checked_parts(listed, entries, "resolve", (self.method,), self.roles,
-                            self.argument)
+        right = self._checked_parts(listed, entries, "resolve", (self.method,), self.roles,
+                                    self.argument)
         middlewares = self._built(listed)
-        stack = chain(middlewares, lambda request: run_steps(self._steps(entries, request)),
+        stack = chain(middlewares,
+                      lambda request: run_steps(self._steps(entries, request, right)),
                       self.response_type)
         return stack(request)
 
@@ -157,11 +161,13 @@ class _OrderedFlow(Flow):
         ``AsyncConnectClient``): the same order, stop and checks. A transaction's method
         may be ``async def`` (awaited) or sync (run in a worker thread); middlewares
         follow the rules of ``Saga.aresolve``."""
-        middlewares = self._built_middlewares(request, "aresolve")
+        listed = self._listed_middlewares(request, "aresolve")
         entries = list(self.transactions(request) or ())
+        right = self._checked_parts(listed, entries, "aresolve")
+        middlewares = self._built(listed)
 
         async def run_flow(request: dict) -> Any:
-            return await arun_steps(self._steps(entries, request), call_off_loop)
+            return await arun_steps(self._steps(entries, request, right), call_off_loop)
 
         return await achain(middlewares, run_flow, self.response_type)(request)
 

@@ -486,3 +486,60 @@ def test_classes_listed_are_built_as_the_selection_reaches_them_on_every_event()
         assert type(saga.selected) is Counted and saga.selected.vendor.name == "class-level"
         asyncio.run(Listing.make({}, CLIENT, LOGGER).aresolve(REQUEST))
     assert built == ["Never", "Counted"] * 6  # After is never built
+
+
+def test_an_ordered_flow_builds_each_class_as_reached_and_refuses_a_misplaced_one_each_event():
+    from connect.eaas.core.responses import ValidationResponse
+
+    from rndi.connect.business_transactions import InvalidTransaction, ValidationTransaction
+    from rndi.connect.devops_fulfillment_framework import ValidationFlow
+
+    built = []
+
+    class Check(ValidationTransaction):
+        verdict = "done"
+
+        def __init__(self, vendor):
+            built.append(type(self).__name__)
+            self.vendor = vendor
+
+        def execute(self, request):
+            return getattr(ValidationResponse, self.verdict)(request)
+
+    class Refuse(Check):
+        verdict = "fail"
+
+    class Stops(ValidationFlow):  # Refuse fails first: Answer (a saga's) is never reached
+        providers = {**ValidationFlow.providers, "vendor": VendorProvider}
+
+        def transactions(self, request):
+            return [Check, Refuse, Answer]
+
+    class Reaches(Stops):
+        def transactions(self, request):
+            return [Check, Answer, Refuse]
+
+    class Right(Stops):
+        def transactions(self, request):
+            return [Check, Refuse, Check]
+
+    def events(flow):
+        yield lambda: flow.make({}, CLIENT, LOGGER).resolve(dict(REQUEST))
+        yield lambda: asyncio.run(flow.make({}, CLIENT, LOGGER).aresolve(dict(REQUEST)))
+
+    for _ in range(3):  # the lists are remembered after the first event: still refused
+        for event in events(Stops):
+            built.clear()
+            assert event().status == "fail"
+            assert built == ["Check", "Refuse"]  # each built once, in order
+        for event in events(Right):
+            built.clear()
+            # every entry a right class: built straight through the container, as a saga's
+            with mock.patch.object(Right, "_candidate", side_effect=AssertionError):
+                assert event().status == "fail"
+            assert built == ["Check", "Refuse"]
+        for event in events(Reaches):
+            built.clear()
+            with pytest.raises(InvalidTransaction, match="lists Answer"):
+                event()
+            assert built == ["Check"]  # refused as it is reached, Refuse never built
