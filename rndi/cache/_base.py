@@ -9,7 +9,7 @@ from abc import abstractmethod
 from typing import Any, Callable, Optional, Tuple, TypeVar
 
 from rndi.cache import _codec
-from rndi.cache.contracts import Cache
+from rndi.cache.contracts import AwaitableCache, Cache
 from rndi.cache.exceptions import CacheUnavailable
 
 logger = logging.getLogger("rndi.cache")
@@ -232,51 +232,115 @@ class StoredCache(Cache):
         self._guard("put", key, lambda: self._store(key, encoded, seconds), None)
         return value
 
-    def add(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+    # The operations a lease and a step journal are built from: each checks its arguments
+    # and encodes its values in a function of its own, which answers the storage
+    # primitive's call, so that a store that can await its primitives on the event loop
+    # (``AwaitedStoredCache``) makes the same checks for its awaited twins.
+
+    def _adding(self, key: str, value: Any, ttl: Optional[int]) -> Callable[[], Any]:
         check_key(key)
         check_ttl(key, ttl)
         encoded = _codec.dumps(key, value)
         seconds = lifetime(ttl, self.ttl)
-        return self._guard("add", key, lambda: self._add(key, encoded, seconds), False)
+        return lambda: self._add(key, encoded, seconds)
+
+    def _looking_up(self, key: str) -> Callable[[], Any]:
+        check_key(key)
+        return lambda: self._load(key, None)
+
+    def _deleting_if_equal(self, key: str, value: Any) -> Callable[[], Any]:
+        check_key(key)
+        encoded = _codec.dumps(key, value)
+        return lambda: self._delete_if_equal(key, encoded)
+
+    def _replacing_if_equal(self, key: str, expected: Any, value: Any,
+                            ttl: Optional[int]) -> Callable[[], Any]:
+        check_key(key)
+        check_ttl(key, ttl)
+        old, new = _codec.dumps(key, expected), _codec.dumps(key, value)
+        seconds = lifetime(ttl, self.ttl)
+        return lambda: self._replace_if_equal(key, old, new, seconds)
+
+    def _deleting(self, key: str) -> Callable[[], Any]:
+        check_key(key)
+        return lambda: self._delete(key)
+
+    def add(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        return self._guard("add", key, self._adding(key, value, ttl), False)
 
     def lookup(self, key: str) -> Tuple[bool, Any]:
-        check_key(key)
+        load = self._looking_up(key)
         token = _telling.set(True)
         try:
-            value = self._attempt("lookup", key, lambda: self._load(key, None))
+            value = self._attempt("lookup", key, load)
         finally:
             _telling.reset(token)
         return (False, None) if value is MISS else (True, value)
 
     def claim(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
-        check_key(key)
-        check_ttl(key, ttl)
-        encoded = _codec.dumps(key, value)
-        seconds = lifetime(ttl, self.ttl)
-        return self._attempt("claim", key, lambda: self._add(key, encoded, seconds))
+        return self._attempt("claim", key, self._adding(key, value, ttl))
 
     def delete_if_equal(self, key: str, value: Any) -> bool:
-        check_key(key)
-        encoded = _codec.dumps(key, value)
-        return self._guard("delete_if_equal", key,
-                           lambda: self._delete_if_equal(key, encoded), False)
+        return self._guard("delete_if_equal", key, self._deleting_if_equal(key, value), False)
 
     def replace_if_equal(self, key: str, expected: Any, value: Any,
                          ttl: Optional[int] = None) -> bool:
-        check_key(key)
-        check_ttl(key, ttl)
-        old, new = _codec.dumps(key, expected), _codec.dumps(key, value)
-        seconds = lifetime(ttl, self.ttl)
         return self._attempt("replace_if_equal", key,
-                             lambda: self._replace_if_equal(key, old, new, seconds))
+                             self._replacing_if_equal(key, expected, value, ttl))
 
     def has(self, key: str) -> bool:
         check_key(key)
         return self._guard("has", key, lambda: self._has(key), False)
 
     def delete(self, key: str) -> None:
-        check_key(key)
-        self._guard("delete", key, lambda: self._delete(key), None)
+        self._guard("delete", key, self._deleting(key), None)
 
     def flush(self, expired_only: bool = False) -> None:
         self._guard("flush", None, lambda: self._flush(expired_only), None)
+
+
+class AwaitedStoredCache(StoredCache, AwaitableCache):
+    """A stored cache that can await its storage primitives on the event loop (a store
+    with an asyncio client): the operations of a lease and a step journal, awaited, with
+    the same checks, encoding and fault rules as the sync ones. A subclass implements
+    ``_aattempt``, ``_attempt`` awaited: it runs the call a sync operation would make,
+    without blocking the loop, and raises ``CacheUnavailable`` on a fault."""
+
+    @abstractmethod
+    async def _aattempt(self, operation: str, key: Optional[str], call: Callable[[], Any]
+                        ) -> Any:
+        """``_attempt`` on the event loop."""
+
+    async def _aguard(self, operation: str, key: Optional[str], call: Callable[[], Any],
+                      fallback: Any) -> Any:
+        try:
+            return await self._aattempt(operation, key, call)
+        except CacheUnavailable:
+            return fallback
+
+    async def alookup(self, key: str) -> Tuple[bool, Any]:
+        load = self._looking_up(key)
+        token = _telling.set(True)
+        try:
+            value = await self._aattempt("lookup", key, load)
+        finally:
+            _telling.reset(token)
+        return (False, None) if value is MISS else (True, value)
+
+    async def aclaim(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        return bool(await self._aattempt("claim", key, self._adding(key, value, ttl)))
+
+    async def aadd(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        return bool(await self._aguard("add", key, self._adding(key, value, ttl), False))
+
+    async def adelete_if_equal(self, key: str, value: Any) -> bool:
+        return bool(await self._aguard("delete_if_equal", key,
+                                       self._deleting_if_equal(key, value), False))
+
+    async def areplace_if_equal(self, key: str, expected: Any, value: Any,
+                                ttl: Optional[int] = None) -> bool:
+        return bool(await self._aattempt("replace_if_equal", key,
+                                         self._replacing_if_equal(key, expected, value, ttl)))
+
+    async def adelete(self, key: str) -> None:
+        await self._aguard("delete", key, self._deleting(key), None)

@@ -130,3 +130,39 @@ class Cache(ABC):
             "live and holds expected, atomically, answer whether it stored, and raise "
             "rndi.cache.exceptions.CacheUnavailable when the store cannot answer."
         )
+
+
+class AwaitableCache(ABC):
+    """A cache whose lease and journal operations can be awaited on the event loop, with
+    no worker thread (the ``redis`` cache, through an asyncio client per event loop).
+
+    Each answers and raises what the sync operation of the same name without the ``a``
+    does, within the same deadline. ``RequestLease`` and ``journal.aonce`` await them
+    under ``aresolve()``; with a cache that is not an ``AwaitableCache`` they make the
+    sync calls in a worker thread, so the event loop is never blocked either way.
+    """
+
+    @abstractmethod
+    async def alookup(self, key: str) -> Tuple[bool, Any]:
+        """``Cache.lookup``, awaited."""
+
+    @abstractmethod
+    async def aclaim(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        """``Cache.claim``, awaited."""
+
+    @abstractmethod
+    async def aadd(self, key: str, value: Any, ttl: Optional[int] = None) -> bool:
+        """``Cache.add``, awaited."""
+
+    @abstractmethod
+    async def adelete_if_equal(self, key: str, value: Any) -> bool:
+        """``Cache.delete_if_equal``, awaited."""
+
+    @abstractmethod
+    async def areplace_if_equal(self, key: str, expected: Any, value: Any,
+                                ttl: Optional[int] = None) -> bool:
+        """``Cache.replace_if_equal``, awaited."""
+
+    @abstractmethod
+    async def adelete(self, key: str) -> None:
+        """``Cache.delete``, awaited."""

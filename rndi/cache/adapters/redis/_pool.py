@@ -5,12 +5,14 @@ redis-py pools notice a fork themselves; forgetting ours as well keeps the child
 sharing even the pool object with its parent.
 """
 
+import asyncio
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
+from typing import Any, AsyncIterator, Callable, Dict, NamedTuple, Optional, Tuple
 
 import redis
+import redis.asyncio
 from redis.commands.core import Script
 
 from rndi.cache.adapters.redis._deadline import bounded
@@ -31,6 +33,9 @@ class Connected(NamedTuple):
     delete_if_equal: Script  # registered once: its SHA is computed once
     replace_if_equal: Script
     address: Tuple[str, int, int, Optional[str]]  # host, port, database, username
+    # event loop -> the client the cache awaits its commands through on that loop (an
+    # asyncio client belongs to the loop it connected on); made by ``awaited``
+    awaited: Dict[asyncio.AbstractEventLoop, "redis.asyncio.Redis"]
 
 
 # (URL, encoding, timeout, prefix) -> what the adapters of that configuration share. A
@@ -95,3 +100,41 @@ def skip(server: redis.ConnectionPool, seconds: float) -> bool:
         if first and seconds > 0:
             _skipped_until[server] = time.monotonic() + seconds
         return first
+
+
+async def awaited(connected: Connected,
+                  make: Callable[[], "redis.asyncio.ConnectionPool"]) -> "redis.asyncio.Redis":
+    """The asyncio client of this configuration on the running loop, its pool made by
+    ``make`` on first use; its connections are closed when the loop shuts down (the
+    loop's ``shutdown_asyncgens``, which ``asyncio.run`` calls), so none is left for the
+    collector, which would warn."""
+    loop = asyncio.get_running_loop()
+    found = connected.awaited.get(loop)
+    if found is not None:
+        return found
+    for other in [other for other in connected.awaited if other.is_closed()]:
+        del connected.awaited[other]  # a loop closed without shutting down its generators
+    client = redis.asyncio.Redis(connection_pool=make())
+    connected.awaited[loop] = client
+    # nothing in it suspends before its first yield: no other task on this loop can come
+    # between the lookup above and here, so a loop never gets two clients
+    closer = _closed_at_shutdown(connected, loop, client)
+    await closer.__anext__()
+    _closers[client] = closer  # the loop holds its generators weakly
+    return client
+
+
+# client -> the generator that closes it at its loop's shutdown (kept after a fork: the
+# parent's, never finalized in the child)
+_closers: Dict[Any, AsyncIterator[None]] = {}
+
+
+async def _closed_at_shutdown(connected: Connected, loop: asyncio.AbstractEventLoop,
+                              client: "redis.asyncio.Redis") -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        if connected.awaited.get(loop) is client:
+            del connected.awaited[loop]
+        _closers.pop(client, None)
+        await client.connection_pool.disconnect()

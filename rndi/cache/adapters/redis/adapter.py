@@ -6,18 +6,21 @@ so ``flush(expired_only=True)`` has nothing to do. A server that cannot be reach
 each operation into a logged miss: an extension must not fail because its cache did.
 """
 
+import asyncio
 import math
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, cast
+from typing import Any, Callable, Dict, Generator, Mapping, Optional, Tuple, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
 import redis
+import redis.asyncio
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.commands.core import Script
 from redis.retry import Retry
 
 from rndi.cache import _config
-from rndi.cache._base import MISS, StoredCache, decode, logger
+from rndi.cache._base import MISS, AwaitedStoredCache, decode, logger
 from rndi.cache.adapters.redis import _pool
 from rndi.cache.adapters.redis._deadline import deadline
 from rndi.cache.contracts import Cache
@@ -27,6 +30,8 @@ DEFAULT_PREFIX = "rndi:cache:"
 DEFAULT_RETRY_AFTER = 5.0
 
 T = TypeVar("T")
+# a storage primitive: the commands it sends, each answered, then what it answers
+Commands = Generator[Tuple[Any, ...], Any, Any]
 
 # where a Redis error reply begins to repeat the command's arguments
 _REPEATED = ", with args beginning with"
@@ -94,7 +99,7 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}:{port or 6379}{parts.path}"
 
 
-class RedisCacheAdapter(StoredCache):
+class RedisCacheAdapter(AwaitedStoredCache):
     """A cache of JSON values on Redis, every key under ``prefix``.
 
     Args:
@@ -140,6 +145,7 @@ class RedisCacheAdapter(StoredCache):
         connected = _pool.connected((url, encoding, socket_timeout, prefix),
                                     lambda: self._connect(url))
         self.server = connected.server
+        self._connected = connected
         self._pool = connected.pool
         self._client = connected.text
         self._raw_client = connected.raw
@@ -174,7 +180,7 @@ class RedisCacheAdapter(StoredCache):
             server=self.server, pool=pool, text=client,
             raw=redis.Redis(connection_pool=raw_pool),
             delete_if_equal=client.register_script(_DELETE_IF_EQUAL),
-            replace_if_equal=client.register_script(_REPLACE_IF_EQUAL),
+            replace_if_equal=client.register_script(_REPLACE_IF_EQUAL), awaited={},
             address=(address.get("host", "localhost"), int(address.get("port", 6379)),
                      int(address.get("db", 0)), address.get("username")))
 
@@ -205,19 +211,71 @@ class RedisCacheAdapter(StoredCache):
         ``bytes`` as a plain redis-py client does."""
         return ScopedRedis(self._raw_client, self.prefix)
 
-    def _attempt(self, operation: str, key: Optional[str], call: Callable[[], T]) -> T:
+    def _attempt(self, operation: str, key: Optional[str], call: Callable[[], Any]) -> Any:
         """One attempt, done within ``socket_timeout`` however many round trips it takes
-        (connecting included); a skipped server is not tried."""
+        (connecting included); a skipped server is not tried. ``call`` answers the
+        primitive's commands, sent here through the sync client."""
         if _pool.is_skipped(self._pool):
             raise CacheUnavailable(self._describe(), self._operation(operation, key),
                                    "the server is skipped after a failure")
         with deadline(self.socket_timeout):
             try:
-                return call()
+                commands = call()
+                execute = self._client.execute_command
+                try:  # the commands, each answered or thrown its error, written out
+                    command = next(commands)
+                    while True:
+                        try:
+                            answer = execute(*command)
+                        except Exception as error:
+                            command = commands.throw(error)
+                        else:
+                            command = commands.send(answer)
+                except StopIteration as done:
+                    return done.value
             except Exception as e:  # StoredCache._attempt, written out: it runs per command
                 self._fault(operation, key, e)
                 raise CacheUnavailable(self._describe(), self._operation(operation, key),
                                        type(e).__name__) from e
+
+    async def _aattempt(self, operation: str, key: Optional[str], call: Callable[[], Any]
+                        ) -> Any:
+        """``_attempt`` on the event loop: the primitive's commands awaited through the
+        loop's asyncio client, all of them within ``socket_timeout``."""
+        if _pool.is_skipped(self._pool):
+            raise CacheUnavailable(self._describe(), self._operation(operation, key),
+                                   "the server is skipped after a failure")
+        try:
+            async with asyncio.timeout(self.socket_timeout):
+                commands = call()
+                client = await _pool.awaited(self._connected, self._awaited_pool)
+                try:
+                    command = next(commands)
+                    while True:
+                        try:
+                            answer = await client.execute_command(*command)
+                        except Exception as error:
+                            command = commands.throw(error)
+                        else:
+                            command = commands.send(answer)
+                except StopIteration as done:
+                    return done.value
+        except Exception as e:
+            if isinstance(e, TimeoutError):  # the deadline: a timeout, as a socket's is
+                e = redis.TimeoutError("the cache operation ran out of time")
+            self._fault(operation, key, e)
+            raise CacheUnavailable(self._describe(), self._operation(operation, key),
+                                   type(e).__name__) from e
+
+    def _awaited_pool(self) -> "redis.asyncio.ConnectionPool":
+        """A pool of asyncio connections for one event loop, with the options of the sync
+        pool (its URL's, the cache's timeout winning over them)."""
+        sync = self._pool
+        options = {**sync.connection_kwargs, "retry": AsyncRetry(NoBackoff(), 0)}
+        kind = (redis.asyncio.SSLConnection if isinstance(sync.connection_class, type)
+                and issubclass(sync.connection_class, redis.SSLConnection)
+                else redis.asyncio.Connection)
+        return redis.asyncio.ConnectionPool(connection_class=kind, **options)
 
     def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
         """After a connection failure the server is skipped for ``retry_after`` seconds
@@ -236,74 +294,78 @@ class RedisCacheAdapter(StoredCache):
         command 'EVALSHA', with args beginning with: ...``): a key, a token, a record."""
         return str(error).split(_REPEATED, 1)[0]
 
-    # Commands go through ``execute_command``: redis-py's ``set()`` checks a dozen options
-    # on each call, which costs a guarded event more than its own logic.
+    # The storage primitives are written once, as generators of the commands they send
+    # (a tuple of a command's words), sent each command's answer or thrown its error:
+    # ``_attempt`` sends them through the sync client, ``_aattempt`` awaits them through
+    # the loop's asyncio client. Commands go through ``execute_command``: redis-py's
+    # ``set()`` checks a dozen options on each call, which costs a guarded event more than
+    # its own logic.
 
-    def _load(self, key: str, ttl: Optional[float]) -> Any:
+    def _load(self, key: str, ttl: Optional[float]) -> Commands:
         name = self.prefix + key
         if ttl is None:
-            raw = self._client.get(name)
+            raw = yield ("GET", name)
         elif ttl == 0:
-            raw = self._client.getdel(name)  # refreshed to expire now: read it one last time
+            raw = yield ("GETDEL", name)  # refreshed to expire now: read it one last time
         else:
-            raw = self._client.getex(name, px=_milliseconds(ttl))
+            raw = yield ("GETEX", name, "PX", _milliseconds(ttl))
         if raw is None:
             return MISS
         value = decode(key, raw)
         if value is MISS:
-            self._client.unlink(name)  # a poisoned entry would miss forever
+            yield ("UNLINK", name)  # a poisoned entry would miss forever
         return value
 
-    def _store(self, key: str, encoded: str, ttl: float) -> None:
+    def _store(self, key: str, encoded: str, ttl: float) -> Commands:
         if ttl == 0:  # an entry that is already expired is no entry
-            self._client.unlink(self.prefix + key)
+            yield ("UNLINK", self.prefix + key)
         else:
-            self._client.execute_command("SET", self.prefix + key, encoded, "PX",
-                                         _milliseconds(ttl))
+            yield ("SET", self.prefix + key, encoded, "PX", _milliseconds(ttl))
 
-    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+    def _add(self, key: str, encoded: str, ttl: float) -> Commands:
         name = self.prefix + key
         if ttl == 0:  # an entry already expired is no entry: nothing to write
-            return not self._client.exists(name)
-        return bool(self._client.execute_command("SET", name, encoded, "PX",
-                                                 _milliseconds(ttl), "NX"))
+            return not (yield ("EXISTS", name))
+        return bool((yield ("SET", name, encoded, "PX", _milliseconds(ttl), "NX")))
 
-    def _delete_if_equal(self, key: str, encoded: str) -> bool:
-        return bool(self._evalsha(self._delete_if_equal_script, self.prefix + key, encoded))
+    def _delete_if_equal(self, key: str, encoded: str) -> Commands:
+        return bool((yield from self._evalsha(self._delete_if_equal_script, self.prefix + key,
+                                              encoded)))
 
-    def _replace_if_equal(self, key: str, expected: str, encoded: str, ttl: float) -> bool:
+    def _replace_if_equal(self, key: str, expected: str, encoded: str, ttl: float
+                          ) -> Commands:
         milliseconds = 0 if ttl == 0 else _milliseconds(ttl)
-        return bool(self._evalsha(self._replace_if_equal_script, self.prefix + key,
-                                  expected, encoded, milliseconds))
+        return bool((yield from self._evalsha(self._replace_if_equal_script,
+                                              self.prefix + key, expected, encoded,
+                                              milliseconds)))
 
-    def _evalsha(self, script: Script, name: str, *args: Any) -> Any:
+    def _evalsha(self, script: Script, name: str, *args: Any) -> Commands:
         """``script`` on the key ``name``: EVALSHA, the script loaded again when the
         server lost it (a restart), as redis-py's ``Script`` does, without the checks it
         makes on every call."""
         try:
-            return self._client.execute_command("EVALSHA", script.sha, 1, name, *args)
+            return (yield ("EVALSHA", script.sha, 1, name, *args))
         except redis.exceptions.NoScriptError:
-            script.sha = cast(str, self._client.script_load(script.script))
-            return self._client.execute_command("EVALSHA", script.sha, 1, name, *args)
+            script.sha = cast(str, (yield ("SCRIPT LOAD", script.script)))
+            return (yield ("EVALSHA", script.sha, 1, name, *args))
 
-    def _has(self, key: str) -> bool:
-        return bool(self._client.exists(self.prefix + key))
+    def _has(self, key: str) -> Commands:
+        return bool((yield ("EXISTS", self.prefix + key)))
 
-    def _delete(self, key: str) -> None:
-        self._client.unlink(self.prefix + key)
+    def _delete(self, key: str) -> Commands:
+        yield ("UNLINK", self.prefix + key)
 
-    def _flush(self, expired_only: bool) -> None:
+    def _flush(self, expired_only: bool) -> Commands:
         if expired_only:
             return  # Redis removes expired keys itself
         pattern = _GLOB.sub(r"\\\1", self.prefix) + "*"
-        batch: List[str] = []
-        for name in self._client.scan_iter(match=pattern, count=1000):
-            batch.append(name)
-            if len(batch) == 1000:
-                self._client.unlink(*batch)
-                batch = []
-        if batch:
-            self._client.unlink(*batch)
+        cursor: Any = 0
+        while True:  # SCAN + UNLINK, a batch at a time: never FLUSHALL/FLUSHDB
+            cursor, names = yield ("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+            if names:
+                yield ("UNLINK", *names)
+            if not cursor:
+                return
 
 
 class ScopedRedis:
