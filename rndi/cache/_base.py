@@ -128,7 +128,8 @@ class StoredCache(Cache):
     """A cache that stores JSON text. Subclasses implement the storage primitives
     (``_load``, ``_store``, ``_has``, ``_delete``, ``_flush``, ``_add``,
     ``_delete_if_equal``, ``_replace_if_equal``), which may raise whatever their store
-    raises: here each fault is logged, once per operation, and answered as a miss, except
+    raises (typed ``Any``: a store whose ``_attempt`` sends commands itself has them
+    answer the commands to send, as the Redis store does): here each fault is logged, once per operation, and answered as a miss, except
     by ``lookup``, ``claim`` and ``replace_if_equal``, which raise ``CacheUnavailable``."""
 
     def __init__(self, ttl: int = 900, clock: Callable[[], float] = time.time) -> None:
@@ -145,30 +146,30 @@ class StoredCache(Cache):
         """The live value of ``key`` or ``MISS``; with ``ttl``, refresh its expiry."""
 
     @abstractmethod
-    def _store(self, key: str, encoded: str, ttl: float) -> None:
+    def _store(self, key: str, encoded: str, ttl: float) -> Any:
         """Write (insert or replace) one entry that lives ``ttl`` seconds from now."""
 
     @abstractmethod
-    def _has(self, key: str) -> bool:
+    def _has(self, key: str) -> Any:
         """Whether a live entry exists, whatever its value (``null`` included)."""
 
     @abstractmethod
-    def _delete(self, key: str) -> None: ...
+    def _delete(self, key: str) -> Any: ...
 
     @abstractmethod
-    def _flush(self, expired_only: bool) -> None: ...
+    def _flush(self, expired_only: bool) -> Any: ...
 
     @abstractmethod
-    def _add(self, key: str, encoded: str, ttl: float) -> bool:
+    def _add(self, key: str, encoded: str, ttl: float) -> Any:
         """Write the entry only when no live one exists, atomically; whether it wrote."""
 
     @abstractmethod
-    def _delete_if_equal(self, key: str, encoded: str) -> bool:
+    def _delete_if_equal(self, key: str, encoded: str) -> Any:
         """Remove the entry only when it is live and its stored text is ``encoded``,
         atomically; whether it removed it."""
 
     @abstractmethod
-    def _replace_if_equal(self, key: str, expected: str, encoded: str, ttl: float) -> bool:
+    def _replace_if_equal(self, key: str, expected: str, encoded: str, ttl: float) -> Any:
         """Write the entry (living ``ttl`` seconds from now) only when the live one's
         stored text is ``expected``, atomically; whether it wrote."""
 

@@ -18,7 +18,7 @@ import json
 import uuid
 from typing import Any, Callable, Optional, Tuple, cast
 
-from rndi.cache.contracts import Cache
+from rndi.cache.contracts import AwaitableCache, Cache
 from rndi.cache.exceptions import CacheUnavailable
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 from rndi.connect.business_transactions.steps import (
@@ -26,6 +26,13 @@ from rndi.connect.business_transactions.steps import (
     arun_steps,
     call_off_loop,
     run_steps,
+)
+from rndi.connect.devops_fulfillment_framework._cache_calls import (
+    CacheCall,
+    CacheSteps,
+    awaited_call,
+    awaits_on_the_loop,
+    made,
 )
 from rndi.connect.devops_fulfillment_framework._settings import (
     DEFAULT_JOURNAL_TTL,
@@ -95,8 +102,26 @@ class StepJournal:
             JournalUnavailable: the cache cannot answer; whether the step ran is unknown.
             StepNotReplayable: the step ran, but its result could not be recorded.
         """
+        return made(self._recorded(step))
+
+    async def arecorded(self, step: str) -> Tuple[bool, Any]:
+        """``recorded`` for async code: the cache is awaited on the event loop when it
+        can be (Redis), read in a worker thread otherwise, so the loop is never blocked.
+
+        Raises:
+            JournalUnavailable: the cache cannot answer; whether the step ran is unknown.
+            StepNotReplayable: the step ran, but its result could not be recorded.
+        """
+        if awaits_on_the_loop(self.cache):
+            return cast(Tuple[bool, Any],
+                        await arun_steps(self._recorded(step), awaited_call))
+        return cast(Tuple[bool, Any],
+                    await call_off_loop(functools.partial(self.recorded, step)))
+
+    def _recorded(self, step: str) -> "CacheSteps[Tuple[bool, Any]]":
+        key = self._key(step)
         try:
-            found, entry = self.cache.lookup(self._key(step))
+            found, entry = yield CacheCall(self.cache, "lookup", (key,))
         except CacheUnavailable as e:
             raise JournalUnavailable(step, e.store) from e
         if not found or not isinstance(entry, dict):
@@ -107,29 +132,18 @@ class StepJournal:
             raise StepNotReplayable(step, str(entry["unrecordable"]))
         return False, None
 
-    async def arecorded(self, step: str) -> Tuple[bool, Any]:
-        """``recorded`` for async code: the cache is read in a worker thread, so the
-        event loop is never blocked.
-
-        Raises:
-            JournalUnavailable: the cache cannot answer; whether the step ran is unknown.
-            StepNotReplayable: the step ran, but its result could not be recorded.
-        """
-        return cast(Tuple[bool, Any],
-                    await call_off_loop(functools.partial(self.recorded, step)))
-
     @tracing.journal_step
     def _steps(self, step: str, fn: Callable[[], Any]) -> "Steps[Any]":
         if not callable(fn):
             raise TypeError(f"journal.once({step!r}, fn): fn must be callable with no "
                             f"arguments, got a {type(fn).__name__}.")
-        found, result = yield functools.partial(self.recorded, step)
+        found, result = yield from self._recorded(step)
         if found:
             return result
         result = yield fn
         if isinstance(result, _Recorded):  # recorded already, in fn's own thread
             return result.value
-        return (yield functools.partial(self._record, step, result))
+        return (yield from self._recording_of(step, result))
 
     def _recording(self, step: str, fn: Callable[[], Any]) -> Callable[[], Any]:
         """``fn`` that records its result before it answers, for a sync fn run in a
@@ -146,21 +160,27 @@ class StepJournal:
         return call
 
     def _record(self, step: str, result: Any) -> Any:
+        """``_recording_of``, its cache calls made in place."""
+        return made(self._recording_of(step, result))
+
+    def _recording_of(self, step: str, result: Any) -> "CacheSteps[Any]":
         """Record ``result`` and answer it as a redelivery will get it back (its JSON
         form: a tuple comes back a list, an int key a string)."""
         try:
             recorded = json.loads(_STRICT.encode(result))
             # the store's JSON may be stricter still (UnserializableValue, a TypeError):
             # an integer beyond 64 bits with orjson, a lone surrogate in a string
-            self._add(step, {"result": recorded})
+            yield from self._adding(step, {"result": recorded})
         except (TypeError, ValueError, RecursionError):
             # it ran: say so, so that no later delivery runs it again unasked
-            self._add(step, {"unrecordable": type(result).__name__})
+            yield from self._adding(step, {"unrecordable": type(result).__name__})
             raise UnrecordableResult(step, result) from None
         return recorded
 
-    def _add(self, step: str, entry: dict) -> None:
-        stored = self.cache.add(self._key(step), entry, cast(int, self.ttl))
+    def _adding(self, step: str, entry: dict) -> "CacheSteps[None]":
+        # shielded: the step ran, and a cancel (the runner's timeout) must not lose that
+        stored = yield CacheCall(self.cache, "add", (self._key(step), entry, self.ttl),
+                                 shielded=True)
         if not stored and self.logger:
             self.logger.error("Step %r of request %s could not be recorded in the journal "
                               "(the cache failed, or it was recorded meanwhile): a "
@@ -197,10 +217,17 @@ class StepJournal:
 
     async def aonce(self, step: str, fn: Callable[[], Any]) -> Any:
         """``once`` for async code: ``fn`` may be ``async def`` (awaited) or sync (run in
-        a worker thread, as ``aresolve()`` runs sync parts); the cache calls are made in
-        a worker thread too, so the event loop is never blocked."""
-        if not callable(fn) or inspect.iscoroutinefunction(fn):
-            return await arun_steps(self._steps(step, fn), call_off_loop)
+        a worker thread, as ``aresolve()`` runs sync parts); the cache is awaited on the
+        event loop when it can be (Redis), called in a worker thread otherwise, so the
+        loop is never blocked."""
+        sync_fn = callable(fn) and not inspect.iscoroutinefunction(fn)
+        if awaits_on_the_loop(self.cache):
+            # a sync fn records its result in its own thread: a cancelled await leaves
+            # that thread running on, and the record must not depend on anyone awaiting
+            call = self._recording(step, fn) if sync_fn else fn
+            return await arun_steps(self._steps(step, call), awaited_call)
+        if not sync_fn:
+            return await arun_steps(self._steps(step, fn), awaited_call)
         # a sync fn: the lookup, fn and its record run in one worker thread, one hop off
         # the loop instead of two (a hop costs as much CPU as a Redis round trip). The
         # steps keep one context of their own, so that what they set (a span) is unset in
@@ -229,8 +256,12 @@ class StepJournal:
         self.cache.delete(self._key(step))
 
     async def aforget(self, step: str) -> None:
-        """``forget`` for async code: the record is removed in a worker thread."""
-        await call_off_loop(functools.partial(self.forget, step))
+        """``forget`` for async code: the record is removed on the event loop when the
+        cache can be awaited (Redis), in a worker thread otherwise."""
+        if awaits_on_the_loop(self.cache):
+            await cast(AwaitableCache, self.cache).adelete(self._key(step))
+        else:
+            await call_off_loop(functools.partial(self.forget, step))
 
 
 class _Recorded:

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 import os
-from typing import Any, List, Mapping, NamedTuple, Optional, Tuple, cast
+from typing import Any, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -22,6 +22,14 @@ from rndi.cache.contracts import Cache
 from rndi.cache.exceptions import CacheUnavailable
 from rndi.connect.business_transactions._threads import Pending, in_thread, tracking, untrack
 from rndi.connect.business_transactions.contracts import FnBackgroundExecution
+from rndi.connect.business_transactions.steps import arun_steps
+from rndi.connect.devops_fulfillment_framework._cache_calls import (
+    CacheCall,
+    CacheSteps,
+    awaited_call,
+    awaits_on_the_loop,
+    made,
+)
 from rndi.connect.devops_fulfillment_framework._settings import (
     DEFAULT_JOURNAL_TTL,
     DEFAULT_LEASE_TTL,
@@ -48,6 +56,13 @@ class Held(NamedTuple):
     # record if it answers ``done``, never touched otherwise
     answered: Any = None
 
+
+# releases of deliveries cancelled before their take ended: kept referenced until they
+# end (a loop holds its tasks weakly)
+_RELEASING: Set["asyncio.Task[None]"] = set()
+
+# what a take decides: what it holds, or the answer that ends the delivery here
+Taken = Tuple[Optional[Held], Optional[BackgroundResponse]]
 
 # what json.dumps(request, sort_keys=True, default=repr) writes, without making an encoder
 # on every call (which costs more than the encoding)
@@ -112,6 +127,10 @@ class RequestLease:
 
     @tracing.lease_decision
     def _take(self, request: dict) -> Tuple[Optional[Held], Optional[BackgroundResponse]]:
+        """``_taking``, its cache calls made in place."""
+        return made(self._taking(request))
+
+    def _taking(self, request: dict) -> "CacheSteps[Taken]":
         """``(held, None)`` to go on (``held`` is ``None`` when proceeding without the
         lease), or ``(None, answer)`` to stop here. Each cache call is made once: a
         store that stalls costs its timeout once. Uncontended, the take is one ``claim``;
@@ -121,14 +140,14 @@ class RequestLease:
             raise ValueError(f"RequestLease needs the request's 'id' (a string) to name the "
                              f"lease, got a {type(request_id).__name__}.")
         key, token = f"lease:{request_id}", os.urandom(16).hex()  # as random as uuid4
-        ttl = cast(int, self.ttl)  # fractions work too
+        ttl = self.ttl  # fractions work too
         try:
             # a second try: the holder may have released between claim and lookup
             for _ in range(2):
-                if self.cache.claim(key, token, ttl):
+                if (yield CacheCall(self.cache, "claim", (key, token, ttl))):
                     # the copy is read now: a transaction may change the request in place
                     return Held(key, token, copy_of(request), _updated(request)), None
-                found, entry = self.cache.lookup(key)
+                found, entry = yield CacheCall(self.cache, "lookup", (key,))
                 if not found:
                     continue
                 if isinstance(entry, str):
@@ -149,7 +168,7 @@ class RequestLease:
                 # delivery (a fault, a crash, a lease outlived), and the newer copies take
                 # a lease of their own beside it
                 newer = f"{key}:newer"
-                if self.cache.claim(newer, token, ttl):
+                if (yield CacheCall(self.cache, "claim", (newer, token, ttl))):
                     return Held(newer, token, copy_of(request), _updated(request), entry), None
                 break
         except CacheUnavailable as e:
@@ -172,12 +191,15 @@ class RequestLease:
         return BackgroundResponse.reschedule()
 
     def _finish(self, held: Optional[Held], response: Any) -> None:
+        """``_finishing``, its cache calls made in place."""
+        if held is not None:
+            made(self._finishing(held, response))
+
+    def _finishing(self, held: Held, response: Any) -> "CacheSteps[None]":
         """Release the lease. After a ``done`` answer the lease key keeps, in place of
         the token and with one command, the record of the copy answered (for
         ``JOURNAL_TTL``); otherwise it is removed. A newer copy's ``done`` replaces the
         older copy's record, then its own lease is removed."""
-        if held is None:
-            return
         done = isinstance(response, BackgroundResponse) and response.status == "success"
         updated = held.updated
         if updated is None and held.answered is not None:  # a copy without 'updated'
@@ -186,14 +208,17 @@ class RequestLease:
         released = recorded = False
         try:
             if held.answered is None:
-                recorded = released = (
-                    self.cache.replace_if_equal(held.key, held.token, record,
-                                                cast(int, self.answered_ttl))
-                    if done else self.cache.delete_if_equal(held.key, held.token))
+                recorded = released = (yield (
+                    CacheCall(self.cache, "replace_if_equal",
+                              (held.key, held.token, record, self.answered_ttl))
+                    if done else CacheCall(self.cache, "delete_if_equal",
+                                           (held.key, held.token))))
             else:
-                recorded = done and self.cache.replace_if_equal(
-                    _record_key(held), held.answered, record, cast(int, self.answered_ttl))
-                released = self.cache.delete_if_equal(held.key, held.token)
+                recorded = done and (yield CacheCall(
+                    self.cache, "replace_if_equal",
+                    (_record_key(held), held.answered, record, self.answered_ttl)))
+                released = yield CacheCall(self.cache, "delete_if_equal",
+                                           (held.key, held.token))
         except CacheUnavailable:  # logged by the cache
             pass
         if done and not recorded:
@@ -232,11 +257,65 @@ class RequestLease:
         """The lease around an ``aresolve()``: released once the rest has been awaited and
         every worker thread it started has ended."""
         following = _next(next)
-        # what the take holds, set in its thread: a delivery cancelled while the take
-        # runs on (a store stalling past the runner's timeout) releases it when it ends
+        # the lease's decision is traced around one sync call: with spans, it is made in
+        # a worker thread
+        if not awaits_on_the_loop(self.cache) or tracing.ACTIVE.get() is not None:
+            return await self._acall_in_threads(request, following)
+        # what the take holds, once it has taken it: a delivery cancelled while the take
+        # runs on (the runner's timeout) releases it when the take ends
+        taken: List[Optional[Held]] = [None]
+        pending = Pending()
+        token = tracking(pending)
+        take = asyncio.ensure_future(self._ataken(request, taken))
+        try:
+            # shielded: a cancel must not cut a claim the server may have made
+            held, answer = await asyncio.shield(take)
+            if answer is not None:
+                untrack(token)
+                return answer
+            response = await following(request)
+        except BaseException:
+            untrack(token)
+            if not take.done():  # cancelled while taking: released once taken
+                take.add_done_callback(lambda _: self._later(self._afinish(taken[0], None)))
+            elif not pending.running():
+                await asyncio.shield(self._afinish(taken[0], None))
+            else:  # cancelled while a sync part runs on: it keeps the lease until it ends
+                self._runs_on(request)
+                pending.then(lambda: self._finish(taken[0], pending.answer))
+            raise
+        untrack(token)
+        # shielded: a cancel now (the runner's timeout) must not drop the release
+        await asyncio.shield(self._afinish(held, response))
+        return response
+
+    async def _ataken(self, request: dict, taken: List[Optional[Held]]) -> Taken:
+        held, answer = await arun_steps(self._taking(request), awaited_call)
+        if answer is None:  # else nothing is held (released, or never taken)
+            taken[0] = held
+        return held, answer
+
+    async def _afinish(self, held: Optional[Held], response: Any) -> None:
+        if held is not None:
+            await arun_steps(self._finishing(held, response), awaited_call)
+
+    @staticmethod
+    def _later(release: Any) -> None:
+        task = asyncio.ensure_future(release)
+        _RELEASING.add(task)
+        task.add_done_callback(_RELEASING.discard)
+
+    def _runs_on(self, request: dict) -> None:
+        self.logger.warning("The delivery of request %s ended while work it started (a "
+                            "sync part, or the take) still runs in a worker thread; its "
+                            "lease is released when that ends.", request.get("id"))
+
+    async def _acall_in_threads(self, request: dict, following: Any) -> Any:
+        """``acall`` for a cache without awaited operations: the take and the release
+        are each made in one worker thread."""
         taken: List[Optional[Held]] = [None]
 
-        def take() -> Tuple[Optional[Held], Optional[BackgroundResponse]]:
+        def take() -> Taken:
             held, answer = self._take(request)
             if answer is None:  # else nothing is held (released, or never taken)
                 taken[0] = held
@@ -256,10 +335,7 @@ class RequestLease:
             if not pending.running():
                 await asyncio.shield(in_thread(release))  # a second cancel must not drop it
             else:  # cancelled while a sync part runs on: it keeps the lease until it ends
-                self.logger.warning("The delivery of request %s ended while work it started "
-                                    "(a sync part, or the take) still runs in a worker "
-                                    "thread; its lease is released when that ends.",
-                                    request.get("id"))
+                self._runs_on(request)
                 # and what that part answers is the delivery's answer: a done is recorded
                 pending.then(lambda: self._finish(taken[0], pending.answer))
             raise

@@ -269,9 +269,12 @@ class RedisCacheAdapter(AwaitedStoredCache):
 
     def _awaited_pool(self) -> "redis.asyncio.ConnectionPool":
         """A pool of asyncio connections for one event loop, with the options of the sync
-        pool (its URL's, the cache's timeout winning over them)."""
+        pool (its URL's, the cache's timeout winning over them). No timeout per read or
+        write: ``_aattempt`` bounds the whole operation, and redis-py would make a task
+        for every write it bounds."""
         sync = self._pool
-        options = {**sync.connection_kwargs, "retry": AsyncRetry(NoBackoff(), 0)}
+        options = {**sync.connection_kwargs, "retry": AsyncRetry(NoBackoff(), 0),
+                   "socket_timeout": None}
         kind = (redis.asyncio.SSLConnection if isinstance(sync.connection_class, type)
                 and issubclass(sync.connection_class, redis.SSLConnection)
                 else redis.asyncio.Connection)

@@ -1,0 +1,75 @@
+"""The cache operations of a lease and a step journal, written once for both worlds.
+
+Their logic is a generator that yields each cache operation it needs as a ``CacheCall``
+and is sent its answer or thrown its error (as a saga's flow yields its calls). Sync code
+makes the calls in place (``made``). Under ``aresolve()``, ``awaited_call`` awaits them on the
+event loop when the cache is an ``AwaitableCache`` (Redis: no worker thread, which costs
+as much CPU as the round trip itself), and makes them in a worker thread otherwise, so
+the loop is never blocked by a store.
+"""
+
+import asyncio
+from typing import Any, Callable, Dict, Generator, NamedTuple, TypeVar
+
+from rndi.cache.contracts import AwaitableCache, Cache
+from rndi.connect.business_transactions.steps import call_off_loop
+
+T = TypeVar("T")
+CacheSteps = Generator[Any, Any, T]
+
+
+class CacheCall(NamedTuple):
+    """One operation of ``cache``: ``operation`` names the ``Cache`` method, and its
+    awaited twin on an ``AwaitableCache`` is the same name with an ``a`` before it."""
+
+    cache: Cache
+    operation: str
+    args: tuple
+    # made to its end even when the await of it is cancelled: a record of a step that
+    # ran, or a lease's release, must not be dropped by the runner's timeout
+    shielded: bool = False
+
+    def __call__(self) -> Any:
+        return getattr(self.cache, self.operation)(*self.args)
+
+
+def made(steps: "CacheSteps[T]") -> T:
+    """Drive ``steps`` in sync code: each call made in place, its error thrown in."""
+    try:
+        call = next(steps)
+        while True:
+            try:
+                answer = call()
+            except Exception as error:
+                call = steps.throw(error)
+            else:
+                call = steps.send(answer)
+    except StopIteration as done:
+        return done.value
+
+
+# cache types by whether they await their operations on the loop (a few types, asked on
+# every operation of every event)
+_AWAITS: Dict[type, bool] = {}
+
+
+def awaits_on_the_loop(cache: Any) -> bool:
+    """Whether ``cache``'s operations are awaited on the event loop, with no worker
+    thread."""
+    kind = type(cache)
+    known = _AWAITS.get(kind)
+    if known is None:
+        known = isinstance(cache, AwaitableCache)
+        if len(_AWAITS) < 1024:  # classes made at run time must not grow it
+            _AWAITS[kind] = known
+    return known
+
+
+async def awaited_call(call: Callable[[], Any]) -> Any:
+    """Make one call of a core under ``aresolve()``: a ``CacheCall`` on an awaitable
+    cache is awaited on the loop (shielded when it must end); anything else goes through
+    ``call_off_loop`` (an ``async def`` awaited, a sync call in a worker thread)."""
+    if type(call) is CacheCall and awaits_on_the_loop(call.cache):
+        pending = getattr(call.cache, "a" + call.operation)(*call.args)
+        return await (asyncio.shield(pending) if call.shielded else pending)
+    return await call_off_loop(call)
