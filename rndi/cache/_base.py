@@ -128,9 +128,10 @@ class StoredCache(Cache):
     """A cache that stores JSON text. Subclasses implement the storage primitives
     (``_load``, ``_store``, ``_has``, ``_delete``, ``_flush``, ``_add``,
     ``_delete_if_equal``, ``_replace_if_equal``), which may raise whatever their store
-    raises (typed ``Any``: a store whose ``_attempt`` sends commands itself has them
-    answer the commands to send, as the Redis store does): here each fault is logged, once per operation, and answered as a miss, except
-    by ``lookup``, ``claim`` and ``replace_if_equal``, which raise ``CacheUnavailable``."""
+    raises: here each fault is logged, once per operation, and answered as a miss, except
+    by ``lookup``, ``claim`` and ``replace_if_equal``, which raise ``CacheUnavailable``.
+    They are typed ``Any``: a store whose ``_attempt`` sends the commands itself has them
+    answer the commands to send, as the Redis store does."""
 
     def __init__(self, ttl: int = 900, clock: Callable[[], float] = time.time) -> None:
         check_ttl("(default)", ttl)

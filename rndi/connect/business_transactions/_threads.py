@@ -76,6 +76,13 @@ def untrack(token: contextvars.Token) -> None:
     _pending.reset(token)
 
 
+def tracked() -> Optional[Pending]:
+    """The ``Pending`` of the delivery this code runs for, if a lease tracks one: work
+    that must end before the lease is released (a record awaited on the loop) enters it
+    too."""
+    return _pending.get()
+
+
 class StoppedIteration(RuntimeError):
     """A sync call made off the loop raised ``StopIteration`` (kept as ``error``), which
     neither a future nor a coroutine can pass on as it is: a ``RuntimeError``, as Python

@@ -9,9 +9,10 @@ the loop is never blocked by a store.
 """
 
 import asyncio
-from typing import Any, Callable, Dict, Generator, NamedTuple, TypeVar
+from typing import Any, Awaitable, Callable, Dict, Generator, NamedTuple, TypeVar
 
 from rndi.cache.contracts import AwaitableCache, Cache
+from rndi.connect.business_transactions._threads import tracked
 from rndi.connect.business_transactions.steps import call_off_loop
 
 T = TypeVar("T")
@@ -70,6 +71,20 @@ async def awaited_call(call: Callable[[], Any]) -> Any:
     cache is awaited on the loop (shielded when it must end); anything else goes through
     ``call_off_loop`` (an ``async def`` awaited, a sync call in a worker thread)."""
     if type(call) is CacheCall and awaits_on_the_loop(call.cache):
-        pending = getattr(call.cache, "a" + call.operation)(*call.args)
-        return await (asyncio.shield(pending) if call.shielded else pending)
+        awaited = getattr(call.cache, "a" + call.operation)(*call.args)
+        if not call.shielded:
+            return await awaited
+        return await asyncio.shield(_ended_before_the_release(awaited))
     return await call_off_loop(call)
+
+
+def _ended_before_the_release(awaited: Awaitable[T]) -> "asyncio.Future[T]":
+    """``awaited`` in a task of its own, counted as work of the delivery while it runs
+    (as a worker thread is): a delivery cancelled meanwhile keeps its lease until it
+    ends, so that no other delivery reads the journal before the step's record is in."""
+    task = asyncio.ensure_future(awaited)
+    pending = tracked()
+    if pending is not None:
+        pending.enter()
+        task.add_done_callback(lambda _: pending.leave())
+    return task

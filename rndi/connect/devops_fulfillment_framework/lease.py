@@ -89,9 +89,10 @@ class RequestLease:
     - The lease lasts ``LEASE_TTL`` seconds (default 330: the runner's 300 s background
       timeout and a margin), so a holder that died frees it by expiry.
     - Only its holder releases it (a random token, removed with the cache's atomic
-      ``delete_if_equal``), once the saga has answered or raised, and never while a sync
-      part the delivery started still runs in a worker thread (``aresolve()`` cancelled
-      at the runner's timeout): then the last such thread releases it when it ends.
+      ``delete_if_equal``), once the saga has answered or raised, and never while work
+      the delivery started still runs (``aresolve()`` cancelled at the runner's timeout,
+      while a sync part runs on in a worker thread, or the take or a journal record is
+      on its way to the cache): it is released when the last of that work ends.
     - A saga that answered ``done`` releases the lease by leaving in its place, with the
       cache's atomic ``replace_if_equal``, a record of the copy of the request it worked
       on, kept ``JOURNAL_TTL`` seconds. A later delivery of that copy or an older one (a
@@ -110,8 +111,9 @@ class RequestLease:
       fulfillment goes on during a cache outage, and overlapping deliveries may repeat a
       step.
 
-    List it first in ``middlewares()``; with ``aresolve()`` its ``acall`` is used, and its
-    cache calls are made in a worker thread, never on the event loop. It needs a cache
+    List it first in ``middlewares()``; with ``aresolve()`` its ``acall`` is used: its
+    cache calls are awaited on the event loop when the cache can be awaited (``redis``),
+    and made in a worker thread otherwise; a round trip never blocks the loop. It needs a cache
     every delivery shares: ``sqlite`` or ``file`` on one host, ``redis`` across replicas
     (``Saga.check`` reports it on the null cache).
     """
@@ -280,9 +282,8 @@ class RequestLease:
                 take.add_done_callback(lambda _: self._later(self._afinish(taken[0], None)))
             elif not pending.running():
                 await asyncio.shield(self._afinish(taken[0], None))
-            else:  # cancelled while a sync part runs on: it keeps the lease until it ends
-                self._runs_on(request)
-                pending.then(lambda: self._finish(taken[0], pending.answer))
+            else:  # cancelled while work it started runs on: it keeps the lease till then
+                self._release_once_ended(request, taken, pending)
             raise
         untrack(token)
         # shielded: a cancel now (the runner's timeout) must not drop the release
@@ -305,10 +306,24 @@ class RequestLease:
         _RELEASING.add(task)
         task.add_done_callback(_RELEASING.discard)
 
-    def _runs_on(self, request: dict) -> None:
+    def _release_once_ended(self, request: dict, taken: List[Optional[Held]],
+                            pending: Pending) -> None:
+        """Release the lease once the last work the delivery started has ended: a sync
+        part in a worker thread, or a record awaited on the loop. What a sync part
+        answers is the delivery's answer: a done is recorded."""
         self.logger.warning("The delivery of request %s ended while work it started (a "
-                            "sync part, or the take) still runs in a worker thread; its "
+                            "sync part, the take, or a journal record) still runs; its "
                             "lease is released when that ends.", request.get("id"))
+
+        def release() -> None:
+            try:  # ended last on the loop: released there, never blocking it
+                asyncio.get_running_loop()
+            except RuntimeError:  # in a worker thread
+                self._finish(taken[0], pending.answer)
+            else:
+                self._later(self._afinish(taken[0], pending.answer))
+
+        pending.then(release)
 
     async def _acall_in_threads(self, request: dict, following: Any) -> Any:
         """``acall`` for a cache without awaited operations: the take and the release
@@ -334,10 +349,8 @@ class RequestLease:
             release = functools.partial(self._release_taken, taken)
             if not pending.running():
                 await asyncio.shield(in_thread(release))  # a second cancel must not drop it
-            else:  # cancelled while a sync part runs on: it keeps the lease until it ends
-                self._runs_on(request)
-                # and what that part answers is the delivery's answer: a done is recorded
-                pending.then(lambda: self._finish(taken[0], pending.answer))
+            else:  # cancelled while work it started runs on: it keeps the lease till then
+                self._release_once_ended(request, taken, pending)
             raise
         untrack(token)
         # shielded: a cancel now (the runner's timeout) must not drop the release queued
