@@ -1,0 +1,143 @@
+"""The Redis cache's awaited operations (``AwaitableCache``): the same answers, deadline,
+skip after a failure and fault rules as the sync ones, through one asyncio client per
+configuration and event loop. A real redis-server, and a fake one that trickles."""
+
+import asyncio
+import logging
+
+import pytest
+
+from rndi.cache.contracts import AwaitableCache
+from rndi.cache.exceptions import CacheUnavailable
+from tests.rndi.cache.test_redis_hazards import PasswordRedis, errors, slow_redis  # noqa: F401
+
+pytest.importorskip("redis")
+
+from rndi.cache.adapters.redis import _pool
+from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+
+
+def run(coroutine_function, *args):
+    return asyncio.run(coroutine_function(*args))
+
+
+def test_awaited_operations_answer_what_the_sync_ones_answer(make_redis):
+    cache = make_redis()
+    assert isinstance(cache, AwaitableCache)
+
+    async def operations():
+        return [
+            await cache.aclaim("lease", "token", 30),
+            await cache.aclaim("lease", "other", 30),  # held: not taken
+            await cache.alookup("lease"),
+            await cache.areplace_if_equal("lease", "other", {"copy": "x"}, 30),
+            await cache.areplace_if_equal("lease", "token", {"copy": "x"}, 30),
+            await cache.alookup("lease"),
+            await cache.adelete_if_equal("lease", "token"),
+            await cache.adelete_if_equal("lease", {"copy": "x"}),
+            await cache.alookup("lease"),
+            await cache.aadd("journal", {"result": [1, "a"]}, 30),
+            await cache.aadd("journal", {"result": 2}, 30),
+            await cache.aadd("expired", 1, 0),  # an entry already expired is no entry
+            await cache.adelete("journal"),
+            await cache.alookup("journal"),
+        ]
+
+    assert run(operations) == [True, False, (True, "token"), False, True,
+                               (True, {"copy": "x"}), False, True, (False, None), True,
+                               False, True, None, (False, None)]
+    assert cache.connection.get("lease") is None  # under the cache's prefix, as sync
+    assert cache.add("journal", {"result": 3}) is True
+    assert run(cache.alookup, "journal") == (True, {"result": 3})
+
+
+def test_adapters_of_one_configuration_share_one_asyncio_client_per_loop(make_redis):
+    first, second = make_redis(prefix="awaited:shared:"), make_redis(prefix="awaited:shared:")
+    other = make_redis(prefix="awaited:other:")
+
+    async def clients():
+        await first.alookup("x")
+        await second.alookup("x")
+        await other.alookup("x")
+        loop = asyncio.get_running_loop()
+        return (first._connected.awaited[loop], second._connected.awaited[loop],
+                other._connected.awaited[loop])
+
+    one, same, another = run(clients)
+    assert one is same and one is not another
+    again, _, _ = run(clients)
+    assert again is not one  # a client belongs to its loop
+    # each loop's client was closed as its loop shut down, and forgotten
+    assert first._connected.awaited == {} and other._connected.awaited == {}
+    pool = one.connection_pool
+    assert pool._in_use_connections == set()
+    assert pool._available_connections  # it did connect, and is disconnected now
+    assert not any(connection.is_connected for connection in pool._available_connections)
+
+
+def test_a_script_the_server_lost_is_loaded_again(make_redis):
+    cache = make_redis()
+    cache.connection.client.script_flush()  # as a restarted server would have
+    assert cache.put("lease", "token") == "token"
+    assert run(cache.areplace_if_equal, "lease", "token", {"copy": "x"}, 30) is True
+    assert run(cache.adelete_if_equal, "lease", {"copy": "x"}) is True
+
+
+def test_a_damaged_entry_is_a_fault_for_alookup_and_a_miss_elsewhere(make_redis, caplog):
+    cache = make_redis()
+    cache.connection.set("lease", b"\xff not json")
+    with caplog.at_level(logging.WARNING, logger="rndi.cache"), \
+            pytest.raises(CacheUnavailable, match="lookup of key #"):
+        run(cache.alookup, "lease")
+    assert cache.connection.get("lease") == b"\xff not json"  # kept: it is not absent
+
+
+@pytest.mark.parametrize("slow_redis", ["trickle"], indirect=True)
+def test_a_trickled_reply_does_not_outlast_the_deadline(slow_redis, caplog):  # noqa: F811
+    cache = RedisCacheAdapter("127.0.0.1", port=slow_redis.port, prefix="p:",
+                              socket_timeout=0.5, retry_after=0)
+
+    async def lookups():
+        for _ in range(2):
+            with pytest.raises(CacheUnavailable, match="TimeoutError"):
+                # each byte comes well within 0.5 s, but the whole reply takes 20 s
+                await cache.alookup("k")
+
+    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+        run(lookups)
+    assert not slow_redis.gave_up.is_set()  # each ended at its deadline, not the reply's
+    lines = errors(caplog)
+    assert len(lines) == 2
+    assert all("lookup of key #" in line and "TimeoutError" in line for line in lines)
+
+
+@pytest.mark.parametrize("slow_redis", ["trickle"], indirect=True)
+def test_a_server_that_failed_is_skipped_by_both_worlds(slow_redis, caplog):  # noqa: F811
+    cache = RedisCacheAdapter("127.0.0.1", port=slow_redis.port, prefix="skip:",
+                              socket_timeout=0.5, retry_after=3600)
+    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+        with pytest.raises(CacheUnavailable, match="TimeoutError"):
+            run(cache.alookup, "lease")
+        with pytest.raises(CacheUnavailable, match="skipped after a failure"):
+            run(cache.aclaim, "lease", "token", 30)
+        with pytest.raises(CacheUnavailable, match="skipped after a failure"):
+            cache.claim("lease", "token", 30)
+    (line,) = errors(caplog)  # the skip is logged once
+    assert "skipping the server for 3600" in line
+
+
+def test_a_wrong_password_is_a_fault_that_names_no_credential(caplog):
+    with PasswordRedis() as server:
+        wrong = RedisCacheAdapter("127.0.0.1", port=server.port, password="wrong-secret",
+                                  prefix="auth:", retry_after=0)
+        right = RedisCacheAdapter("127.0.0.1", port=server.port,
+                                  password=PasswordRedis.PASSWORD, prefix="auth:")
+        with caplog.at_level(logging.ERROR, logger="rndi.cache"), \
+                pytest.raises(CacheUnavailable) as raised:
+            run(wrong.aclaim, "lease", "token", 30)
+        assert run(right.aclaim, "lease", "token", 30) is True
+    shown = caplog.text + str(raised.value)
+    assert "wrong-secret" not in shown and PasswordRedis.PASSWORD not in shown
+    assert "redis://127.0.0.1:" in shown
+    assert all("wrong-secret" not in repr(value) for value in vars(wrong).values()
+               if not isinstance(value, _pool.Connected))
