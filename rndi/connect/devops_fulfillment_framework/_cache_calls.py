@@ -9,9 +9,10 @@ the loop is never blocked by a store.
 """
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, Generator, NamedTuple, TypeVar
+import functools
+from typing import Any, Awaitable, Callable, Dict, Generator, TypeVar
 
-from rndi.cache.contracts import AwaitableCache, Cache
+from rndi.cache.contracts import AwaitableCache
 from rndi.connect.business_transactions._threads import tracked
 from rndi.connect.business_transactions.steps import call_off_loop
 
@@ -19,19 +20,20 @@ T = TypeVar("T")
 CacheSteps = Generator[Any, Any, T]
 
 
-class CacheCall(NamedTuple):
-    """One operation of ``cache``: ``operation`` names the ``Cache`` method, and its
-    awaited twin on an ``AwaitableCache`` is the same name with an ``a`` before it."""
+class CacheCall(functools.partial):
+    """One operation of a cache, ``CacheCall(cache.claim, key, token, ttl)``: called in
+    place by sync code; on an ``AwaitableCache`` its awaited twin (the method's name with
+    an ``a`` before it) is awaited instead. A ``functools.partial``: made and called
+    without a line of Python, as each event makes several."""
 
-    cache: Cache
-    operation: str
-    args: tuple
-    # made to its end even when the await of it is cancelled: a record of a step that
-    # ran, or a lease's release, must not be dropped by the runner's timeout
-    shielded: bool = False
+    __slots__ = ()
 
-    def __call__(self) -> Any:
-        return getattr(self.cache, self.operation)(*self.args)
+
+class ShieldedCacheCall(CacheCall):
+    """A ``CacheCall`` made to its end even when the await of it is cancelled: the record
+    of a step that ran must not be dropped by the runner's timeout."""
+
+    __slots__ = ()
 
 
 def made(steps: "CacheSteps[T]") -> T:
@@ -70,11 +72,15 @@ async def awaited_call(call: Callable[[], Any]) -> Any:
     """Make one call of a core under ``aresolve()``: a ``CacheCall`` on an awaitable
     cache is awaited on the loop (shielded when it must end); anything else goes through
     ``call_off_loop`` (an ``async def`` awaited, a sync call in a worker thread)."""
-    if type(call) is CacheCall and awaits_on_the_loop(call.cache):
-        awaited = getattr(call.cache, "a" + call.operation)(*call.args)
-        if not call.shielded:
-            return await awaited
-        return await asyncio.shield(_ended_before_the_release(awaited))
+    kind = type(call)
+    if kind is CacheCall or kind is ShieldedCacheCall:
+        method = call.func  # type: ignore[attr-defined]
+        cache = method.__self__
+        if awaits_on_the_loop(cache):
+            awaited = getattr(cache, "a" + method.__name__)(*call.args)  # type: ignore[attr-defined]
+            if kind is CacheCall:
+                return await awaited
+            return await asyncio.shield(_ended_before_the_release(awaited))
     return await call_off_loop(call)
 
 

@@ -30,6 +30,7 @@ from rndi.connect.business_transactions.steps import (
 from rndi.connect.devops_fulfillment_framework._cache_calls import (
     CacheCall,
     CacheSteps,
+    ShieldedCacheCall,
     awaited_call,
     awaits_on_the_loop,
     made,
@@ -55,6 +56,9 @@ _KEYS = uuid.UUID("9f2e4d1c-6b3a-5e8f-a7c4-1d0b2e3f4a5b")
 
 # json.dumps(value, allow_nan=False), without making an encoder on every call
 _STRICT = json.JSONEncoder(allow_nan=False)
+# the results whose JSON form reads back as the same value: exactly these types, not
+# their subclasses (an IntEnum reads back a plain int)
+_AS_THEY_ARE = frozenset({str, int, bool, type(None)})
 
 
 def _part(text: str) -> str:
@@ -121,7 +125,7 @@ class StepJournal:
     def _recorded(self, step: str) -> "CacheSteps[Tuple[bool, Any]]":
         key = self._key(step)
         try:
-            found, entry = yield CacheCall(self.cache, "lookup", (key,))
+            found, entry = yield CacheCall(self.cache.lookup, key)
         except CacheUnavailable as e:
             raise JournalUnavailable(step, e.store) from e
         if not found or not isinstance(entry, dict):
@@ -167,7 +171,10 @@ class StepJournal:
         """Record ``result`` and answer it as a redelivery will get it back (its JSON
         form: a tuple comes back a list, an int key a string)."""
         try:
-            recorded = json.loads(_STRICT.encode(result))
+            # a string, a whole number, a bool or None reads back as it is; anything else
+            # is read back through JSON (a float may be NaN, a tuple comes back a list)
+            recorded = (result if type(result) in _AS_THEY_ARE
+                        else json.loads(_STRICT.encode(result)))
             # the store's JSON may be stricter still (UnserializableValue, a TypeError):
             # an integer beyond 64 bits with orjson, a lone surrogate in a string
             yield from self._adding(step, {"result": recorded})
@@ -179,8 +186,7 @@ class StepJournal:
 
     def _adding(self, step: str, entry: dict) -> "CacheSteps[None]":
         # shielded: the step ran, and a cancel (the runner's timeout) must not lose that
-        stored = yield CacheCall(self.cache, "add", (self._key(step), entry, self.ttl),
-                                 shielded=True)
+        stored = yield ShieldedCacheCall(self.cache.add, self._key(step), entry, self.ttl)
         if not stored and self.logger:
             self.logger.error("Step %r of request %s could not be recorded in the journal "
                               "(the cache failed, or it was recorded meanwhile): a "

@@ -146,10 +146,10 @@ class RequestLease:
         try:
             # a second try: the holder may have released between claim and lookup
             for _ in range(2):
-                if (yield CacheCall(self.cache, "claim", (key, token, ttl))):
+                if (yield CacheCall(self.cache.claim, key, token, ttl)):
                     # the copy is read now: a transaction may change the request in place
                     return Held(key, token, copy_of(request), _updated(request)), None
-                found, entry = yield CacheCall(self.cache, "lookup", (key,))
+                found, entry = yield CacheCall(self.cache.lookup, key)
                 if not found:
                     continue
                 if isinstance(entry, str):
@@ -170,7 +170,7 @@ class RequestLease:
                 # delivery (a fault, a crash, a lease outlived), and the newer copies take
                 # a lease of their own beside it
                 newer = f"{key}:newer"
-                if (yield CacheCall(self.cache, "claim", (newer, token, ttl))):
+                if (yield CacheCall(self.cache.claim, newer, token, ttl)):
                     return Held(newer, token, copy_of(request), _updated(request), entry), None
                 break
         except CacheUnavailable as e:
@@ -211,16 +211,14 @@ class RequestLease:
         try:
             if held.answered is None:
                 recorded = released = (yield (
-                    CacheCall(self.cache, "replace_if_equal",
-                              (held.key, held.token, record, self.answered_ttl))
-                    if done else CacheCall(self.cache, "delete_if_equal",
-                                           (held.key, held.token))))
+                    CacheCall(self.cache.replace_if_equal, held.key, held.token, record,
+                              self.answered_ttl)
+                    if done else CacheCall(self.cache.delete_if_equal, held.key, held.token)))
             else:
                 recorded = done and (yield CacheCall(
-                    self.cache, "replace_if_equal",
-                    (_record_key(held), held.answered, record, self.answered_ttl)))
-                released = yield CacheCall(self.cache, "delete_if_equal",
-                                           (held.key, held.token))
+                    self.cache.replace_if_equal, _record_key(held), held.answered, record,
+                    self.answered_ttl))
+                released = yield CacheCall(self.cache.delete_if_equal, held.key, held.token)
         except CacheUnavailable:  # logged by the cache
             pass
         if done and not recorded:

@@ -111,7 +111,9 @@ class SQLiteCacheAdapter(StoredCache):
         other than a lock held too long, forget the connection (the file may be broken)
         and let the error reach the caller's guard."""
         try:
-            connection, lock = self._shared()
+            options = self.options  # self._shared(), written out: it runs per statement
+            connection, lock = _pool.connection(self.path, float(options["timeout"]),
+                                                bool(options["check_same_thread"]))
             with lock:
                 # fetchall ends the statement: a half-read cursor would keep its
                 # transaction (and, for UPDATE ... RETURNING, the write lock) open
