@@ -248,7 +248,9 @@ class RedisCacheAdapter(AwaitedStoredCache):
         try:
             async with asyncio.timeout(self.socket_timeout):
                 commands = call()
-                client = await _pool.awaited(self._connected, self._awaited_pool)
+                client = self._connected.awaited.get(asyncio.get_running_loop())
+                if client is None:  # the loop's first operation of this configuration
+                    client = await _pool.awaited(self._connected, self._awaited_pool)
                 try:
                     command = next(commands)
                     while True:
