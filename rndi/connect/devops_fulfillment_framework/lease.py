@@ -255,7 +255,7 @@ class RequestLease:
 
     async def acall(self, request: dict, next: Any = None) -> Any:
         """The lease around an ``aresolve()``: released once the rest has been awaited and
-        every worker thread it started has ended."""
+        every worker thread it started, and every journal record under way, has ended."""
         following = _next(next)
         # the lease's decision is traced around one sync call: with spans, it is made in
         # a worker thread
@@ -277,7 +277,10 @@ class RequestLease:
         except BaseException:
             untrack(token)
             if not take.done():  # cancelled while taking: released once taken
+                self._ended_early(request)
                 take.add_done_callback(lambda _: self._later(self._afinish(taken[0], None)))
+            elif taken[0] is None:
+                pass  # nothing taken: the take answered, or raised
             elif not pending.running():
                 await asyncio.shield(self._afinish(taken[0], None))
             else:  # cancelled while work it started runs on: it keeps the lease till then
@@ -304,14 +307,17 @@ class RequestLease:
         _RELEASING.add(task)
         task.add_done_callback(_RELEASING.discard)
 
+    def _ended_early(self, request: dict) -> None:
+        self.logger.warning("The delivery of request %s ended while work it started (a "
+                            "sync part, the take, or a journal record) still runs; its "
+                            "lease is released when that ends.", request.get("id"))
+
     def _release_once_ended(self, request: dict, taken: List[Optional[Held]],
                             pending: Pending) -> None:
         """Release the lease once the last work the delivery started has ended: a sync
         part in a worker thread, or a record awaited on the loop. What a sync part
         answers is the delivery's answer: a done is recorded."""
-        self.logger.warning("The delivery of request %s ended while work it started (a "
-                            "sync part, the take, or a journal record) still runs; its "
-                            "lease is released when that ends.", request.get("id"))
+        self._ended_early(request)
 
         def release() -> None:
             try:  # ended last on the loop: released there, never blocking it

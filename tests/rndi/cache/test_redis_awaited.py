@@ -122,6 +122,7 @@ def test_a_server_that_failed_is_skipped_by_both_worlds(slow_redis, caplog):  # 
             run(cache.aclaim, "lease", "token", 30)
         with pytest.raises(CacheUnavailable, match="skipped after a failure"):
             cache.claim("lease", "token", 30)
+        assert run(cache.aadd, "journal", 1) is False  # a miss, as add answers
     (line,) = errors(caplog)  # the skip is logged once
     assert "skipping the server for 3600" in line
 
@@ -141,3 +142,4 @@ def test_a_wrong_password_is_a_fault_that_names_no_credential(caplog):
     assert "redis://127.0.0.1:" in shown
     assert all("wrong-secret" not in repr(value) for value in vars(wrong).values()
                if not isinstance(value, _pool.Connected))
+

@@ -104,16 +104,13 @@ def skip(server: redis.ConnectionPool, seconds: float) -> bool:
 
 async def awaited(connected: Connected,
                   make: Callable[[], "redis.asyncio.ConnectionPool"]) -> "redis.asyncio.Redis":
-    """The asyncio client of this configuration on the running loop, its pool made by
-    ``make`` on first use; its connections are closed when the loop shuts down (the
-    loop's ``shutdown_asyncgens``, which ``asyncio.run`` calls), so none is left for the
-    collector, which would warn."""
+    """A new asyncio client of this configuration for the running loop, which has none
+    yet (``connected.awaited`` keeps it), its pool made by ``make``; its connections are
+    closed when the loop shuts down (the loop's ``shutdown_asyncgens``, which
+    ``asyncio.run`` calls), so none is left for the collector, which would warn. A loop
+    closed without that keeps its client, unclosed, until the process ends, as it keeps
+    any of its async generators."""
     loop = asyncio.get_running_loop()
-    found = connected.awaited.get(loop)
-    if found is not None:
-        return found
-    for other in [other for other in connected.awaited if other.is_closed()]:
-        del connected.awaited[other]  # a loop closed without shutting down its generators
     client = redis.asyncio.Redis(connection_pool=make())
     connected.awaited[loop] = client
     # nothing in it suspends before its first yield: no other task on this loop can come

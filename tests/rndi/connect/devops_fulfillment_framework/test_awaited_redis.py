@@ -14,7 +14,7 @@ from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.cache.testing import RedisServer
 from rndi.connect.business_transactions import BackgroundTransaction
-from rndi.connect.devops_fulfillment_framework import StepJournal
+from rndi.connect.devops_fulfillment_framework import RequestLease, StepJournal
 from tests.rndi.cache.conftest import redis_server_or_skip
 from tests.rndi.connect.devops_fulfillment_framework.leases import lease_held
 from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults import (
@@ -333,3 +333,17 @@ async def test_a_step_whose_record_was_cancelled_is_recorded_all_the_same(stoppa
     await wait_until(lambda: not lease_held(cache, "PR-10"))
     assert (await deliver(cache, vendor, {"id": "PR-10"})).status == "success"
     assert len(vendor.orders) == 1  # the redelivery replayed the recorded order
+
+
+async def test_an_error_after_the_take_releases_the_lease_on_the_loop(stoppable_redis):
+    cache = cache_on(stoppable_redis)
+    lease = RequestLease(cache, logging.getLogger("tests.awaited"), {})
+
+    async def failing(request):
+        raise ValueError("the rest of the saga failed")
+
+    with pytest.raises(ValueError, match="the rest of the saga failed"):
+        await lease.acall({"id": "PR-11"}, failing)
+    assert cache.lookup("lease:PR-11") == (False, None)
+    with pytest.raises(ValueError, match="the request's 'id'"):  # the take refuses: no lease
+        await lease.acall({"id": None}, failing)
