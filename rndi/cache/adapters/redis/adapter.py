@@ -38,6 +38,10 @@ _REPEATED = ", with args beginning with"
 
 _GLOB = re.compile(r"([*?\[\]\\])")
 
+# what a sync pool adds to its connections' options for itself (redis-py 7's maintenance
+# notifications, set up with ``protocol=3``): an asyncio connection takes none of them
+_SYNC_POOL_ONLY = ("maint_notifications", "oss_cluster_maint_notifications", "orig_")
+
 # GET and DEL in one script: Redis runs a script atomically, so no other client's SET can
 # come between the comparison and the removal
 _DELETE_IF_EQUAL = """
@@ -275,8 +279,9 @@ class RedisCacheAdapter(AwaitedStoredCache):
         write: ``_aattempt`` bounds the whole operation, and redis-py would make a task
         for every write it bounds."""
         sync = self._pool
-        options = {**sync.connection_kwargs, "retry": AsyncRetry(NoBackoff(), 0),
-                   "socket_timeout": None}
+        options = {name: value for name, value in sync.connection_kwargs.items()
+                   if not name.startswith(_SYNC_POOL_ONLY)}
+        options.update(retry=AsyncRetry(NoBackoff(), 0), socket_timeout=None)
         kind = (redis.asyncio.SSLConnection if isinstance(sync.connection_class, type)
                 and issubclass(sync.connection_class, redis.SSLConnection)
                 else redis.asyncio.Connection)
