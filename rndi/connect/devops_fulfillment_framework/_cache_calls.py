@@ -80,17 +80,29 @@ async def awaited_call(call: Callable[[], Any]) -> Any:
             awaited = getattr(cache, "a" + method.__name__)(*call.args)  # type: ignore[attr-defined]
             if kind is CacheCall:
                 return await awaited
-            return await asyncio.shield(_ended_before_the_release(awaited))
+            return await asyncio.shield(_ended_before_the_release(awaited, call))
     return await call_off_loop(call)
 
 
-def _ended_before_the_release(awaited: Awaitable[T]) -> "asyncio.Future[T]":
+def _ended_before_the_release(awaited: Awaitable[T], call: Callable[[], T]
+                              ) -> "asyncio.Future[T]":
     """``awaited`` in a task of its own, counted as work of the delivery while it runs
     (as a worker thread is): a delivery cancelled meanwhile keeps its lease until it
     ends, so that no other delivery reads the journal before the step's record is in."""
-    task = asyncio.ensure_future(awaited)
+    task = asyncio.ensure_future(_made_to_its_end(awaited, call))
     pending = tracked()
     if pending is not None:
         pending.enter()
         task.add_done_callback(lambda _: pending.leave())
     return task
+
+
+async def _made_to_its_end(awaited: Awaitable[T], call: Callable[[], T]) -> T:
+    """``awaited``; cancelled all the same (the shield stops the delivery's cancel: this
+    is the loop ending, ``asyncio.run`` cancelling what is left), ``call`` is made in a
+    worker thread instead, which the loop's shutdown waits for: the step ran, and its
+    record must not depend on the loop living on."""
+    try:
+        return await awaited
+    except asyncio.CancelledError:
+        return await asyncio.get_running_loop().run_in_executor(None, call)

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 import os
-from typing import Any, List, Mapping, NamedTuple, Optional, Set, Tuple
+from typing import Any, List, Mapping, NamedTuple, Optional, Tuple
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -56,10 +56,6 @@ class Held(NamedTuple):
     # record if it answers ``done``, never touched otherwise
     answered: Any = None
 
-
-# releases of deliveries cancelled before their take ended: kept referenced until they
-# end (a loop holds its tasks weakly)
-_RELEASING: Set["asyncio.Task[None]"] = set()
 
 # what a take decides: what it holds, or the answer that ends the delivery here
 Taken = Tuple[Optional[Held], Optional[BackgroundResponse]]
@@ -278,7 +274,7 @@ class RequestLease:
             untrack(token)
             if not take.done():  # cancelled while taking: released once taken
                 self._ended_early(request)
-                take.add_done_callback(lambda _: self._later(self._afinish(taken[0], None)))
+                take.add_done_callback(lambda _: self._later(taken[0], None))
             elif taken[0] is None:
                 pass  # nothing taken: the take answered, or raised
             elif not pending.running():
@@ -301,11 +297,13 @@ class RequestLease:
         if held is not None:
             await arun_steps(self._finishing(held, response), awaited_call)
 
-    @staticmethod
-    def _later(release: Any) -> None:
-        task = asyncio.ensure_future(release)
-        _RELEASING.add(task)
-        task.add_done_callback(_RELEASING.discard)
+    def _later(self, held: Optional[Held], response: Any) -> None:
+        """Release, from the loop, the lease of a delivery that has ended already: in a
+        worker thread, which the loop's shutdown waits for (``asyncio.run`` cancels the
+        tasks it finds left, and drops those made meanwhile): a task could leave the
+        lease held until it expires."""
+        if held is not None:
+            asyncio.get_running_loop().run_in_executor(None, self._finish, held, response)
 
     def _ended_early(self, request: dict) -> None:
         self.logger.warning("The delivery of request %s ended while work it started (a "
@@ -320,12 +318,12 @@ class RequestLease:
         self._ended_early(request)
 
         def release() -> None:
-            try:  # ended last on the loop: released there, never blocking it
+            try:  # ended last on the loop: released in a worker thread, never blocking it
                 asyncio.get_running_loop()
             except RuntimeError:  # in a worker thread
                 self._finish(taken[0], pending.answer)
             else:
-                self._later(self._afinish(taken[0], pending.answer))
+                self._later(taken[0], pending.answer)
 
         pending.then(release)
 
