@@ -128,7 +128,7 @@ class RequestLease:
         """``_taking``, its cache calls made in place."""
         return made(self._taking(request))
 
-    def _taking(self, request: dict) -> "CacheSteps[Taken]":
+    def _taking(self, request: dict, token: Optional[str] = None) -> "CacheSteps[Taken]":
         """``(held, None)`` to go on (``held`` is ``None`` when proceeding without the
         lease), or ``(None, answer)`` to stop here. Each cache call is made once: a
         store that stalls costs its timeout once. Uncontended, the take is one ``claim``;
@@ -137,7 +137,8 @@ class RequestLease:
         if not isinstance(request_id, str) or not request_id:
             raise ValueError(f"RequestLease needs the request's 'id' (a string) to name the "
                              f"lease, got a {type(request_id).__name__}.")
-        key, token = f"lease:{request_id}", os.urandom(16).hex()  # as random as uuid4
+        key = f"lease:{request_id}"
+        token = token or os.urandom(16).hex()  # as random as uuid4
         ttl = self.ttl  # fractions work too
         try:
             # a second try: the holder may have released between claim and lookup
@@ -288,14 +289,37 @@ class RequestLease:
         return response
 
     async def _ataken(self, request: dict, taken: List[Optional[Held]]) -> Taken:
-        held, answer = await arun_steps(self._taking(request), awaited_call)
+        token = os.urandom(16).hex()
+        try:
+            held, answer = await arun_steps(self._taking(request, token), awaited_call)
+        except asyncio.CancelledError:
+            # shielded from the delivery's cancel: this is the loop ending (asyncio.run
+            # cancelling what is left), perhaps after the server made a claim nothing
+            # would release: what this token holds is given back in a worker thread,
+            # which the loop's shutdown waits for
+            await asyncio.get_running_loop().run_in_executor(
+                None, self._given_back, request, token)
+            raise
         if answer is None:  # else nothing is held (released, or never taken)
             taken[0] = held
         return held, answer
 
     async def _afinish(self, held: Optional[Held], response: Any) -> None:
         if held is not None:
-            await arun_steps(self._finishing(held, response), awaited_call)
+            try:
+                await arun_steps(self._finishing(held, response), awaited_call)
+            except asyncio.CancelledError:
+                # shielded from the delivery's cancel: the loop is ending; released in a
+                # worker thread instead, which its shutdown waits for
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self._finish, held, response)
+                raise
+
+    def _given_back(self, request: dict, token: str) -> None:
+        """Remove the lease keys ``token`` may hold (a take cut short): only its own."""
+        key = f"lease:{request['id']}"
+        for name in (key, f"{key}:newer"):
+            self.cache.delete_if_equal(name, token)
 
     def _later(self, held: Optional[Held], response: Any) -> None:
         """Release, from the loop, the lease of a delivery that has ended already: in a

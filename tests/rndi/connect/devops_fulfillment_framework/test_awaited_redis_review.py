@@ -81,6 +81,40 @@ def test_a_loop_ending_while_a_step_is_recorded_still_records_it(stoppable_redis
     assert not lease_held(cache, request_id)
 
 
+def test_a_loop_ending_while_the_take_is_under_way_leaves_no_lease_behind(stoppable_redis):
+    """The runner gives up on a delivery whose claim is on its way to a stalled server,
+    then its loop ends: the server makes the claim once it is back, and nothing of the
+    delivery is left to release it. The lease must not stay held (each redelivery would
+    be rescheduled until it expires)."""
+    cache, vendor = cache_on(stoppable_redis, kind=Watched), Vendor()
+    request_id = f"PR-{uuid.uuid4().hex[:8]}"
+    lease = RequestLease(cache, LOGGER, {})
+    pid = stoppable_redis.process.pid
+
+    async def following(request):
+        vendor.order()
+        return BackgroundResponse.done()
+
+    async def runner():
+        await cache.alookup("warm")  # a connection ready: the claim is sent at once
+        os.kill(pid, signal.SIGSTOP)
+        task = asyncio.create_task(lease.acall({"id": request_id}, following))
+        await cache.started_to("claim")  # on its way to the stalled server
+        task.cancel()  # the runner's timeout
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        os.kill(pid, signal.SIGCONT)  # the server is back as the loop ends
+
+    try:
+        asyncio.run(runner())
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert vendor.orders == []
+    assert not lease_held(cache, request_id)
+    assert asyncio.run(lease.acall({"id": request_id}, following)).status == "success"
+    assert vendor.orders == [1]
+
+
 def test_a_resp3_url_is_awaited_as_it_is_sent(stoppable_redis):
     """A URL the sync client works with (``?protocol=3``) works on the loop too: the
     same cache must not answer under ``aresolve()`` what it does not under
@@ -95,3 +129,135 @@ def test_a_resp3_url_is_awaited_as_it_is_sent(stoppable_redis):
         return await cache.alookup("k"), await cache.aclaim("k", "w")
 
     assert asyncio.run(awaited()) == ((True, "v"), False)
+
+
+class Cancelling(RedisCacheAdapter):
+    """A Redis cache that cancels the delivery's task as its ``at``-th awaited operation
+    begins or (``after``) once it has ended, and again ``again`` operations later: the
+    runner's timeout landing on each await point of the take, the lookup, the step, its
+    record and the release, once or twice."""
+
+    def __init__(self, *args, at, after, again=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.at, self.after, self.again = at, after, again
+        self.count = 0
+        self.delivery = None
+
+    async def _aattempt(self, operation, key, call):
+        self.count += 1
+        due = self.count == self.at or (self.again is not None
+                                        and self.count == self.at + self.again)
+        if due and not self.after and self.delivery is not None:
+            self.delivery.cancel()
+        try:
+            return await super()._aattempt(operation, key, call)
+        finally:
+            if due and self.after and self.delivery is not None:
+                self.delivery.cancel()
+
+
+async def _until(condition):
+    deadline = asyncio.get_running_loop().time() + 60
+    while not await asyncio.to_thread(condition):
+        assert asyncio.get_running_loop().time() < deadline, "the condition never came true"
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("sync_step", [False, True], ids=["async_step", "sync_step"])
+@pytest.mark.parametrize("again", [None, 1], ids=["once", "twice"])
+@pytest.mark.parametrize("after", [False, True], ids=["as_it_begins", "once_ended"])
+def test_a_delivery_cancelled_at_any_cache_call_never_orders_twice(stoppable_redis,
+                                                                    after, again, sync_step):
+    """Cancelled as each awaited cache call begins or ends (once or twice), then
+    delivered again once its lease is free: the vendor is called exactly once, the
+    lease is freed, and no lease token is left behind."""
+    prefix = f"fuzz:{uuid.uuid4().hex}:"
+
+    async def scenario():
+        at = 1
+        while True:
+            cache = Cancelling("127.0.0.1", port=stoppable_redis.port, prefix=prefix,
+                               socket_timeout=60, retry_after=0, at=at, after=after,
+                               again=again)
+            vendor = Vendor()
+            request_id = f"PR-{at}"
+            lease = RequestLease(cache, LOGGER, {})
+            journal = StepJournal(cache, request_id, logger=LOGGER)
+
+            async def order(vendor=vendor):
+                return vendor.order()
+
+            async def following(request, journal=journal, vendor=vendor):
+                await journal.aonce("order", vendor.order if sync_step else order)
+                return BackgroundResponse.done()
+
+            cache.delivery = asyncio.ensure_future(lease.acall({"id": request_id},
+                                                               following))
+            try:
+                await cache.delivery
+                cancelled = False
+            except asyncio.CancelledError:
+                cancelled = True
+            # what the delivery left running (its take, a record, a release) ends first
+            me = asyncio.current_task()
+            for _ in range(100_000):  # generous: each pass lets the loop run
+                if asyncio.all_tasks() == {me}:
+                    break
+                await asyncio.sleep(0.001)
+            assert asyncio.all_tasks() == {me}, "the delivery's work never ended"
+            await _until(lambda c=cache, r=request_id: not lease_held(c, r))
+            cache.delivery = None
+            answer = await lease.acall({"id": request_id}, following)
+            assert answer.status == "success", (at, answer.status)
+            assert vendor.orders == [1], (at, vendor.orders)
+            assert not lease_held(cache, request_id)
+            if not cancelled:  # the cancel came after the last cache call: all covered
+                return at
+            at += 1
+
+    assert asyncio.run(scenario()) >= 4  # take, lookup, record, release at least
+
+
+@pytest.mark.parametrize("sync_step", [False, True], ids=["async_step", "sync_step"])
+@pytest.mark.parametrize("after", [False, True], ids=["as_it_begins", "once_ended"])
+def test_a_loop_ending_at_any_cache_call_never_orders_twice(stoppable_redis, after,
+                                                            sync_step):
+    """The delivery cancelled as each awaited cache call begins or ends, and its loop
+    ending at once (``asyncio.run`` returning): a delivery on a new loop then orders
+    at most once in all, and finds no lease left behind."""
+    prefix = f"ending:{uuid.uuid4().hex}:"
+    at = 1
+    while True:
+        cache = Cancelling("127.0.0.1", port=stoppable_redis.port, prefix=prefix,
+                           socket_timeout=60, retry_after=0, at=at, after=after)
+        vendor = Vendor()
+        request_id = f"PR-{at}"
+        lease = RequestLease(cache, LOGGER, {})
+        journal = StepJournal(cache, request_id, logger=LOGGER)
+
+        async def order(vendor=vendor):
+            return vendor.order()
+
+        async def following(request, journal=journal, vendor=vendor):
+            await journal.aonce("order", vendor.order if sync_step else order)
+            return BackgroundResponse.done()
+
+        async def first(cache=cache, lease=lease, following=following, request_id=request_id):
+            cache.delivery = asyncio.ensure_future(lease.acall({"id": request_id},
+                                                               following))
+            try:
+                await cache.delivery
+            except asyncio.CancelledError:
+                return True  # the runner gives up, and its loop ends
+            return False
+
+        cancelled = asyncio.run(first())
+        cache.delivery = None
+        assert not lease_held(cache, request_id), at  # nothing left to release it
+        answer = asyncio.run(lease.acall({"id": request_id}, following))
+        assert answer.status == "success", (at, answer.status)
+        assert vendor.orders == [1], (at, vendor.orders)
+        if not cancelled:
+            break
+        at += 1
+    assert at >= 4
