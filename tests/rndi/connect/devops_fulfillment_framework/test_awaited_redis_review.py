@@ -7,11 +7,13 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import uuid
 
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
 
+from rndi.cache.exceptions import CacheUnavailable
 from rndi.cache.testing import RedisServer
 from rndi.connect.devops_fulfillment_framework import RequestLease, StepJournal
 from tests.rndi.cache.conftest import redis_server_or_skip
@@ -261,3 +263,68 @@ def test_a_loop_ending_at_any_cache_call_never_orders_twice(stoppable_redis, aft
             break
         at += 1
     assert at >= 4
+
+
+class ReadOnlyReplica(RedisServer):
+    """A real redis-server that is a read-only replica (of a primary that is not there):
+    every write is refused with READONLY."""
+
+    def command(self):
+        return [*super().command(), "--replicaof", "127.0.0.1", "1",
+                "--replica-read-only", "yes"]
+
+
+def test_a_read_only_replica_is_a_fault_in_both_worlds_and_the_step_never_runs(caplog):
+    redis_server_or_skip()
+    with ReadOnlyReplica() as server:
+        cache = RedisCacheAdapter("127.0.0.1", port=server.port, prefix="ro:",
+                                  socket_timeout=60, retry_after=0)
+        vendor = Vendor()
+        lease = RequestLease(cache, LOGGER, {})
+
+        async def following(request):
+            vendor.order()
+            return BackgroundResponse.done()
+
+        async def awaited():
+            with pytest.raises(CacheUnavailable, match="ReadOnlyError"):
+                await cache.aclaim("lease", "token", 30)
+            assert await cache.aadd("journal", 1) is False
+            return await lease.acall({"id": "PR-RO"}, following)
+
+        with pytest.raises(CacheUnavailable, match="ReadOnlyError"):
+            cache.claim("lease", "token", 30)
+        assert asyncio.run(awaited()).status == "reschedule"
+        assert lease(({"id": "PR-RO"}), lambda request: vendor.order()).status == "reschedule"
+    assert vendor.orders == []
+
+
+def test_loops_in_threads_each_await_through_a_client_of_their_own(stoppable_redis):
+    """One loop per thread (as a runner may run them): each loop's operations go
+    through its own asyncio client, never another loop's, and each client is closed as
+    its loop ends."""
+    cache = cache_on(stoppable_redis)
+    errors, clients = [], {}
+    ready = threading.Barrier(4, timeout=60)
+
+    def in_a_loop_of_its_own(n):
+        async def operations():
+            ready.wait()  # the loops all run at once
+            for i in range(50):
+                assert await cache.aclaim(f"{n}:{i}", n, 30)
+                assert await cache.alookup(f"{n}:{i}") == (True, n)
+            clients[n] = cache._connected.awaited[asyncio.get_running_loop()]
+
+        try:
+            asyncio.run(operations())
+        except BaseException as e:  # handed to the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=in_a_loop_of_its_own, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len({id(client) for client in clients.values()}) == 4
+    assert cache._connected.awaited == {}  # each closed and forgotten at its loop's end
