@@ -140,7 +140,16 @@ class AwaitableCache(ABC):
     does, within the same deadline. ``RequestLease`` and ``journal.aonce`` await them
     under ``aresolve()``; with a cache that is not an ``AwaitableCache`` they make the
     sync calls in a worker thread, so the event loop is never blocked either way.
+
+    Attributes:
+        awaitable: whether this cache's configuration can be awaited on the loop. A
+            cache that says ``False`` (a Redis URL with an option only redis-py's sync
+            client takes, such as ``ssl_validate_ocsp``) is called in a worker thread
+            under ``aresolve()``, as a cache that is not an ``AwaitableCache`` is; its
+            awaited operations still answer, made in a worker thread.
     """
+
+    awaitable: bool = True
 
     @abstractmethod
     async def alookup(self, key: str) -> Tuple[bool, Any]:

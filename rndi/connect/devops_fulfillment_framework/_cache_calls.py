@@ -58,14 +58,14 @@ _AWAITS: Dict[type, bool] = {}
 
 def awaits_on_the_loop(cache: Any) -> bool:
     """Whether ``cache``'s operations are awaited on the event loop, with no worker
-    thread."""
+    thread: an ``AwaitableCache`` whose configuration can be (``awaitable``)."""
     kind = type(cache)
     known = _AWAITS.get(kind)
     if known is None:
         known = isinstance(cache, AwaitableCache)
         if len(_AWAITS) < 1024:  # classes made at run time must not grow it
             _AWAITS[kind] = known
-    return known
+    return known and cache.awaitable  # per instance: per configuration
 
 
 async def awaited_call(call: Callable[[], Any]) -> Any:

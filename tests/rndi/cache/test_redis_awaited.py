@@ -3,12 +3,14 @@ skip after a failure and fault rules as the sync ones, through one asyncio clien
 configuration and event loop. A real redis-server, and a fake one that trickles."""
 
 import asyncio
+import concurrent.futures
 import logging
 
 import pytest
 
 from rndi.cache.contracts import AwaitableCache
 from rndi.cache.exceptions import CacheUnavailable
+from rndi.cache.testing import free_port
 from tests.rndi.cache.test_redis_hazards import PasswordRedis, errors, slow_redis  # noqa: F401
 
 pytest.importorskip("redis")
@@ -142,4 +144,59 @@ def test_a_wrong_password_is_a_fault_that_names_no_credential(caplog):
     assert "redis://127.0.0.1:" in shown
     assert all("wrong-secret" not in repr(value) for value in vars(wrong).values()
                if not isinstance(value, _pool.Connected))
+
+
+
+# a URL option only redis-py's sync client takes ---------------------------------------------
+
+class CountingExecutor(concurrent.futures.ThreadPoolExecutor):
+    submitted = 0
+
+    def submit(self, *args, **kwargs):
+        self.submitted += 1
+        return super().submit(*args, **kwargs)
+
+
+def test_an_ocsp_url_is_served_by_the_sync_client_in_a_worker_thread(caplog):
+    """``ssl_validate_ocsp`` is refused by an asyncio connection: the cache says it cannot
+    be awaited on the loop, once, naming the option and not its value; its awaited
+    operations are made by the sync client in a worker thread, which does make the check
+    (the URL's text ``true`` read as the switch it is). Here no server listens: both
+    worlds fail alike, connecting, never at building a connection."""
+    url = (f"rediss://127.0.0.1:{free_port()}/0?ssl_validate_ocsp=true"
+           "&ssl_cert_reqs=none")
+    with caplog.at_level(logging.WARNING, logger="rndi.cache"):
+        cache = RedisCacheAdapter(url=url, prefix="ocsp:", socket_timeout=30, retry_after=0)
+        again = RedisCacheAdapter(url=url, prefix="ocsp:", socket_timeout=30, retry_after=0)
+    (warning,) = [record.getMessage() for record in caplog.records]
+    assert "ssl_validate_ocsp" in warning and "worker thread" in warning
+    assert "true" not in warning and "none" not in warning  # no value of the URL's
+    assert cache.awaitable is False and again.awaitable is False
+    assert cache._pool.connection_kwargs["ssl_validate_ocsp"] is True  # checked, in sync
+
+    executor = CountingExecutor(1)
+
+    async def awaited():
+        asyncio.get_running_loop().set_default_executor(executor)
+        with pytest.raises(CacheUnavailable) as raised:
+            await cache.aclaim("lease", "token", 30)
+        assert await cache.aadd("journal", 1) is False  # a miss, as add answers
+        return raised.value
+
+    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+        awaited_error = run(awaited)
+        with pytest.raises(CacheUnavailable) as synced:
+            cache.claim("lease", "token", 30)
+    assert executor.submitted == 2  # the sync client, in a worker thread
+    assert cache._connected.awaited == {}  # no asyncio client was made
+    assert str(awaited_error) == str(synced.value)  # the same fault in both worlds
+    assert "TypeError" not in caplog.text
+
+
+def test_a_url_that_asyncio_takes_is_still_awaited_on_the_loop(redis_server, caplog):
+    url = f"redis://127.0.0.1:{redis_server.port}/0?socket_keepalive=true"
+    with caplog.at_level(logging.WARNING, logger="rndi.cache"):
+        cache = RedisCacheAdapter(url=url, prefix="keepalive:", retry_after=0)
+    assert caplog.records == [] and cache.awaitable is True
+    assert run(cache.aclaim, "lease", "token", 30) is True
 

@@ -36,6 +36,8 @@ class Connected(NamedTuple):
     # event loop -> the client the cache awaits its commands through on that loop (an
     # asyncio client belongs to the loop it connected on); made by ``awaited``
     awaited: Dict[asyncio.AbstractEventLoop, "redis.asyncio.Redis"]
+    # the URL's options an asyncio connection refuses (then none is made: ``awaitable``)
+    sync_only: Tuple[str, ...]
 
 
 # (URL, encoding, timeout, prefix) -> what the adapters of that configuration share. A

@@ -7,9 +7,23 @@ each operation into a logged miss: an extension must not fail because its cache 
 """
 
 import asyncio
+import inspect
 import math
 import re
-from typing import Any, Callable, Dict, Generator, Mapping, Optional, Tuple, TypeVar, cast
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Generator,
+    Mapping,
+    Optional,
+    Set,
+    Tuple,
+    Type,
+    TypeVar,
+    cast,
+)
 from urllib.parse import quote, urlsplit
 
 import redis
@@ -17,6 +31,7 @@ import redis.asyncio
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.commands.core import Script
+from redis.connection import to_bool
 from redis.retry import Retry
 
 from rndi.cache import _config
@@ -41,6 +56,10 @@ _GLOB = re.compile(r"([*?\[\]\\])")
 # what a sync pool adds to its connections' options for itself (redis-py 7's maintenance
 # notifications, set up with ``protocol=3``): an asyncio connection takes none of them
 _SYNC_POOL_ONLY = ("maint_notifications", "oss_cluster_maint_notifications", "orig_")
+
+# the OCSP switches, which redis-py reads from a URL as text ("true") while its connection
+# checks ``is True``: ``?ssl_validate_ocsp=true`` would be no check at all, silently
+_URL_SWITCHES = ("ssl_validate_ocsp", "ssl_validate_ocsp_stapled")
 
 # GET and DEL in one script: Redis runs a script atomically, so no other client's SET can
 # come between the comparison and the removal
@@ -158,6 +177,9 @@ class RedisCacheAdapter(AwaitedStoredCache):
         # the server as redis-py reads it from the URL; the password is deliberately not
         # kept as an attribute, so no dump of the adapter can show it
         self.host, self.port, self.database, self.username = connected.address
+        # a URL option only the sync client takes: under aresolve() this cache is called
+        # in a worker thread (its awaited operations too), never awaited without it
+        self.awaitable = not connected.sync_only
 
     def _connect(self, url: str) -> _pool.Connected:
         """The pools (shared per server and options) and clients of this configuration."""
@@ -178,6 +200,18 @@ class RedisCacheAdapter(AwaitedStoredCache):
                              "); expected redis[s]://[[user]:password@]host[:port][/db], "
                              "with special characters of the password %-encoded.") from None
         self._use_our_timeout(pool, raw_pool)
+        for name in _URL_SWITCHES:
+            for each in (pool, raw_pool):
+                if isinstance(each.connection_kwargs.get(name), str):
+                    each.connection_kwargs[name] = to_bool(each.connection_kwargs[name])
+        sync_only = _sync_only(pool)
+        if sync_only:
+            logger.warning(
+                "%s: redis-py's asyncio client does not take the URL's %s: under "
+                "aresolve() the lease and the journal call this cache in a worker thread, "
+                "through the sync client, as they call every other store (remove the "
+                "option to have them await it on the event loop).", self._describe(),
+                ", ".join(sync_only))
         client = redis.Redis(connection_pool=pool)
         address = pool.connection_kwargs
         return _pool.Connected(
@@ -185,6 +219,7 @@ class RedisCacheAdapter(AwaitedStoredCache):
             raw=redis.Redis(connection_pool=raw_pool),
             delete_if_equal=client.register_script(_DELETE_IF_EQUAL),
             replace_if_equal=client.register_script(_REPLACE_IF_EQUAL), awaited={},
+            sync_only=sync_only,
             address=(address.get("host", "localhost"), int(address.get("port", 6379)),
                      int(address.get("db", 0)), address.get("username")))
 
@@ -246,6 +281,8 @@ class RedisCacheAdapter(AwaitedStoredCache):
                         ) -> Any:
         """``_attempt`` on the event loop: the primitive's commands awaited through the
         loop's asyncio client, all of them within ``socket_timeout``."""
+        if not self.awaitable:  # the sync client, which takes the URL's every option
+            return await asyncio.to_thread(self._attempt, operation, key, call)
         if _pool.is_skipped(self._pool):
             raise CacheUnavailable(self._describe(), self._operation(operation, key),
                                    "the server is skipped after a failure")
@@ -278,14 +315,10 @@ class RedisCacheAdapter(AwaitedStoredCache):
         pool (its URL's, the cache's timeout winning over them). No timeout per read or
         write: ``_aattempt`` bounds the whole operation, and redis-py would make a task
         for every write it bounds."""
-        sync = self._pool
-        options = {name: value for name, value in sync.connection_kwargs.items()
-                   if not name.startswith(_SYNC_POOL_ONLY)}
+        options = _user_options(self._pool)
         options.update(retry=AsyncRetry(NoBackoff(), 0), socket_timeout=None)
-        kind = (redis.asyncio.SSLConnection if isinstance(sync.connection_class, type)
-                and issubclass(sync.connection_class, redis.SSLConnection)
-                else redis.asyncio.Connection)
-        return redis.asyncio.ConnectionPool(connection_class=kind, **options)
+        return redis.asyncio.ConnectionPool(connection_class=_awaited_kind(self._pool),
+                                            **options)
 
     def _fault(self, operation: str, key: Optional[str], error: Exception) -> None:
         """After a connection failure the server is skipped for ``retry_after`` seconds
@@ -376,6 +409,44 @@ class RedisCacheAdapter(AwaitedStoredCache):
                 yield ("UNLINK", *names)
             if not cursor:
                 return
+
+
+def _user_options(pool: redis.ConnectionPool) -> Dict[str, Any]:
+    """The options of ``pool``'s connections, without what the sync pool adds for itself."""
+    return {name: value for name, value in pool.connection_kwargs.items()
+            if not name.startswith(_SYNC_POOL_ONLY)}
+
+
+def _awaited_kind(pool: redis.ConnectionPool) -> Type[Any]:
+    """The asyncio connection class of ``pool``'s (TLS or not)."""
+    tls = (isinstance(pool.connection_class, type)
+           and issubclass(pool.connection_class, redis.SSLConnection))
+    return redis.asyncio.SSLConnection if tls else redis.asyncio.Connection
+
+
+def _sync_only(pool: redis.ConnectionPool) -> Tuple[str, ...]:
+    """The names of ``pool``'s options an asyncio connection of its kind refuses."""
+    taken = _options_taken(_awaited_kind(pool))
+    if taken is None:  # pragma: no cover - redis-py's asyncio connections name them all
+        return ()
+    return tuple(sorted(name for name in _user_options(pool) if name not in taken))
+
+
+def _options_taken(kind: Type[Any]) -> Optional[FrozenSet[str]]:
+    """The keyword arguments ``kind`` takes, through its bases' ``__init__`` as far as
+    ``**kwargs`` passes them on (``None``: any)."""
+    names: Set[str] = set()
+    for cls in kind.__mro__:
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            continue
+        parameters = inspect.signature(init).parameters.values()
+        names.update(parameter.name for parameter in parameters
+                     if parameter.kind in (parameter.KEYWORD_ONLY,
+                                           parameter.POSITIONAL_OR_KEYWORD))
+        if all(parameter.kind is not parameter.VAR_KEYWORD for parameter in parameters):
+            return frozenset(names)
+    return None  # pragma: no cover - object.__init__ ends every chain
 
 
 class ScopedRedis:
