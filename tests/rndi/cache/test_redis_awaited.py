@@ -5,6 +5,8 @@ configuration and event loop. A real redis-server, and a fake one that trickles.
 import asyncio
 import concurrent.futures
 import logging
+import time
+import uuid
 
 import pytest
 
@@ -14,6 +16,8 @@ from rndi.cache.testing import free_port
 from tests.rndi.cache.test_redis_hazards import PasswordRedis, errors, slow_redis  # noqa: F401
 
 pytest.importorskip("redis")
+
+import redis
 
 from rndi.cache.adapters.redis import _pool
 from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
@@ -200,3 +204,52 @@ def test_a_url_that_asyncio_takes_is_still_awaited_on_the_loop(redis_server, cap
     assert caplog.records == [] and cache.awaitable is True
     assert run(cache.aclaim, "lease", "token", 30) is True
 
+
+# loops closed without shutting down their async generators ----------------------------------
+
+def connections_of(client, name):
+    return sum(1 for each in client.client_list() if each.get("name") == name)
+
+
+def until(condition, limit=60.0):
+    """Wait for ``condition`` with a generous limit: never a measure of speed."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.01)
+
+
+def test_loops_closed_without_shutdown_leave_no_client_behind(redis_server):
+    """A host that makes and closes a loop per event (``loop.close()`` alone, no
+    ``shutdown_asyncgens``): each loop's client is released as the next loop begins to
+    await, its connections closed on the server; a loop still open keeps its own."""
+    name = f"closed-loops-{uuid.uuid4().hex[:8]}"
+    cache = RedisCacheAdapter(url=f"redis://127.0.0.1:{redis_server.port}/0",
+                              prefix=f"{name}:", retry_after=0)
+    observer = redis.Redis(port=redis_server.port)
+    open_loop = asyncio.new_event_loop()  # lives on through the others: never released
+
+    async def operations():
+        await cache.aclaim("lease", "token", 30)
+        loop = asyncio.get_running_loop()
+        await cache._connected.awaited[loop].client_setname(name)
+
+    open_loop.run_until_complete(operations())
+    kept = cache._connected.awaited[open_loop]
+    for _ in range(20):
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(operations())
+        loop.close()
+        # the previous loops' clients are gone: this one's and the open loop's are left
+        assert len(cache._connected.awaited) <= 2
+    until(lambda: connections_of(observer, name) == 2)
+    assert asyncio.run(cache.alookup("lease")) == (True, "token")  # a loop shut down
+    until(lambda: connections_of(observer, name) == 1)  # the open loop's
+    assert cache._connected.awaited == {open_loop: kept}
+    assert open_loop.run_until_complete(cache.alookup("lease")) == (True, "token")
+    assert cache._connected.awaited[open_loop] is kept  # its client, not closed
+    open_loop.run_until_complete(open_loop.shutdown_asyncgens())
+    open_loop.close()
+    until(lambda: connections_of(observer, name) == 0)
+    assert cache._connected.awaited == {}
+    observer.close()

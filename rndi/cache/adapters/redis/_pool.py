@@ -6,6 +6,7 @@ sharing even the pool object with its parent.
 """
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
@@ -109,10 +110,11 @@ async def awaited(connected: Connected,
     """A new asyncio client of this configuration for the running loop, which has none
     yet (``connected.awaited`` keeps it), its pool made by ``make``; its connections are
     closed when the loop shuts down (the loop's ``shutdown_asyncgens``, which
-    ``asyncio.run`` calls), so none is left for the collector, which would warn. A loop
-    closed without that keeps its client, unclosed, until the process ends, as it keeps
-    any of its async generators."""
+    ``asyncio.run`` calls), so none is left for the collector, which would warn. The
+    clients of loops closed without that are released here, as a new loop begins to
+    await (a host that makes a loop per event leaves at most its last one's)."""
     loop = asyncio.get_running_loop()
+    release_closed_loops()
     client = redis.asyncio.Redis(connection_pool=make())
     connected.awaited[loop] = client
     # nothing in it suspends before its first yield: no other task on this loop can come
@@ -133,7 +135,53 @@ async def _closed_at_shutdown(connected: Connected, loop: asyncio.AbstractEventL
     try:
         yield
     finally:
+        _forget(connected, loop, client)
+        if not loop.is_closed():  # else released by ``release_closed_loops``
+            await client.connection_pool.disconnect()
+
+
+def _forget(connected: Connected, loop: asyncio.AbstractEventLoop,
+            client: "redis.asyncio.Redis") -> None:
+    with _guard:
         if connected.awaited.get(loop) is client:
             del connected.awaited[loop]
         _closers.pop(client, None)
-        await client.connection_pool.disconnect()
+
+
+def release_closed_loops() -> None:
+    """Release the clients of event loops that were closed without shutting down their
+    async generators (``loop.close()`` alone): their connections are closed without the
+    loop, which can run nothing any more, and the clients forgotten. A loop not closed
+    keeps its client, whether it runs or not."""
+    with _guard:
+        ended = [(connected, loop, client) for connected in _connected.values()
+                 for loop, client in list(connected.awaited.items()) if loop.is_closed()]
+        for connected, loop, client in ended:
+            closer = _closers.get(client)
+            _forget(connected, loop, client)
+            if closer is not None:  # ended here: the collector finds nothing to finalize
+                with contextlib.suppress(StopIteration):
+                    closer.aclose().send(None)  # type: ignore[attr-defined]
+            pool = client.connection_pool
+            for connection in (*pool._available_connections, *pool._in_use_connections):
+                _closed_without_its_loop(connection)
+
+
+def _closed_without_its_loop(connection: Any) -> None:
+    """Close an asyncio connection whose loop is closed: its socket closed as its
+    transport would close it (``connection_lost`` told, so nothing is left for the
+    collector to warn about). The loop cannot run the callbacks that closing schedules."""
+    writer = connection._writer
+    connection._reader = connection._writer = None  # redis-py's: closed
+    if writer is None:
+        return
+    transport = writer.transport
+    with contextlib.suppress(RuntimeError):  # marked closing; what it schedules cannot run
+        transport.close()
+    # a TLS connection's transport stands on the socket's own
+    socket_transport = getattr(getattr(transport, "_ssl_protocol", None), "_transport",
+                               transport)
+    lost = getattr(socket_transport, "_call_connection_lost", None)
+    if lost is not None and getattr(socket_transport, "_sock", None) is not None:
+        with contextlib.suppress(RuntimeError):  # what it would schedule on the loop
+            lost(None)  # the socket closed, as the loop would have closed it
