@@ -4,25 +4,39 @@ client accepts. A real redis-server, stopped with SIGSTOP where the test says so
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
+import shutil
 import signal
+import subprocess
 import threading
 import uuid
+import warnings
 
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
 
 from rndi.cache.exceptions import CacheUnavailable
-from rndi.cache.testing import RedisServer
+from rndi.cache.testing import RedisServer, free_port
 from rndi.connect.devops_fulfillment_framework import RequestLease, StepJournal
+from rndi.connect.devops_fulfillment_framework._cache_calls import awaits_on_the_loop
 from tests.rndi.cache.conftest import redis_server_or_skip
 from tests.rndi.connect.devops_fulfillment_framework.leases import lease_held
 from tests.rndi.connect.devops_fulfillment_framework.test_awaited_redis import (
     Watched,
     cache_on,
+    deliver,
 )
-from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults import Vendor
+from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults import (
+    LIMIT,
+    CountingExecutor,
+    Guarded,
+    Vendor,
+)
+from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults import (
+    deliver as sync_deliver,
+)
 
 pytest.importorskip("redis")
 
@@ -328,3 +342,77 @@ def test_loops_in_threads_each_await_through_a_client_of_their_own(stoppable_red
     assert errors == []
     assert len({id(client) for client in clients.values()}) == 4
     assert cache._connected.awaited == {}  # each closed and forgotten at its loop's end
+
+
+class TlsRedis(RedisServer):
+    """A real redis-server that also speaks TLS on ``tls_port``, with a self-signed
+    certificate (no OCSP responder named in it)."""
+
+    def __init__(self, directory):
+        super().__init__()
+        self.tls_port = free_port()
+        self.certificate, self.key = str(directory / "cert.pem"), str(directory / "key.pem")
+        subprocess.run(
+            [shutil.which("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", self.key, "-out", self.certificate, "-days", "1", "-subj",
+             "/CN=127.0.0.1"], check=True, capture_output=True, timeout=LIMIT)
+
+    def command(self):
+        return [*super().command(), "--tls-port", str(self.tls_port), "--tls-cert-file",
+                self.certificate, "--tls-key-file", self.key, "--tls-auth-clients", "no"]
+
+    def url(self, ocsp):
+        return (f"rediss://127.0.0.1:{self.tls_port}/0?ssl_cert_reqs=none"
+                f"&ssl_check_hostname=false&ssl_validate_ocsp={ocsp}")
+
+
+@pytest.fixture(scope="module")
+def tls_redis(tmp_path_factory):
+    redis_server_or_skip()
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed: no certificate for a TLS redis-server")
+    with TlsRedis(tmp_path_factory.mktemp("tls")) as server:
+        yield server
+
+
+def test_an_ocsp_option_is_served_in_a_worker_thread_under_aresolve(tls_redis):
+    """A TLS URL with an OCSP option (which redis-py's asyncio client refuses) serves a
+    guarded delivery under ``aresolve()`` as under ``resolve()``: the lease and the
+    journal call the sync client in a worker thread."""
+    cache = RedisCacheAdapter(url=tls_redis.url("false"), prefix=f"tls:{uuid.uuid4().hex}:",
+                              socket_timeout=LIMIT, retry_after=0)
+    assert not awaits_on_the_loop(cache)
+    vendor, executors = Vendor(), []
+
+    async def delivered(request):
+        executors.append(CountingExecutor(2))  # asyncio.run shuts each down
+        asyncio.get_running_loop().set_default_executor(executors[-1])
+        return await deliver(cache, vendor, request)
+
+    assert asyncio.run(delivered({"id": "PR-TLS"})).status == "success"
+    # the take, the journal's lookup and record, the release: each in a worker thread
+    assert executors[0].submitted >= 4
+    assert asyncio.run(delivered({"id": "PR-TLS"})).status == "success"
+    assert len(vendor.orders) == 1  # the second delivery read the record
+    assert sync_deliver(Guarded, cache, vendor, {"id": "PR-TLS"}).status == "success"
+    assert len(vendor.orders) == 1 and not lease_held(cache, "PR-TLS")
+    assert cache._connected.awaited == {}  # no asyncio client was made
+
+
+def test_an_ocsp_check_is_made_in_both_worlds_never_dropped(tls_redis, caplog):
+    """``ssl_validate_ocsp=true`` against a certificate no OCSP responder vouches for:
+    every connection is refused by the check, in both worlds, and the step never runs
+    (nothing connects without it)."""
+    cache = RedisCacheAdapter(url=tls_redis.url("true"), prefix=f"tls:{uuid.uuid4().hex}:",
+                              socket_timeout=LIMIT, retry_after=0)
+    vendor = Vendor()
+    # redis-py leaves the TLS socket of a connection its OCSP check refused to the
+    # collector, which closes it and warns: expected here
+    with caplog.at_level(logging.ERROR, logger="rndi.cache"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        assert asyncio.run(deliver(cache, vendor, {"id": "PR-OCSP"})).status == "reschedule"
+        assert sync_deliver(Guarded, cache, vendor, {"id": "PR-OCSP"}).status == "reschedule"
+        gc.collect()
+    assert vendor.orders == []
+    assert "TypeError" not in caplog.text
+    assert "ConnectionError" in caplog.text and "ocsp" in caplog.text.lower()
