@@ -22,6 +22,7 @@ from rndi.cache.testing import RedisServer, free_port
 from rndi.connect.devops_fulfillment_framework import RequestLease, StepJournal
 from rndi.connect.devops_fulfillment_framework._cache_calls import awaits_on_the_loop
 from tests.rndi.cache.conftest import redis_server_or_skip
+from tests.rndi.cache.test_redis_awaited import connections_of, until
 from tests.rndi.connect.devops_fulfillment_framework.leases import lease_held
 from tests.rndi.connect.devops_fulfillment_framework.test_awaited_redis import (
     Watched,
@@ -39,6 +40,8 @@ from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults im
 )
 
 pytest.importorskip("redis")
+
+import redis
 
 from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
 
@@ -416,3 +419,31 @@ def test_an_ocsp_check_is_made_in_both_worlds_never_dropped(tls_redis, caplog):
     assert vendor.orders == []
     assert "TypeError" not in caplog.text
     assert "ConnectionError" in caplog.text and "ocsp" in caplog.text.lower()
+
+
+def test_tls_loops_closed_without_shutdown_leave_no_connection_behind(tls_redis):
+    """A TLS URL the asyncio client takes is awaited on the loop; loops closed without
+    ``shutdown_asyncgens`` have their TLS connections closed as the next loop begins,
+    with nothing left for the collector to warn about."""
+    name = f"tls-loops-{uuid.uuid4().hex[:8]}"
+    cache = RedisCacheAdapter(
+        url=f"rediss://127.0.0.1:{tls_redis.tls_port}/0?ssl_cert_reqs=none"
+            "&ssl_check_hostname=false", prefix=f"{name}:", socket_timeout=LIMIT,
+        retry_after=0)
+    assert awaits_on_the_loop(cache)
+    observer = redis.Redis(port=tls_redis.port)
+
+    async def operations():
+        assert await cache.aclaim("lease", "token", 30) in (True, False)
+        await cache._connected.awaited[asyncio.get_running_loop()].client_setname(name)
+
+    for _ in range(10):
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(operations())
+        loop.close()
+        assert len(cache._connected.awaited) <= 1
+    asyncio.run(operations())  # releases the last closed loop's, then shuts down its own
+    until(lambda: connections_of(observer, name) == 0)
+    assert cache._connected.awaited == {}
+    gc.collect()  # a connection left unclosed would warn now, an error in this suite
+    observer.close()
