@@ -1,6 +1,7 @@
 """A slow or misconfigured Redis never holds an operation past CACHE_REDIS_TIMEOUT, and one
 adapter's wrong password never takes the server away from another."""
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -196,8 +197,11 @@ def test_a_reply_that_repeats_the_command_is_logged_without_its_arguments(caplog
             assert cache.delete_if_equal("k", "lease-token-value") is False
             with pytest.raises(CacheUnavailable, match="replace_if_equal"):
                 cache.replace_if_equal("k", "lease-token-value", {"result": "step-result-value"})
+            with pytest.raises(CacheUnavailable, match="replace_if_equal"):  # awaited alike
+                asyncio.run(cache.areplace_if_equal("k", "lease-token-value",
+                                                    {"result": "step-result-value"}))
         lines = errors(caplog)
-        assert len(lines) == 2
+        assert len(lines) == 3
         for line in lines:
             assert "ResponseError: unknown command 'EVALSHA'" in line  # what went wrong
             assert "value" not in line and "noscripts:" not in line, line
