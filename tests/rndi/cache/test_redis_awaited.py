@@ -101,12 +101,12 @@ def test_a_damaged_entry_is_a_fault_for_alookup_and_a_miss_elsewhere(make_redis,
 @pytest.mark.parametrize("slow_redis", ["trickle"], indirect=True)
 def test_a_trickled_reply_does_not_outlast_the_deadline(slow_redis, caplog):  # noqa: F811
     cache = RedisCacheAdapter("127.0.0.1", port=slow_redis.port, prefix="p:",
-                              socket_timeout=0.5, retry_after=0)
+                              socket_timeout=0.2, retry_after=0)
 
     async def lookups():
         for _ in range(2):
             with pytest.raises(CacheUnavailable, match="TimeoutError"):
-                # each byte comes well within 0.5 s, but the whole reply takes 20 s
+                # each byte comes well within 0.2 s, but the whole reply takes 20 s
                 await cache.alookup("k")
 
     with caplog.at_level(logging.ERROR, logger="rndi.cache"):
@@ -120,7 +120,7 @@ def test_a_trickled_reply_does_not_outlast_the_deadline(slow_redis, caplog):  # 
 @pytest.mark.parametrize("slow_redis", ["trickle"], indirect=True)
 def test_a_server_that_failed_is_skipped_by_both_worlds(slow_redis, caplog):  # noqa: F811
     cache = RedisCacheAdapter("127.0.0.1", port=slow_redis.port, prefix="skip:",
-                              socket_timeout=0.5, retry_after=3600)
+                              socket_timeout=0.2, retry_after=3600)
     with caplog.at_level(logging.ERROR, logger="rndi.cache"):
         with pytest.raises(CacheUnavailable, match="TimeoutError"):
             run(cache.alookup, "lease")

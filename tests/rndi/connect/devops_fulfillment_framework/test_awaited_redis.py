@@ -183,7 +183,11 @@ async def test_journal_reads_and_forgets_on_the_loop(stoppable_redis):
 
 async def test_a_stalled_server_reschedules_the_take_within_its_deadline_off_the_loop(
         stoppable_redis, caplog):
-    cache, vendor = cache_on(stoppable_redis, timeout=1.0), Vendor()
+    # the same keys through a short deadline while the server is stopped (waited out),
+    # and a generous one once it runs again
+    stalled, vendor = cache_on(stoppable_redis, timeout=0.3), Vendor()
+    cache = RedisCacheAdapter("127.0.0.1", port=stoppable_redis.port, prefix=stalled.prefix,
+                              socket_timeout=LIMIT, retry_after=0)
     assert cache.put("warm", 1) == 1
     gaps, beating = [], True
 
@@ -199,11 +203,11 @@ async def test_a_stalled_server_reschedules_the_take_within_its_deadline_off_the
     with Stopped(stoppable_redis), caplog.at_level(logging.WARNING):
         try:
             # answered while the server is still stopped: the deadline ended the take
-            assert (await deliver(cache, vendor, {"id": "PR-4"})).status == "reschedule"
+            assert (await deliver(stalled, vendor, {"id": "PR-4"})).status == "reschedule"
         finally:
             beating = False
             await beat
-    # the take waited out its 1 s deadline; the loop went on beating meanwhile
+    # the take waited out its deadline; the loop went on beating meanwhile
     assert len(gaps) > 5
     assert vendor.orders == []
     assert "could not grant the lease of request PR-4" in caplog.text
@@ -212,13 +216,14 @@ async def test_a_stalled_server_reschedules_the_take_within_its_deadline_off_the
 
 
 async def test_a_server_stalling_after_the_take_never_repeats_the_order(stoppable_redis):
-    cache, vendor = cache_on(stoppable_redis, timeout=0.5), Vendor()
-    pid = stoppable_redis.process.pid
+    cache, vendor = cache_on(stoppable_redis, timeout=0.3), Vendor()
+    pid, stalled = stoppable_redis.process.pid, []
 
     class StallingOrder(AsyncOrder):
         async def execute(self, request):
             if not request.get("stall"):
                 return await super().execute(request)
+            stalled.append(request["id"])  # the lease was taken: the take met its deadline
             os.kill(pid, signal.SIGSTOP)  # Redis stalls right after the lease was taken
             try:
                 return await super().execute(request)
@@ -233,6 +238,7 @@ async def test_a_server_stalling_after_the_take_never_repeats_the_order(stoppabl
         return (await built(Stalling, cache, request, vendor=vendor).aresolve(request)).status
 
     assert await delivered({"id": "PR-5", "stall": True}) == "reschedule"
+    assert stalled == ["PR-5"]
     assert vendor.orders == []  # the journal could not tell: the step did not run
     assert await delivered({"id": "PR-5"}) == "success"
     assert await delivered({"id": "PR-5"}) == "success"
