@@ -194,11 +194,13 @@ class RequestLease:
         if held is not None:
             made(self._finishing(held, response))
 
-    def _finishing(self, held: Held, response: Any) -> "CacheSteps[None]":
+    def _finishing(self, held: Held, response: Any, cut: bool = False) -> "CacheSteps[None]":
         """Release the lease. After a ``done`` answer the lease key keeps, in place of
         the token and with one command, the record of the copy answered (for
         ``JOURNAL_TTL``); otherwise it is removed. A newer copy's ``done`` replaces the
-        older copy's record, then its own lease is removed."""
+        older copy's record, then its own lease is removed. ``cut``: made again after an
+        await of it was cut short, when the server may have made a command already (its
+        reply unread): a command that answers no is then judged by what its key holds."""
         done = isinstance(response, BackgroundResponse) and response.status == "success"
         updated = held.updated
         if updated is None and held.answered is not None:  # a copy without 'updated'
@@ -211,11 +213,18 @@ class RequestLease:
                     CacheCall(self.cache.replace_if_equal, held.key, held.token, record,
                               self.answered_ttl)
                     if done else CacheCall(self.cache.delete_if_equal, held.key, held.token)))
+                if cut and not released:
+                    released = yield from _left(self.cache, held.key, record if done else None)
+                    recorded = done and released
             else:
                 recorded = done and (yield CacheCall(
                     self.cache.replace_if_equal, _record_key(held), held.answered, record,
                     self.answered_ttl))
+                if cut and done and not recorded:
+                    recorded = yield from _left(self.cache, _record_key(held), record)
                 released = yield CacheCall(self.cache.delete_if_equal, held.key, held.token)
+                if cut and not released:
+                    released = yield from _left(self.cache, held.key, None)
         except CacheUnavailable:  # logged by the cache
             pass
         if done and not recorded:
@@ -312,7 +321,7 @@ class RequestLease:
                 # shielded from the delivery's cancel: the loop is ending; released in a
                 # worker thread instead, which its shutdown waits for
                 await asyncio.get_running_loop().run_in_executor(
-                    None, self._finish, held, response)
+                    None, made, self._finishing(held, response, cut=True))
                 raise
 
     def _given_back(self, request: dict, token: str) -> None:
@@ -413,6 +422,13 @@ def _is_record(entry: Any) -> bool:
     writes it (a token is a string; anything else is of no known shape)."""
     return (isinstance(entry, dict) and isinstance(entry.get("copy"), str)
             and isinstance(entry.get("updated"), (str, type(None))))
+
+
+def _left(cache: Cache, key: str, holds: Any) -> "CacheSteps[bool]":
+    """Whether ``key`` holds what a command cut short would have left there (``holds``;
+    ``None``: nothing): then the server made it, and its second try rightly answered no."""
+    found, entry = yield CacheCall(cache.lookup, key)
+    return not found if holds is None else found and entry == holds
 
 
 def _record_key(held: Held) -> str:

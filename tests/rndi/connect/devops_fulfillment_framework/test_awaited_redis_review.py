@@ -449,3 +449,97 @@ def test_tls_loops_closed_without_shutdown_leave_no_connection_behind(tls_redis)
     assert cache._connected.awaited == {}
     gc.collect()  # a connection left unclosed would warn now, an error in this suite
     observer.close()
+
+
+class AppliedThenCut(RedisCacheAdapter):
+    """A Redis cache whose awaited ``operation`` is made by the server, and whose answer
+    is then still on its way when the loop ends (a reply in flight)."""
+
+    def __init__(self, *args, operation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+        self.applied = None
+
+    async def _aattempt(self, operation, key, call):
+        answer = await super()._aattempt(operation, key, call)
+        if operation == self.operation and self.applied is not None:
+            self.applied.set()
+            await asyncio.Event().wait()  # the reply never read: the loop ends meanwhile
+        return answer
+
+
+@pytest.mark.parametrize("done", [True, False], ids=["done", "rescheduled"])
+def test_a_loop_ending_after_the_server_released_the_lease_warns_of_nothing(
+        stoppable_redis, done, caplog):
+    """The server released the lease (turned it into the done answer's record, or removed
+    it), and the loop ends before its reply is read: the release made again in a worker
+    thread finds it made. Nothing was lost, and no other delivery ran: no WARNING or
+    ERROR says so."""
+    prefix = f"cut:{uuid.uuid4().hex}:"
+    cache = AppliedThenCut("127.0.0.1", port=stoppable_redis.port, prefix=prefix,
+                           socket_timeout=60, retry_after=0,
+                           operation="replace_if_equal" if done else "delete_if_equal")
+    vendor, request_id = Vendor(), "PR-CUT"
+    lease = RequestLease(cache, LOGGER, {})
+    journal = StepJournal(cache, request_id, logger=LOGGER)
+
+    async def order():
+        return vendor.order()
+
+    async def following(request):
+        await journal.aonce("order", order)
+        return BackgroundResponse.done() if done else BackgroundResponse.reschedule()
+
+    async def first():
+        cache.applied = asyncio.Event()
+        delivery = asyncio.ensure_future(lease.acall({"id": request_id}, following))
+        await asyncio.wait_for(cache.applied.wait(), LIMIT)
+        delivery.cancel()  # the runner gives up, and its loop ends
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivery
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(first())
+    cache.applied = None
+    assert not lease_held(cache, request_id)
+    again = asyncio.run(lease.acall({"id": request_id}, following)).status
+    assert again == ("success" if done else "reschedule")
+    assert vendor.orders == [1]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
+            and "ended while work it started" not in r.getMessage()] == []
+
+
+@pytest.mark.parametrize("operation", ["replace_if_equal", "delete_if_equal"],
+                         ids=["record", "lease"])
+def test_a_newer_copy_whose_loop_ends_after_the_server_released_warns_of_nothing(
+        stoppable_redis, operation, caplog):
+    """A newer copy's done (the older copy's record replaced, then its own lease
+    removed), the loop ending after the server made either command and before its reply
+    is read: the release made again in a worker thread finds it made."""
+    cache = AppliedThenCut("127.0.0.1", port=stoppable_redis.port,
+                           prefix=f"cut:{uuid.uuid4().hex}:", socket_timeout=60,
+                           retry_after=0, operation=operation)
+    lease = RequestLease(cache, LOGGER, {})
+
+    async def following(request):
+        return BackgroundResponse.done()
+
+    older, newer = {"id": "PR-NEWER", "updated": "1"}, {"id": "PR-NEWER", "updated": "2"}
+    assert asyncio.run(lease.acall(dict(older), following)).status == "success"
+
+    async def first():
+        cache.applied = asyncio.Event()
+        delivery = asyncio.ensure_future(lease.acall(dict(newer), following))
+        await asyncio.wait_for(cache.applied.wait(), LIMIT)
+        delivery.cancel()  # the runner gives up, and its loop ends
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivery
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(first())
+    cache.applied = None
+    assert cache.lookup("lease:PR-NEWER:newer") == (False, None)
+    found, record = cache.lookup("lease:PR-NEWER")
+    assert found and record["updated"] == "2"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
+            and "ended while work it started" not in r.getMessage()] == []
