@@ -34,11 +34,13 @@ class Connected(NamedTuple):
     delete_if_equal: Script  # registered once: its SHA is computed once
     replace_if_equal: Script
     address: Tuple[str, int, int, Optional[str]]  # host, port, database, username
-    # event loop -> the client the cache awaits its commands through on that loop (an
-    # asyncio client belongs to the loop it connected on); made by ``awaited``
-    awaited: Dict[asyncio.AbstractEventLoop, "redis.asyncio.Redis"]
+    # event loop -> the link the cache awaits its commands through on that loop (a
+    # connection belongs to the loop it was made on); made by ``awaited``
+    awaited: Dict[asyncio.AbstractEventLoop, Any]
     # the URL's options an asyncio connection refuses (then none is made: ``awaitable``)
     sync_only: Tuple[str, ...]
+    # how a link is made: the cache's own connection (None: a redis.asyncio client)
+    lean: Optional[Any]
 
 
 # (URL, encoding, timeout, prefix) -> what the adapters of that configuration share. A
@@ -105,83 +107,60 @@ def skip(server: redis.ConnectionPool, seconds: float) -> bool:
         return first
 
 
-async def awaited(connected: Connected,
-                  make: Callable[[], "redis.asyncio.ConnectionPool"]) -> "redis.asyncio.Redis":
-    """A new asyncio client of this configuration for the running loop, which has none
-    yet (``connected.awaited`` keeps it), its pool made by ``make``; its connections are
+async def awaited(connected: Connected, make: Callable[[], Any]) -> Any:
+    """A new link of this configuration for the running loop, which has none yet
+    (``connected.awaited`` keeps it), made by ``make``: the cache's own connection
+    (``_link.Link``) or a redis.asyncio client (``_link.ClientLink``). Its connection is
     closed when the loop shuts down (the loop's ``shutdown_asyncgens``, which
     ``asyncio.run`` calls), so none is left for the collector, which would warn. The
-    clients of loops closed without that are released here, as a new loop begins to
+    links of loops closed without that are released here, as a new loop begins to
     await (a host that makes a loop per event leaves at most its last one's)."""
     loop = asyncio.get_running_loop()
     release_closed_loops()
-    client = redis.asyncio.Redis(connection_pool=make())
-    connected.awaited[loop] = client
+    link = make()
+    connected.awaited[loop] = link
     # nothing in it suspends before its first yield: no other task on this loop can come
-    # between the lookup above and here, so a loop never gets two clients
-    closer = _closed_at_shutdown(connected, loop, client)
+    # between the lookup above and here, so a loop never gets two links
+    closer = _closed_at_shutdown(connected, loop, link)
     await closer.__anext__()
-    _closers[client] = closer  # the loop holds its generators weakly
-    return client
+    _closers[link] = closer  # the loop holds its generators weakly
+    return link
 
 
-# client -> the generator that closes it at its loop's shutdown (kept after a fork: the
+# link -> the generator that closes it at its loop's shutdown (kept after a fork: the
 # parent's, never finalized in the child)
 _closers: Dict[Any, AsyncIterator[None]] = {}
 
 
 async def _closed_at_shutdown(connected: Connected, loop: asyncio.AbstractEventLoop,
-                              client: "redis.asyncio.Redis") -> AsyncIterator[None]:
+                              link: Any) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        _forget(connected, loop, client)
+        _forget(connected, loop, link)
         if not loop.is_closed():  # else released by ``release_closed_loops``
-            await client.connection_pool.disconnect()
+            await link.aclose()
 
 
-def _forget(connected: Connected, loop: asyncio.AbstractEventLoop,
-            client: "redis.asyncio.Redis") -> None:
+def _forget(connected: Connected, loop: asyncio.AbstractEventLoop, link: Any) -> None:
     with _guard:
-        if connected.awaited.get(loop) is client:
+        if connected.awaited.get(loop) is link:
             del connected.awaited[loop]
-        _closers.pop(client, None)
+        _closers.pop(link, None)
 
 
 def release_closed_loops() -> None:
-    """Release the clients of event loops that were closed without shutting down their
+    """Release the links of event loops that were closed without shutting down their
     async generators (``loop.close()`` alone): their connections are closed without the
-    loop, which can run nothing any more, and the clients forgotten. A loop not closed
-    keeps its client, whether it runs or not."""
+    loop, which can run nothing any more, and the links forgotten. A loop not closed
+    keeps its link, whether it runs or not."""
     with _guard:
-        ended = [(connected, loop, client) for connected in _connected.values()
-                 for loop, client in list(connected.awaited.items()) if loop.is_closed()]
-        for connected, loop, client in ended:
-            closer = _closers.get(client)
-            _forget(connected, loop, client)
+        ended = [(connected, loop, link) for connected in _connected.values()
+                 for loop, link in list(connected.awaited.items()) if loop.is_closed()]
+        for connected, loop, link in ended:
+            closer = _closers.get(link)
+            _forget(connected, loop, link)
             if closer is not None:  # ended here: the collector finds nothing to finalize
                 with contextlib.suppress(StopIteration):
                     closer.aclose().send(None)  # type: ignore[attr-defined]
-            pool = client.connection_pool
-            for connection in (*pool._available_connections, *pool._in_use_connections):
-                _closed_without_its_loop(connection)
-
-
-def _closed_without_its_loop(connection: Any) -> None:
-    """Close an asyncio connection whose loop is closed: its socket closed as its
-    transport would close it (``connection_lost`` told, so nothing is left for the
-    collector to warn about). The loop cannot run the callbacks that closing schedules."""
-    writer = connection._writer
-    connection._reader = connection._writer = None  # redis-py's: closed
-    if writer is None:
-        return
-    transport = writer.transport
-    with contextlib.suppress(RuntimeError):  # marked closing; what it schedules cannot run
-        transport.close()
-    # a TLS connection's transport stands on the socket's own
-    socket_transport = getattr(getattr(transport, "_ssl_protocol", None), "_transport",
-                               transport)
-    lost = getattr(socket_transport, "_call_connection_lost", None)
-    if lost is not None and getattr(socket_transport, "_sock", None) is not None:
-        with contextlib.suppress(RuntimeError):  # what it would schedule on the loop
-            lost(None)  # the socket closed, as the loop would have closed it
+            link.close_without_loop()

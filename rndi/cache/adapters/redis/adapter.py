@@ -36,7 +36,7 @@ from redis.retry import Retry
 
 from rndi.cache import _config
 from rndi.cache._base import MISS, AwaitedStoredCache, decode, logger
-from rndi.cache.adapters.redis import _pool
+from rndi.cache.adapters.redis import _link, _pool
 from rndi.cache.adapters.redis._deadline import deadline
 from rndi.cache.contracts import Cache
 from rndi.cache.exceptions import CacheConfigurationError, CacheUnavailable
@@ -214,12 +214,15 @@ class RedisCacheAdapter(AwaitedStoredCache):
                 ", ".join(sync_only))
         client = redis.Redis(connection_pool=pool)
         address = pool.connection_kwargs
+        tls = _awaited_kind(pool) is redis.asyncio.SSLConnection
+        options = _user_options(pool)
         return _pool.Connected(
             server=self.server, pool=pool, text=client,
             raw=redis.Redis(connection_pool=raw_pool),
             delete_if_equal=client.register_script(_DELETE_IF_EQUAL),
             replace_if_equal=client.register_script(_REPLACE_IF_EQUAL), awaited={},
             sync_only=sync_only,
+            lean=_link.Settings(options, tls) if _link.takes(options, tls) else None,
             address=(address.get("host", "localhost"), int(address.get("port", 6379)),
                      int(address.get("db", 0)), address.get("username")))
 
@@ -286,17 +289,27 @@ class RedisCacheAdapter(AwaitedStoredCache):
         if _pool.is_skipped(self._pool):
             raise CacheUnavailable(self._describe(), self._operation(operation, key),
                                    "the server is skipped after a failure")
+        link = None
         try:
             async with asyncio.timeout(self.socket_timeout):
                 commands = call()
-                client = self._connected.awaited.get(asyncio.get_running_loop())
-                if client is None:  # the loop's first operation of this configuration
-                    client = await _pool.awaited(self._connected, self._awaited_pool)
+                send: Callable[[Tuple[Any, ...]], Any]
+                link = self._connected.awaited.get(asyncio.get_running_loop())
+                if link is None:  # the loop's first operation of this configuration
+                    link = await _pool.awaited(self._connected, self._link)
+                if type(link) is _link.Link:
+                    # the cache's own connection: each command's future awaited
+                    protocol = link.protocol
+                    if protocol is None or protocol.lost is not None:
+                        protocol = await link.connect()
+                    send = protocol.send
+                else:
+                    send = _sent_through(link.client)
                 try:
                     command = next(commands)
                     while True:
                         try:
-                            answer = await client.execute_command(*command)
+                            answer = await send(command)
                         except Exception as error:
                             command = commands.throw(error)
                         else:
@@ -306,9 +319,18 @@ class RedisCacheAdapter(AwaitedStoredCache):
         except Exception as e:
             if isinstance(e, TimeoutError):  # the deadline: a timeout, as a socket's is
                 e = redis.TimeoutError("the cache operation ran out of time")
+                if type(link) is _link.Link:  # where its replies stand is unknown
+                    link.abort("a cache operation ran out of time")
             self._fault(operation, key, e)
             raise CacheUnavailable(self._describe(), self._operation(operation, key),
                                    type(e).__name__) from e
+
+    def _link(self) -> Any:
+        """The link of this configuration for a new event loop: the cache's own
+        connection, or a redis.asyncio client for a URL with options only it takes."""
+        if self._connected.lean is not None:
+            return _link.Link(self._connected.lean)
+        return _link.ClientLink(redis.asyncio.Redis(connection_pool=self._awaited_pool()))
 
     def _awaited_pool(self) -> "redis.asyncio.ConnectionPool":
         """A pool of asyncio connections for one event loop, with the options of the sync
@@ -409,6 +431,12 @@ class RedisCacheAdapter(AwaitedStoredCache):
                 yield ("UNLINK", *names)
             if not cursor:
                 return
+
+
+def _sent_through(client: "redis.asyncio.Redis") -> Callable[[Tuple[Any, ...]], Any]:
+    """A command sent through a redis.asyncio client: its reply awaitable."""
+    execute = client.execute_command
+    return lambda command: execute(*command)
 
 
 def _user_options(pool: redis.ConnectionPool) -> Dict[str, Any]:

@@ -437,7 +437,8 @@ def test_tls_loops_closed_without_shutdown_leave_no_connection_behind(tls_redis)
 
     async def operations():
         assert await cache.aclaim("lease", "token", 30) in (True, False)
-        await cache._connected.awaited[asyncio.get_running_loop()].client_setname(name)
+        link = cache._connected.awaited[asyncio.get_running_loop()]
+        await link.execute_command("CLIENT", "SETNAME", name)
 
     for _ in range(4):  # each a TLS handshake: a few show that none is left behind
         loop = asyncio.new_event_loop()

@@ -1,0 +1,358 @@
+"""The awaited cache's own connection to Redis: one per configuration and event loop.
+
+A lease and a step journal send a handful of short commands per event. redis.asyncio
+spends about a third more CPU on each than redis-py does (its connection checks, its
+locks, a response callback per command); this connection does only what the cache's
+commands need: RESP2 written and read by an ``asyncio.Protocol``, the commands of every
+task on the loop pipelined on one socket, each answered through a future, in order.
+
+- A waiter cancelled meanwhile (the runner's timeout) leaves its reply to be read and
+  dropped: the replies that follow stay matched to their commands.
+- A deadline that passes, a reply that cannot be read, or a closed socket leave the
+  connection in a state nobody knows: it is closed, every command still waiting fails as
+  a ``redis.ConnectionError`` (a fault, then skipping the server), and the next
+  operation connects anew.
+- It takes the URL's host, port, database, username and password, ``client_name``, TLS
+  (``rediss://`` and its ``ssl_*`` options, but the OCSP ones) and ``protocol``; a URL with
+  any other option is served through redis.asyncio instead (``takes``).
+- Answers are RESP2's, decoded as the sync client decodes them, without redis-py's
+  response callbacks: what the cache's commands answer means the same either way (``SET``
+  answers ``"OK"`` where redis-py says ``True``, and the cache asks only whether it did).
+"""
+
+import asyncio
+import collections
+import contextlib
+import ssl
+from typing import Any, Deque, FrozenSet, List, Mapping, Optional, Tuple
+
+import redis
+from redis._parsers.base import BaseParser
+from redis.asyncio.connection import RedisSSLContext
+
+# the options of a sync pool's connections this connection honours; ``protocol``: RESP2
+# answers the cache's commands as RESP3 does
+_TAKEN = frozenset({"host", "port", "db", "username", "password", "client_name",
+                    "protocol", "encoding", "encoding_errors", "decode_responses",
+                    "socket_timeout", "socket_connect_timeout", "retry"})
+# TLS: what redis-py's asyncio connections pass to an SSL context, by option name
+# seconds a connection closed at its loop's end is waited for (TLS says goodbye first;
+# a server that does not answer is not waited for longer)
+_GOODBYE = 5.0
+_TLS = {"ssl_keyfile": "keyfile", "ssl_certfile": "certfile", "ssl_cert_reqs": "cert_reqs",
+        "ssl_include_verify_flags": "include_verify_flags",
+        "ssl_exclude_verify_flags": "exclude_verify_flags", "ssl_ca_certs": "ca_certs",
+        "ssl_ca_data": "ca_data", "ssl_ca_path": "ca_path",
+        "ssl_check_hostname": "check_hostname", "ssl_min_version": "min_version",
+        "ssl_ciphers": "ciphers", "ssl_password": "password"}
+
+
+def takes(options: Mapping[str, Any], tls: bool) -> bool:
+    """Whether a connection with these options (a sync pool's, less what the pool adds
+    for itself) can be made here."""
+    allowed: FrozenSet[str] = _TAKEN | frozenset(_TLS) if tls else _TAKEN
+    return all(name in allowed for name in options)
+
+
+class Settings:
+    """What a link of one configuration connects with; the TLS context made once."""
+
+    __slots__ = ("_context", "encoding", "handshake", "host", "port", "tls")
+
+    def __init__(self, options: Mapping[str, Any], tls: bool) -> None:
+        self.host = options.get("host", "localhost")
+        self.port = int(options.get("port", 6379))
+        self.encoding = options.get("encoding", "utf-8")
+        # the commands a new connection sends before the cache's own
+        handshake: List[Tuple[Any, ...]] = []
+        username, password = options.get("username"), options.get("password")
+        if password is not None or username is not None:
+            handshake.append(("AUTH", username, password or "") if username
+                             else ("AUTH", password))
+        if options.get("client_name"):
+            handshake.append(("CLIENT", "SETNAME", options["client_name"]))
+        if int(options.get("db") or 0):
+            handshake.append(("SELECT", int(options["db"])))
+        # a server that accepts the connection is not yet one that serves it (a stalled
+        # one's kernel accepts it too): one round trip first, as redis-py's connect
+        # makes, so that no command that changes something waits on a server that may
+        # make it after its operation has failed
+        handshake.append(("PING",))
+        self.handshake = tuple(handshake)
+        self.tls: Optional[dict] = None
+        if tls:  # redis-py's defaults: the certificate required, the host name checked
+            self.tls = {"cert_reqs": "required", "check_hostname": True}
+            self.tls.update({_TLS[name]: value for name, value in options.items()
+                             if name in _TLS})
+        self._context: Optional[ssl.SSLContext] = None
+
+    def context(self) -> Optional[ssl.SSLContext]:
+        """The TLS context (None: no TLS), made on the first connection, as redis-py's
+        asyncio connections make it: a certificate that cannot be read is a failure to
+        connect, not to configure."""
+        if self.tls is not None and self._context is None:
+            self._context = RedisSSLContext(**self.tls).get()
+        return self._context
+
+
+class _Incomplete(Exception):
+    """The buffer ends inside a reply: wait for more."""
+
+
+class _Replies(asyncio.Protocol):
+    """One connection: commands written as they come, their futures answered in order."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self.transport: Optional[asyncio.Transport] = None
+        self.waiting: Deque[asyncio.Future[Any]] = collections.deque()
+        self.buffer = b""
+        self.lost: Optional[Exception] = None  # why it can take no more commands
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, command: Tuple[Any, ...]) -> "asyncio.Future[Any]":
+        """Write ``command``; its future is answered with its reply."""
+        if self.lost is not None:
+            raise self.lost
+        future = asyncio.get_running_loop().create_future()
+        self.transport.write(_encoded(command, self.encoding))  # type: ignore[union-attr]
+        self.waiting.append(future)
+        return future
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer + data if self.buffer else data
+        start, waiting = 0, self.waiting
+        try:
+            while start < len(buffer):
+                reply, start = _reply(buffer, start, self.encoding)
+                if not waiting:
+                    raise ValueError("a reply to no command")
+                future = waiting.popleft()
+                if future.done():  # its waiter was cancelled: the reply is dropped
+                    continue
+                if type(reply) is _Error:
+                    future.set_exception(BaseParser.parse_error(reply.text))
+                else:
+                    future.set_result(reply)
+        except _Incomplete:
+            pass
+        except (ValueError, IndexError, UnicodeError):
+            self.abort("the server's reply could not be read")
+            return
+        self.buffer = buffer[start:]
+
+    def abort(self, why: str) -> None:
+        """Close the connection now, failing every command still waiting."""
+        self._fail(redis.ConnectionError(why))
+        if self.transport is not None:
+            self.transport.abort()
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._fail(redis.ConnectionError("the connection to the server was closed"))
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def _fail(self, error: Exception) -> None:
+        if self.lost is None:
+            self.lost = error
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_exception(self.lost)
+
+
+class _Error:
+    """An error reply, made an exception by its future's answer (as redis-py makes it)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _encoded(command: Tuple[Any, ...], encoding: str) -> bytes:
+    """``command`` in RESP: an array of bulk strings. A name of two words (``"SCRIPT
+    LOAD"``) is two, as redis-py sends it."""
+    if " " in command[0]:
+        command = (*command[0].split(), *command[1:])
+    parts = [b"*%d\r\n" % len(command)]
+    for word in command:
+        kind = type(word)
+        if kind is str:
+            # as the sync client encodes it: a key read back undecodable comes back
+            word = word.encode(encoding, "surrogateescape")
+        elif kind is int:
+            word = b"%d" % word
+        elif kind is float:
+            word = repr(word).encode()
+        elif kind is not bytes:
+            raise redis.DataError(f"A command word must be text, bytes or a number, "
+                                  f"got a {kind.__name__}.")
+        parts.append(b"$%d\r\n%s\r\n" % (len(word), word))
+    return b"".join(parts)
+
+
+def _reply(buffer: bytes, start: int, encoding: str) -> Tuple[Any, int]:
+    """The reply that begins at ``start``, and where the next one begins.
+
+    Raises:
+        _Incomplete: the buffer ends before the reply does.
+        ValueError: not a RESP2 reply.
+    """
+    end = buffer.find(b"\r\n", start)
+    if end < 0:
+        raise _Incomplete
+    kind, line = buffer[start], buffer[start + 1:end]
+    if kind == 36:  # $ bulk string
+        size = int(line)
+        if size < 0:
+            return None, end + 2
+        stop = end + 2 + size
+        if len(buffer) < stop + 2:
+            raise _Incomplete
+        return buffer[end + 2:stop].decode(encoding, "surrogateescape"), stop + 2
+    if kind == 58:  # : integer
+        return int(line), end + 2
+    if kind == 43:  # + simple string
+        return line.decode(encoding, "surrogateescape"), end + 2
+    if kind == 45:  # - error
+        return _Error(line.decode(encoding, "replace")), end + 2
+    if kind == 42:  # * array
+        count = int(line)
+        if count < 0:
+            return None, end + 2
+        items, start = [], end + 2
+        for _ in range(count):
+            item, start = _reply(buffer, start, encoding)
+            items.append(item)
+        return items, start
+    raise ValueError("not a RESP2 reply")
+
+
+class Link:
+    """The cache's connection on one event loop, made on the first operation and again
+    after one failed; ``protocol`` is the live connection, or None."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.protocol: Optional[_Replies] = None
+        self._connecting: Optional[asyncio.Future[_Replies]] = None
+
+    async def connect(self) -> _Replies:
+        """The live connection, made now if there is none (one at a time: the operations
+        that wait meanwhile get the same one)."""
+        connecting = self._connecting
+        if connecting is None or (connecting.done() and not _usable(connecting)):
+            connecting = self._connecting = asyncio.ensure_future(self._connected())
+            connecting.add_done_callback(_retrieved)
+        # shielded: one waiter's deadline must not cancel the connection the others wait
+        # for (a deadline that passes aborts the link, and so this, itself)
+        self.protocol = protocol = await asyncio.shield(connecting)
+        return protocol
+
+    async def _connected(self) -> _Replies:
+        settings = self.settings
+        loop = asyncio.get_running_loop()
+        try:
+            _, protocol = await loop.create_connection(
+                lambda: _Replies(settings.encoding), settings.host, settings.port,
+                ssl=settings.context())
+        except OSError as e:  # a refusal, a TLS handshake refused: no address in it
+            raise redis.ConnectionError(f"connecting failed ({type(e).__name__})") from e
+        try:
+            for answer in [protocol.send(command) for command in settings.handshake]:
+                await answer
+        except BaseException:
+            protocol.abort("the connection's set-up failed")
+            raise
+        return protocol
+
+    def abort(self, why: str) -> None:
+        """Close the connection now (its state is unknown), or stop making it; the next
+        operation makes another."""
+        protocol, self.protocol = self.protocol, None
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None and not connecting.done():
+            connecting.cancel()
+        if protocol is not None:
+            protocol.abort(why)
+
+    async def execute_command(self, *command: Any) -> Any:
+        """One command's reply (for a look at the server; the cache sends through
+        ``protocol``)."""
+        protocol = self.protocol
+        if protocol is None or protocol.lost is not None:
+            protocol = await self.connect()
+        return await protocol.send(command)
+
+    @property
+    def connected(self) -> bool:
+        return self.protocol is not None and self.protocol.lost is None
+
+    async def aclose(self) -> None:
+        """Close the connection on its loop, waiting until it is closed."""
+        protocol, self.protocol = self.protocol, None
+        if protocol is not None and protocol.transport is not None:
+            protocol.transport.close()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(protocol.closed), _GOODBYE)
+
+    def close_without_loop(self) -> None:
+        """Close the connection of a loop that is closed (it can run nothing more)."""
+        protocol, self.protocol = self.protocol, None
+        if protocol is not None and protocol.transport is not None:
+            close_transport_without_loop(protocol.transport)
+
+
+def _usable(connecting: "asyncio.Future[_Replies]") -> bool:
+    """Whether a connection made earlier can still take commands."""
+    return (not connecting.cancelled() and connecting.exception() is None
+            and connecting.result().lost is None)
+
+
+def _retrieved(connecting: "asyncio.Future[Any]") -> None:
+    """A connection that failed after its waiters gave up is a failure nobody awaits:
+    retrieved here, so that asyncio does not log it as never retrieved."""
+    if not connecting.cancelled():
+        connecting.exception()
+
+
+class ClientLink:
+    """A redis.asyncio client as a ``Link``: for a URL whose options only redis-py's
+    asyncio connections take."""
+
+    def __init__(self, client: "redis.asyncio.Redis") -> None:
+        self.client = client
+
+    async def execute_command(self, *command: Any) -> Any:
+        return await self.client.execute_command(*command)
+
+    async def aclose(self) -> None:
+        await self.client.connection_pool.disconnect()
+
+    def close_without_loop(self) -> None:
+        pool = self.client.connection_pool
+        for connection in (*pool._available_connections, *pool._in_use_connections):
+            writer = connection._writer
+            connection._reader = connection._writer = None  # redis-py's: closed
+            if writer is not None:
+                close_transport_without_loop(writer.transport)
+
+
+def close_transport_without_loop(transport: Any) -> None:
+    """Close an asyncio transport whose loop is closed: its socket closed as the loop
+    would have closed it (``connection_lost`` told, so nothing is left for the
+    collector to warn about). The loop cannot run the callbacks that closing schedules."""
+    with contextlib.suppress(RuntimeError):  # marked closing; what it schedules cannot run
+        transport.close()
+    # a TLS connection's transport stands on the socket's own
+    socket_transport = getattr(getattr(transport, "_ssl_protocol", None), "_transport",
+                               transport)
+    lost = getattr(socket_transport, "_call_connection_lost", None)
+    if lost is not None and getattr(socket_transport, "_sock", None) is not None:
+        with contextlib.suppress(RuntimeError):  # what it would schedule on the loop
+            lost(None)  # the socket closed, as the loop would have closed it
+
