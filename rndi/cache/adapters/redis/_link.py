@@ -23,8 +23,9 @@ task on the loop pipelined on one socket, each answered through a future, in ord
 import asyncio
 import collections
 import contextlib
+import math
 import ssl
-from typing import Any, Deque, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any, Deque, FrozenSet, List, Mapping, Optional, Tuple, Type
 
 import redis
 from redis._parsers.base import BaseParser
@@ -100,37 +101,68 @@ class _Incomplete(Exception):
 
 
 class _Replies(asyncio.Protocol):
-    """One connection: commands written as they come, their futures answered in order."""
+    """One connection: commands written as they come, their futures answered in order.
+
+    Each command carries the deadline of its operation. One timer per connection (not
+    one per command) watches them: it is armed for the earliest deadline of the
+    commands waiting, and when it finds one passed, the connection is closed and every
+    command still waiting fails (``redis.TimeoutError``). In the common case, commands
+    answered long before their deadline, it fires once per timeout and finds nothing."""
 
     def __init__(self, encoding: str) -> None:
         self.encoding = encoding
+        self.loop = asyncio.get_running_loop()
         self.transport: Optional[asyncio.Transport] = None
         self.waiting: Deque[asyncio.Future[Any]] = collections.deque()
+        self.deadlines: Deque[float] = collections.deque()  # of ``waiting``, in order
+        self.watch: Optional[asyncio.TimerHandle] = None
+        self.watched_until = math.inf  # when ``watch`` fires
         self.buffer = b""
         self.lost: Optional[Exception] = None  # why it can take no more commands
-        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[None] = self.loop.create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
-    def send(self, command: Tuple[Any, ...]) -> "asyncio.Future[Any]":
-        """Write ``command``; its future is answered with its reply."""
+    def send(self, command: Tuple[Any, ...], deadline: float) -> "asyncio.Future[Any]":
+        """Write ``command``; its future is answered with its reply, or fails once the
+        loop's clock passes ``deadline``."""
         if self.lost is not None:
             raise self.lost
-        future = asyncio.get_running_loop().create_future()
+        future = self.loop.create_future()
         self.transport.write(_encoded(command, self.encoding))  # type: ignore[union-attr]
         self.waiting.append(future)
+        self.deadlines.append(deadline)
+        if deadline < self.watched_until:
+            self._watch_until(deadline)
         return future
+
+    def _watch_until(self, deadline: float) -> None:
+        if self.watch is not None:
+            self.watch.cancel()
+        self.watched_until = deadline
+        self.watch = self.loop.call_at(deadline, self._watched)
+
+    def _watched(self) -> None:
+        self.watch, self.watched_until = None, math.inf
+        if not self.deadlines or self.lost is not None:
+            return
+        earliest = min(self.deadlines)  # an operation's later command may come last
+        if earliest <= self.loop.time():
+            self.abort("a cache operation ran out of time", redis.TimeoutError)
+        else:
+            self._watch_until(earliest)
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer + data if self.buffer else data
-        start, waiting = 0, self.waiting
+        start, waiting, deadlines = 0, self.waiting, self.deadlines
         try:
             while start < len(buffer):
                 reply, start = _reply(buffer, start, self.encoding)
                 if not waiting:
                     raise ValueError("a reply to no command")
                 future = waiting.popleft()
+                deadlines.popleft()
                 if future.done():  # its waiter was cancelled: the reply is dropped
                     continue
                 if type(reply) is _Error:
@@ -144,9 +176,9 @@ class _Replies(asyncio.Protocol):
             return
         self.buffer = buffer[start:]
 
-    def abort(self, why: str) -> None:
+    def abort(self, why: str, kind: Type[Exception] = redis.ConnectionError) -> None:
         """Close the connection now, failing every command still waiting."""
-        self._fail(redis.ConnectionError(why))
+        self._fail(kind(why))
         if self.transport is not None:
             self.transport.abort()
 
@@ -158,6 +190,10 @@ class _Replies(asyncio.Protocol):
     def _fail(self, error: Exception) -> None:
         if self.lost is None:
             self.lost = error
+        if self.watch is not None:
+            self.watch.cancel()
+            self.watch, self.watched_until = None, math.inf
+        self.deadlines.clear()
         while self.waiting:
             future = self.waiting.popleft()
             if not future.done():
@@ -241,19 +277,20 @@ class Link:
         self.protocol: Optional[_Replies] = None
         self._connecting: Optional[asyncio.Future[_Replies]] = None
 
-    async def connect(self) -> _Replies:
+    async def connect(self, deadline: float) -> _Replies:
         """The live connection, made now if there is none (one at a time: the operations
-        that wait meanwhile get the same one)."""
+        that wait meanwhile get the same one), by ``deadline`` (the loop's clock)."""
         connecting = self._connecting
         if connecting is None or (connecting.done() and not _usable(connecting)):
-            connecting = self._connecting = asyncio.ensure_future(self._connected())
+            connecting = self._connecting = asyncio.ensure_future(self._connected(deadline))
             connecting.add_done_callback(_retrieved)
         # shielded: one waiter's deadline must not cancel the connection the others wait
         # for (a deadline that passes aborts the link, and so this, itself)
-        self.protocol = protocol = await asyncio.shield(connecting)
+        async with asyncio.timeout_at(deadline):
+            self.protocol = protocol = await asyncio.shield(connecting)
         return protocol
 
-    async def _connected(self) -> _Replies:
+    async def _connected(self, deadline: float) -> _Replies:
         settings = self.settings
         loop = asyncio.get_running_loop()
         try:
@@ -263,7 +300,7 @@ class Link:
         except OSError as e:  # a refusal, a TLS handshake refused: no address in it
             raise redis.ConnectionError(f"connecting failed ({type(e).__name__})") from e
         try:
-            for answer in [protocol.send(command) for command in settings.handshake]:
+            for answer in [protocol.send(command, deadline) for command in settings.handshake]:
                 await answer
         except BaseException:
             protocol.abort("the connection's set-up failed")
@@ -281,12 +318,13 @@ class Link:
             protocol.abort(why)
 
     async def execute_command(self, *command: Any) -> Any:
-        """One command's reply (for a look at the server; the cache sends through
-        ``protocol``)."""
+        """One command's reply, within the default timeout of redis-py's asyncio
+        connections (for a look at the server; the cache sends through ``protocol``)."""
+        deadline = asyncio.get_running_loop().time() + _GOODBYE
         protocol = self.protocol
         if protocol is None or protocol.lost is not None:
-            protocol = await self.connect()
-        return await protocol.send(command)
+            protocol = await self.connect(deadline)
+        return await protocol.send(command, deadline)
 
     @property
     def connected(self) -> bool:

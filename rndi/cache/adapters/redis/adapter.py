@@ -283,39 +283,28 @@ class RedisCacheAdapter(AwaitedStoredCache):
     async def _aattempt(self, operation: str, key: Optional[str], call: Callable[[], Any]
                         ) -> Any:
         """``_attempt`` on the event loop: the primitive's commands awaited through the
-        loop's asyncio client, all of them within ``socket_timeout``."""
+        loop's link (the cache's own connection, or a redis.asyncio client), all of them
+        within ``socket_timeout``."""
         if not self.awaitable:  # the sync client, which takes the URL's every option
             return await asyncio.to_thread(self._attempt, operation, key, call)
         if _pool.is_skipped(self._pool):
             raise CacheUnavailable(self._describe(), self._operation(operation, key),
                                    "the server is skipped after a failure")
-        link = None
+        loop = asyncio.get_running_loop()
+        link = self._connected.awaited.get(loop)
         try:
-            async with asyncio.timeout(self.socket_timeout):
-                commands = call()
-                send: Callable[[Tuple[Any, ...]], Any]
-                link = self._connected.awaited.get(asyncio.get_running_loop())
-                if link is None:  # the loop's first operation of this configuration
-                    link = await _pool.awaited(self._connected, self._link)
-                if type(link) is _link.Link:
-                    # the cache's own connection: each command's future awaited
-                    protocol = link.protocol
-                    if protocol is None or protocol.lost is not None:
-                        protocol = await link.connect()
-                    send = protocol.send
-                else:
-                    send = _sent_through(link.client)
-                try:
-                    command = next(commands)
-                    while True:
-                        try:
-                            answer = await send(command)
-                        except Exception as error:
-                            command = commands.throw(error)
-                        else:
-                            command = commands.send(answer)
-                except StopIteration as done:
-                    return done.value
+            if link is None:  # the loop's first operation of this configuration
+                link = await _pool.awaited(self._connected, self._link)
+            if type(link) is _link.Link:
+                # the cache's own connection: every command of the primitive bounded by
+                # one deadline, which the connection's timer keeps
+                deadline = loop.time() + self.socket_timeout
+                protocol = link.protocol
+                if protocol is None or protocol.lost is not None:
+                    protocol = await link.connect(deadline)
+                return await _answered(call(), protocol.send, deadline)
+            async with asyncio.timeout(self.socket_timeout):  # a redis.asyncio client
+                return await _answered(call(), _sent_through(link.client))
         except Exception as e:
             if isinstance(e, TimeoutError):  # the deadline: a timeout, as a socket's is
                 e = redis.TimeoutError("the cache operation ran out of time")
@@ -437,6 +426,22 @@ def _sent_through(client: "redis.asyncio.Redis") -> Callable[[Tuple[Any, ...]], 
     """A command sent through a redis.asyncio client: its reply awaitable."""
     execute = client.execute_command
     return lambda command: execute(*command)
+
+
+async def _answered(commands: Commands, send: Callable[..., Any], *more: Any) -> Any:
+    """A primitive's commands, each sent by ``send`` (``more`` after it) and its reply
+    awaited."""
+    try:
+        command = next(commands)
+        while True:
+            try:
+                answer = await send(command, *more)
+            except Exception as error:
+                command = commands.throw(error)
+            else:
+                command = commands.send(answer)
+    except StopIteration as done:
+        return done.value
 
 
 def _user_options(pool: redis.ConnectionPool) -> Dict[str, Any]:
