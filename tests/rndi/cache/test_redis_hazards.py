@@ -37,7 +37,8 @@ class SlowRedis:
     """A TCP stand-in for Redis that answers its setup commands at once, and then:
 
     - ``trickle``: answers GET with a long string, one byte every 20 ms;
-    - ``endless_scan``: answers every SCAN with one more key and a cursor that never ends.
+    - ``endless_scan``: answers every SCAN with one more key and a cursor that never ends;
+    - ``garbage``: answers GET with a line that is no RESP reply.
     """
 
     def __init__(self, mode):
@@ -78,6 +79,8 @@ class SlowRedis:
                     return
                 connection.sendall(bytes([byte]))
                 time.sleep(0.02)
+        elif name == b"GET" and self.mode == "garbage":
+            connection.sendall(b"?not-a-reply stored-value\r\n")
         elif name == b"SCAN":
             time.sleep(0.01)
             key = b"k:%f" % time.monotonic()

@@ -299,11 +299,15 @@ class Link:
                 ssl=settings.context())
         except OSError as e:  # a refusal, a TLS handshake refused: no address in it
             raise redis.ConnectionError(f"connecting failed ({type(e).__name__})") from e
+        answers = [protocol.send(command, deadline) for command in settings.handshake]
         try:
-            for answer in [protocol.send(command, deadline) for command in settings.handshake]:
+            for answer in answers:
                 await answer
         except BaseException:
             protocol.abort("the connection's set-up failed")
+            for answer in answers:  # the commands after the one that failed failed too
+                if not answer.cancelled():
+                    answer.exception()
             raise
         return protocol
 

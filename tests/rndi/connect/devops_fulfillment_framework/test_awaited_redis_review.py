@@ -380,6 +380,34 @@ def tls_redis(tmp_path_factory):
         yield server
 
 
+def test_tls_with_the_certificate_checked_is_awaited_on_the_cache_s_own_connection(
+        tls_redis, caplog):
+    """``rediss://`` with the server's certificate checked against a CA file: the lease's
+    commands go over TLS on the cache's own connection; without the CA, the certificate
+    is refused and the operation is a fault that names no path nor value."""
+    from rndi.cache.adapters.redis import _link
+
+    url = (f"rediss://127.0.0.1:{tls_redis.tls_port}/0?ssl_ca_certs={tls_redis.certificate}"
+           "&ssl_check_hostname=false")
+    prefix = f"tls-checked:{uuid.uuid4().hex[:8]}:"
+    checked = RedisCacheAdapter(url=url, prefix=prefix, socket_timeout=LIMIT, retry_after=0)
+    unchecked = RedisCacheAdapter(url=url.split("?")[0], prefix=prefix, socket_timeout=LIMIT,
+                                  retry_after=0)
+
+    async def run():
+        assert await checked.aclaim("lease", "token-value", 30) is True
+        assert type(checked._connected.awaited[asyncio.get_running_loop()]) is _link.Link
+        with caplog.at_level(logging.ERROR, logger="rndi.cache"), \
+                pytest.raises(CacheUnavailable, match="ConnectionError"):
+            await unchecked.alookup("lease")
+
+    asyncio.run(run())
+    assert checked.lookup("lease") == (True, "token-value")
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "SSLCertVerificationError" in line
+    assert "token-value" not in line and "cert.pem" not in line
+
+
 def test_an_ocsp_option_is_served_in_a_worker_thread_under_aresolve(tls_redis):
     """A TLS URL with an OCSP option (which redis-py's asyncio client refuses) serves a
     guarded delivery under ``aresolve()`` as under ``resolve()``: the lease and the
