@@ -15,11 +15,13 @@ import contextvars
 import functools
 import inspect
 import json
+import threading
 import uuid
 from typing import Any, Callable, Optional, Tuple, cast
 
 from rndi.cache.contracts import AwaitableCache, Cache
 from rndi.cache.exceptions import CacheUnavailable
+from rndi.connect.business_transactions._threads import tracked
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 from rndi.connect.business_transactions.steps import (
     Steps,
@@ -147,6 +149,9 @@ class StepJournal:
         result = yield fn
         if isinstance(result, _Recorded):  # recorded already, in fn's own thread
             return result.value
+        if isinstance(result, _Handover):  # fn's thread handed its result to the loop
+            result.taken = True  # the record is made below, to its end, whatever comes
+            result = result.value
         return (yield from self._recording_of(step, result))
 
     def _recording(self, step: str, fn: Callable[[], Any]) -> Callable[[], Any]:
@@ -162,6 +167,45 @@ class StepJournal:
             return _Recorded(self._record(step, answer))
 
         return call
+
+    def _handing(self, step: str, fn: Callable[[], Any], handover: "_Handover"
+                 ) -> Callable[[], Any]:
+        """``fn`` that hands its result back through ``handover``, to be recorded on the
+        loop; if nobody awaits it any more, it records the result itself, as
+        ``_recording`` does."""
+
+        def call() -> Any:
+            answer = fn()
+            if inspect.isawaitable(answer):
+                return answer
+            if handover.hand(answer):
+                return handover
+            return _Recorded(self._record(step, answer))
+
+        return call
+
+    def _recorded_off_loop(self, step: str, result: Any) -> None:
+        """Record ``result``, handed back to a delivery cancelled before its record was
+        under way, in a worker thread, counted as the delivery's work (its lease is held
+        until the record is in), which the loop's shutdown waits for."""
+        pending = tracked()
+
+        def record() -> None:
+            try:
+                self._record(step, result)
+            finally:
+                if pending is not None:  # in this thread: what waits for it runs here
+                    pending.leave()
+
+        if pending is not None:
+            pending.enter()
+        try:
+            thread = asyncio.get_running_loop().run_in_executor(None, record)
+        except BaseException:
+            if pending is not None:
+                pending.leave()
+            raise
+        thread.add_done_callback(_retrieved)
 
     def _record(self, step: str, result: Any) -> Any:
         """``_recording_of``, its cache calls made in place."""
@@ -228,10 +272,20 @@ class StepJournal:
         loop is never blocked."""
         sync_fn = callable(fn) and not inspect.iscoroutinefunction(fn)
         if awaits_on_the_loop(self.cache):
-            # a sync fn records its result in its own thread: a cancelled await leaves
-            # that thread running on, and the record must not depend on anyone awaiting
-            call = self._recording(step, fn) if sync_fn else fn
-            return await arun_steps(self._steps(step, call), awaited_call)
+            if not sync_fn:
+                return await arun_steps(self._steps(step, fn), awaited_call)
+            # a sync fn runs in a worker thread and hands its result back to be recorded
+            # on the loop (a command on the loop costs half one from a thread); a
+            # delivery cancelled meanwhile leaves the record to that thread, or to
+            # another when the result was handed back already
+            handover = _Handover()
+            try:
+                return await arun_steps(self._steps(step, self._handing(step, fn, handover)),
+                                        awaited_call)
+            except asyncio.CancelledError:
+                if handover.abandoned():
+                    self._recorded_off_loop(step, handover.value)
+                raise
         if not sync_fn:
             return await arun_steps(self._steps(step, fn), awaited_call)
         # a sync fn: the lookup, fn and its record run in one worker thread, one hop off
@@ -277,6 +331,42 @@ class _Recorded:
 
     def __init__(self, value: Any) -> None:
         self.value = value
+
+
+class _Handover:
+    """A sync fn's result, handed from its worker thread to the loop to be recorded,
+    unless the delivery was cancelled first (then the thread records it)."""
+
+    __slots__ = ("_lock", "_state", "taken", "value")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = "running"  # then "handed" (to the loop) or "abandoned" (by it)
+        self.taken = False  # the loop's record of it is under way
+        self.value: Any = None
+
+    def hand(self, value: Any) -> bool:
+        """In the thread: whether the loop takes ``value`` (False: record it here)."""
+        with self._lock:
+            if self._state == "abandoned":
+                return False
+            self.value, self._state = value, "handed"
+            return True
+
+    def abandoned(self) -> bool:
+        """On the loop, cancelled: whether a result was handed back that nobody records
+        (the thread, if still running, records it itself)."""
+        with self._lock:
+            handed = self._state == "handed"
+            self._state = "abandoned"
+            return handed and not self.taken
+
+
+def _retrieved(future: "asyncio.Future[Any]") -> None:
+    """A record made off the loop for a cancelled delivery: its error was logged by the
+    journal or the cache; retrieved, so that asyncio does not log it again."""
+    if not future.cancelled():
+        future.exception()
 
 
 class _Paused:

@@ -13,6 +13,7 @@ import pytest
 from rndi.cache.exceptions import CacheUnavailable
 from rndi.cache.testing import RedisServer
 from tests.rndi.cache.conftest import redis_server_or_skip
+from tests.rndi.cache.test_redis_awaited import connections_of, until
 from tests.rndi.cache.test_redis_hazards import PasswordRedis, errors, slow_redis  # noqa: F401
 
 pytest.importorskip("redis")
@@ -229,16 +230,23 @@ def test_auth_and_the_database_are_those_of_the_url(password_server, caplog):
 
 
 def test_a_url_option_the_connection_does_not_take_goes_through_redis_asyncio(server):
-    url = f"redis://127.0.0.1:{server.port}/0?health_check_interval=30"
-    cache = RedisCacheAdapter(url=url, prefix=f"client:{uuid.uuid4().hex[:8]}:",
-                              socket_timeout=LIMIT)
+    name = f"client-{uuid.uuid4().hex[:8]}"
+    url = f"redis://127.0.0.1:{server.port}/0?health_check_interval=30&client_name={name}"
+    cache = RedisCacheAdapter(url=url, prefix=f"{name}:", socket_timeout=LIMIT)
+    observer = redis.Redis(port=server.port)
 
     async def run():
         assert await cache.aclaim("lease", "token", 30) is True
         return link_of(cache), await cache.alookup("lease")
 
-    link, answer = asyncio.run(run())
+    loop = asyncio.new_event_loop()
+    link, answer = loop.run_until_complete(run())
+    loop.close()  # without shutting down: its connections are closed as the next begins
     assert type(link) is _link.ClientLink and answer == (True, "token")
+    assert asyncio.run(cache.alookup("lease")) == (True, "token")
+    until(lambda: connections_of(observer, name) == 0)
+    assert cache._connected.awaited == {}
+    observer.close()
 
 
 def test_replies_are_read_as_resp2_says():

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+import threading
 import uuid
 
 import pytest
@@ -357,3 +358,36 @@ async def test_an_error_after_the_take_releases_the_lease_on_the_loop(stoppable_
     assert cache.lookup("lease:PR-11") == (False, None)
     with pytest.raises(ValueError, match="the request's 'id'"):  # the take refuses: no lease
         await lease.acall({"id": None}, failing)
+
+
+async def test_a_delivery_cancelled_while_its_sync_step_runs_has_it_recorded_by_its_thread(
+        stoppable_redis):
+    """A sync step hands its result back to be recorded on the loop; cancelled while the
+    step still runs in its worker thread, the delivery leaves the record to that thread,
+    and its lease is held until the record is in."""
+    cache, vendor = cache_on(stoppable_redis), Vendor()
+    began, go_on = threading.Event(), threading.Event()
+
+    def order():
+        began.set()
+        assert go_on.wait(LIMIT)
+        return vendor.order()
+
+    lease = RequestLease(cache, logging.getLogger("tests.awaited"), {})
+    journal = StepJournal(cache, "PR-12")
+
+    async def following(request):
+        await journal.aonce("order", order)
+        return BackgroundResponse.done()
+
+    delivery = asyncio.ensure_future(lease.acall({"id": "PR-12"}, following))
+    assert await asyncio.to_thread(began.wait, LIMIT)
+    delivery.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await delivery
+    assert lease_held(cache, "PR-12")  # the step runs on: the lease is kept meanwhile
+    go_on.set()
+    await wait_until(lambda: not lease_held(cache, "PR-12"))
+    assert journal.recorded("order") == (True, {"order": "ORD-1"})  # by the step's thread
+    assert (await lease.acall({"id": "PR-12"}, following)).status == "success"
+    assert vendor.orders == [1]  # the redelivery replayed the recorded order
