@@ -10,7 +10,7 @@ the loop is never blocked by a store.
 
 import asyncio
 import functools
-from typing import Any, Awaitable, Callable, Dict, Generator, TypeVar
+from typing import Any, Callable, Dict, Generator, TypeVar
 
 from rndi.cache.contracts import AwaitableCache
 from rndi.connect.business_transactions._threads import tracked
@@ -30,8 +30,9 @@ class CacheCall(functools.partial):
 
 
 class ShieldedCacheCall(CacheCall):
-    """A ``CacheCall`` made to its end even when the await of it is cancelled: the record
-    of a step that ran must not be dropped by the runner's timeout."""
+    """A ``CacheCall`` made to its end even when the await of it is cancelled (made again
+    in a worker thread: it must be one that can be made twice): the record of a step that
+    ran must not be dropped by the runner's timeout."""
 
     __slots__ = ()
 
@@ -70,8 +71,9 @@ def awaits_on_the_loop(cache: Any) -> bool:
 
 async def awaited_call(call: Callable[[], Any]) -> Any:
     """Make one call of a core under ``aresolve()``: a ``CacheCall`` on an awaitable
-    cache is awaited on the loop (shielded when it must end); anything else goes through
-    ``call_off_loop`` (an ``async def`` awaited, a sync call in a worker thread)."""
+    cache is awaited on the loop (made again off it when it must end and its await was
+    cut short); anything else goes through ``call_off_loop`` (an ``async def`` awaited,
+    a sync call in a worker thread)."""
     kind = type(call)
     if kind is CacheCall or kind is ShieldedCacheCall:
         method = call.func  # type: ignore[attr-defined]
@@ -80,29 +82,46 @@ async def awaited_call(call: Callable[[], Any]) -> Any:
             awaited = getattr(cache, "a" + method.__name__)(*call.args)  # type: ignore[attr-defined]
             if kind is CacheCall:
                 return await awaited
-            return await asyncio.shield(_ended_before_the_release(awaited, call))
+            try:
+                # awaited in place, no task of its own: a task and a shield cost the
+                # event three turns of the loop more
+                return await awaited
+            except asyncio.CancelledError:
+                # the runner's timeout, or the loop ending: its command may have reached
+                # the server (its reply unread), or not yet; made again in a worker
+                # thread, where a call made twice changes nothing more (the journal's
+                # record of one step: the second answers no)
+                made_off_loop(call)
+                raise
     return await call_off_loop(call)
 
 
-def _ended_before_the_release(awaited: Awaitable[T], call: Callable[[], T]
-                              ) -> "asyncio.Future[T]":
-    """``awaited`` in a task of its own, counted as work of the delivery while it runs
-    (as a worker thread is): a delivery cancelled meanwhile keeps its lease until it
-    ends, so that no other delivery reads the journal before the step's record is in."""
-    task = asyncio.ensure_future(_made_to_its_end(awaited, call))
+def made_off_loop(call: Callable[..., Any], *args: Any) -> None:
+    """``call(*args)`` in a worker thread, not awaited: counted as work of the delivery
+    while it runs (a delivery cancelled meanwhile keeps its lease until it ends, so that
+    no other delivery reads the journal before a step's record is in), and waited for by
+    the loop's shutdown. Its error was logged by the cache or the journal."""
     pending = tracked()
+
+    def made() -> None:
+        try:
+            call(*args)
+        finally:
+            if pending is not None:  # in this thread: what waits for it runs here
+                pending.leave()
+
     if pending is not None:
         pending.enter()
-        task.add_done_callback(lambda _: pending.leave())
-    return task
-
-
-async def _made_to_its_end(awaited: Awaitable[T], call: Callable[[], T]) -> T:
-    """``awaited``; cancelled all the same (the shield stops the delivery's cancel: this
-    is the loop ending, ``asyncio.run`` cancelling what is left), ``call`` is made in a
-    worker thread instead, which the loop's shutdown waits for: the step ran, and its
-    record must not depend on the loop living on."""
     try:
-        return await awaited
-    except asyncio.CancelledError:
-        return await asyncio.get_running_loop().run_in_executor(None, call)
+        thread = asyncio.get_running_loop().run_in_executor(None, made)
+    except BaseException:  # pragma: no cover - the executor shut down: nothing runs
+        if pending is not None:
+            pending.leave()
+        raise
+    thread.add_done_callback(_retrieved)
+
+
+def _retrieved(future: "asyncio.Future[Any]") -> None:
+    """Retrieved, so that asyncio does not log again an error logged already."""
+    if not future.cancelled():
+        future.exception()

@@ -21,7 +21,6 @@ from typing import Any, Callable, Optional, Tuple, cast
 
 from rndi.cache.contracts import AwaitableCache, Cache
 from rndi.cache.exceptions import CacheUnavailable
-from rndi.connect.business_transactions._threads import tracked
 from rndi.connect.business_transactions.exceptions import SyncAsyncMismatch
 from rndi.connect.business_transactions.steps import (
     Steps,
@@ -36,6 +35,7 @@ from rndi.connect.devops_fulfillment_framework._cache_calls import (
     awaited_call,
     awaits_on_the_loop,
     made,
+    made_off_loop,
 )
 from rndi.connect.devops_fulfillment_framework._settings import (
     DEFAULT_JOURNAL_TTL,
@@ -184,29 +184,6 @@ class StepJournal:
 
         return call
 
-    def _recorded_off_loop(self, step: str, result: Any) -> None:
-        """Record ``result``, handed back to a delivery cancelled before its record was
-        under way, in a worker thread, counted as the delivery's work (its lease is held
-        until the record is in), which the loop's shutdown waits for."""
-        pending = tracked()
-
-        def record() -> None:
-            try:
-                self._record(step, result)
-            finally:
-                if pending is not None:  # in this thread: what waits for it runs here
-                    pending.leave()
-
-        if pending is not None:
-            pending.enter()
-        try:
-            thread = asyncio.get_running_loop().run_in_executor(None, record)
-        except BaseException:
-            if pending is not None:
-                pending.leave()
-            raise
-        thread.add_done_callback(_retrieved)
-
     def _record(self, step: str, result: Any) -> Any:
         """``_recording_of``, its cache calls made in place."""
         return made(self._recording_of(step, result))
@@ -283,8 +260,8 @@ class StepJournal:
                 return await arun_steps(self._steps(step, self._handing(step, fn, handover)),
                                         awaited_call)
             except asyncio.CancelledError:
-                if handover.abandoned():
-                    self._recorded_off_loop(step, handover.value)
+                if handover.abandoned():  # handed back, and nobody records it yet
+                    made_off_loop(self._record, step, handover.value)
                 raise
         if not sync_fn:
             return await arun_steps(self._steps(step, fn), awaited_call)
@@ -360,13 +337,6 @@ class _Handover:
             handed = self._state == "handed"
             self._state = "abandoned"
             return handed and not self.taken
-
-
-def _retrieved(future: "asyncio.Future[Any]") -> None:
-    """A record made off the loop for a cancelled delivery: its error was logged by the
-    journal or the cache; retrieved, so that asyncio does not log it again."""
-    if not future.cancelled():
-        future.exception()
 
 
 class _Paused:

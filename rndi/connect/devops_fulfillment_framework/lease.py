@@ -29,6 +29,7 @@ from rndi.connect.devops_fulfillment_framework._cache_calls import (
     awaited_call,
     awaits_on_the_loop,
     made,
+    made_off_loop,
 )
 from rndi.connect.devops_fulfillment_framework._settings import (
     DEFAULT_JOURNAL_TTL,
@@ -288,13 +289,12 @@ class RequestLease:
             elif taken[0] is None:
                 pass  # nothing taken: the take answered, or raised
             elif not pending.running():
-                await asyncio.shield(self._afinish(taken[0], None))
+                await self._released(taken[0], None)
             else:  # cancelled while work it started runs on: it keeps the lease till then
                 self._release_once_ended(request, taken, pending)
             raise
         untrack(token)
-        # shielded: a cancel now (the runner's timeout) must not drop the release
-        await asyncio.shield(self._afinish(held, response))
+        await self._released(held, response)
         return response
 
     async def _ataken(self, request: dict, taken: List[Optional[Held]]) -> Taken:
@@ -313,15 +313,17 @@ class RequestLease:
             taken[0] = held
         return held, answer
 
-    async def _afinish(self, held: Optional[Held], response: Any) -> None:
+    async def _released(self, held: Optional[Held], response: Any) -> None:
+        """The release, awaited in place (a task of its own and a shield would cost the
+        event three turns of the loop more). Cut short, by the runner's timeout or the
+        loop ending, it must not be dropped: its command may have reached the server (its
+        reply unread), so it is made again in a worker thread, which the loop's shutdown
+        waits for, and judged by what the key holds."""
         if held is not None:
             try:
                 await arun_steps(self._finishing(held, response), awaited_call)
             except asyncio.CancelledError:
-                # shielded from the delivery's cancel: the loop is ending; released in a
-                # worker thread instead, which its shutdown waits for
-                await asyncio.get_running_loop().run_in_executor(
-                    None, made, self._finishing(held, response, cut=True))
+                made_off_loop(made, self._finishing(held, response, cut=True))
                 raise
 
     def _given_back(self, request: dict, token: str) -> None:
