@@ -1,7 +1,7 @@
 """The cache contract every adapter implements."""
 
 from abc import ABC, abstractmethod
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 
 class Cache(ABC):
@@ -134,7 +134,7 @@ class Cache(ABC):
 
 class AwaitableCache(ABC):
     """A cache whose lease and journal operations can be awaited on the event loop, with
-    no worker thread (the ``redis`` cache, through an asyncio client per event loop).
+    no worker thread (the ``redis`` cache, on a connection of its own per event loop).
 
     Each answers and raises what the sync operation of the same name without the ``a``
     does, within the same deadline. ``RequestLease`` and ``journal.aonce`` await them
@@ -175,3 +175,10 @@ class AwaitableCache(ABC):
     @abstractmethod
     async def adelete(self, key: str) -> None:
         """``Cache.delete``, awaited."""
+
+    @abstractmethod
+    def after_answered(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` on the running loop once every operation started on it so
+        far has been answered by the store, or has failed (a store whose operations wait
+        their turn on a connection calls it after their replies): what ``callback`` then
+        does cannot reach the store before them, even from another connection."""

@@ -78,7 +78,7 @@ def untrack(token: contextvars.Token) -> None:
 
 def tracked() -> Optional[Pending]:
     """The ``Pending`` of the delivery this code runs for, if a lease tracks one: work
-    that must end before the lease is released (a record awaited on the loop) enters it
+    that must end before the lease is released (a record made again off the loop) enters it
     too."""
     return _pending.get()
 

@@ -14,11 +14,11 @@ import functools
 import hashlib
 import json
 import os
-from typing import Any, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, List, Mapping, NamedTuple, Optional, Tuple, cast
 
 from connect.eaas.core.responses import BackgroundResponse
 
-from rndi.cache.contracts import Cache
+from rndi.cache.contracts import AwaitableCache, Cache
 from rndi.cache.exceptions import CacheUnavailable
 from rndi.connect.business_transactions._threads import Pending, in_thread, tracking, untrack
 from rndi.connect.business_transactions.contracts import FnBackgroundExecution
@@ -268,26 +268,21 @@ class RequestLease:
         # a worker thread
         if not awaits_on_the_loop(self.cache) or tracing.ACTIVE.get() is not None:
             return await self._acall_in_threads(request, following)
-        # what the take holds, once it has taken it: a delivery cancelled while the take
-        # runs on (the runner's timeout) releases it when the take ends
+        # what the take holds, once it has taken it
         taken: List[Optional[Held]] = [None]
         pending = Pending()
         token = tracking(pending)
-        take = asyncio.ensure_future(self._ataken(request, taken))
         try:
-            # shielded: a cancel must not cut a claim the server may have made
-            held, answer = await asyncio.shield(take)
+            held, answer = await self._ataken(request)
             if answer is not None:
                 untrack(token)
                 return answer
+            taken[0] = held
             response = await following(request)
         except BaseException:
             untrack(token)
-            if not take.done():  # cancelled while taking: released once taken
-                self._ended_early(request)
-                take.add_done_callback(lambda _: self._later(taken[0], None))
-            elif taken[0] is None:
-                pass  # nothing taken: the take answered, or raised
+            if taken[0] is None:
+                pass  # nothing taken: the take answered, raised, or was cut short
             elif not pending.running():
                 await self._released(taken[0], None)
             else:  # cancelled while work it started runs on: it keeps the lease till then
@@ -297,21 +292,21 @@ class RequestLease:
         await self._released(held, response)
         return response
 
-    async def _ataken(self, request: dict, taken: List[Optional[Held]]) -> Taken:
+    async def _ataken(self, request: dict) -> Taken:
+        """The take, awaited in place (a task of its own and a shield would cost the
+        event three turns of the loop more). Cut short, by the runner's timeout or the
+        loop ending, perhaps after the server made its claim (its reply unread): what its
+        token holds is given back in a worker thread (which the loop's shutdown waits
+        for) once the cache has answered what was sent before, so that the give-back
+        cannot reach the server before the claim it undoes."""
         token = os.urandom(16).hex()
         try:
-            held, answer = await arun_steps(self._taking(request, token), awaited_call)
+            return await arun_steps(self._taking(request, token), awaited_call)
         except asyncio.CancelledError:
-            # shielded from the delivery's cancel: this is the loop ending (asyncio.run
-            # cancelling what is left), perhaps after the server made a claim nothing
-            # would release: what this token holds is given back in a worker thread,
-            # which the loop's shutdown waits for
-            await asyncio.get_running_loop().run_in_executor(
-                None, self._given_back, request, token)
+            self._ended_early(request)
+            cast(AwaitableCache, self.cache).after_answered(
+                functools.partial(made_off_loop, self._given_back, request, token))
             raise
-        if answer is None:  # else nothing is held (released, or never taken)
-            taken[0] = held
-        return held, answer
 
     async def _released(self, held: Optional[Held], response: Any) -> None:
         """The release, awaited in place (a task of its own and a shield would cost the
@@ -332,14 +327,6 @@ class RequestLease:
         for name in (key, f"{key}:newer"):
             self.cache.delete_if_equal(name, token)
 
-    def _later(self, held: Optional[Held], response: Any) -> None:
-        """Release, from the loop, the lease of a delivery that has ended already: in a
-        worker thread, which the loop's shutdown waits for (``asyncio.run`` cancels the
-        tasks it finds left, and drops those made meanwhile): a task could leave the
-        lease held until it expires."""
-        if held is not None:
-            asyncio.get_running_loop().run_in_executor(None, self._finish, held, response)
-
     def _ended_early(self, request: dict) -> None:
         self.logger.warning("The delivery of request %s ended while work it started (a "
                             "sync part, the take, or a journal record) still runs; its "
@@ -348,19 +335,11 @@ class RequestLease:
     def _release_once_ended(self, request: dict, taken: List[Optional[Held]],
                             pending: Pending) -> None:
         """Release the lease once the last work the delivery started has ended: a sync
-        part in a worker thread, or a record awaited on the loop. What a sync part
-        answers is the delivery's answer: a done is recorded."""
+        part, or a record made again, in a worker thread (the last of them to end
+        releases it there). What a sync part answers is the delivery's answer: a done is
+        recorded."""
         self._ended_early(request)
-
-        def release() -> None:
-            try:  # ended last on the loop: released in a worker thread, never blocking it
-                asyncio.get_running_loop()
-            except RuntimeError:  # in a worker thread
-                self._finish(taken[0], pending.answer)
-            else:
-                self._later(taken[0], pending.answer)
-
-        pending.then(release)
+        pending.then(lambda: self._finish(taken[0], pending.answer))
 
     async def _acall_in_threads(self, request: dict, following: Any) -> Any:
         """``acall`` for a cache without awaited operations: the take and the release

@@ -283,7 +283,7 @@ class Link:
         connecting = self._connecting
         if connecting is None or (connecting.done() and not _usable(connecting)):
             connecting = self._connecting = asyncio.ensure_future(self._connected(deadline))
-            connecting.add_done_callback(_retrieved)
+            connecting.add_done_callback(retrieved)
         # shielded: one waiter's deadline must not cancel the connection the others wait
         # for (a deadline that passes aborts the link, and so this, itself)
         async with asyncio.timeout_at(deadline):
@@ -355,11 +355,12 @@ def _usable(connecting: "asyncio.Future[_Replies]") -> bool:
             and connecting.result().lost is None)
 
 
-def _retrieved(connecting: "asyncio.Future[Any]") -> None:
-    """A connection that failed after its waiters gave up is a failure nobody awaits:
-    retrieved here, so that asyncio does not log it as never retrieved."""
-    if not connecting.cancelled():
-        connecting.exception()
+def retrieved(future: "asyncio.Future[Any]") -> None:
+    """A failure nobody awaits (a connection that failed after its waiters gave up, a
+    command whose reply nobody reads): retrieved here, so that asyncio does not log it
+    as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 class ClientLink:

@@ -314,6 +314,21 @@ class RedisCacheAdapter(AwaitedStoredCache):
             raise CacheUnavailable(self._describe(), self._operation(operation, key),
                                    type(e).__name__) from e
 
+    def after_answered(self, callback: Callable[[], Any]) -> None:
+        """``AwaitableCache.after_answered``: on the loop's own connection, after the
+        reply to a ``PING`` sent behind every command waiting (Redis answers in order),
+        or after that connection fails; at once without one (a redis.asyncio client
+        answers each command before it sends the next)."""
+        loop = asyncio.get_running_loop()
+        link = self._connected.awaited.get(loop)
+        protocol = link.protocol if type(link) is _link.Link else None
+        if protocol is None or protocol.lost is not None:
+            loop.call_soon(callback)
+            return
+        barrier = protocol.send(("PING",), loop.time() + self.socket_timeout)
+        barrier.add_done_callback(_link.retrieved)
+        barrier.add_done_callback(lambda _: callback())
+
     def _link(self) -> Any:
         """The link of this configuration for a new event loop: the cache's own
         connection, or a redis.asyncio client for a URL with options only it takes."""
