@@ -136,6 +136,25 @@ def test_a_cancelled_waiter_leaves_the_replies_in_step(server):
     assert asyncio.run(run()) == [[(True, "B"), (True, "C")]] * 20
 
 
+def test_after_answered_calls_back_once_what_was_sent_before_is_answered(server):
+    cache = adapter(server)
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        first = loop.create_future()
+        cache.after_answered(lambda: first.set_result(None))  # no connection yet: soon
+        await first
+        assert await cache.alookup("lease") == (False, None)  # connected
+        claim = asyncio.ensure_future(cache.aclaim("lease", "token", 30))
+        await asyncio.sleep(0)  # its command is on the wire
+        claim.cancel()  # its reply is dropped, but it comes before the callback
+        called = loop.create_future()
+        cache.after_answered(lambda: called.set_result(cache.connection.get("lease")))
+        return await called
+
+    assert asyncio.run(run()) == b'"token"'  # the claim was made before the callback
+
+
 def test_a_stalled_server_is_a_fault_at_the_deadline_then_reconnected_to(server, caplog):
     short = adapter(server, socket_timeout=0.2, retry_after=0)
     generous = adapter(server, prefix=short.prefix, retry_after=0)
