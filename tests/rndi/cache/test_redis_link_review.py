@@ -1,0 +1,171 @@
+"""Faults of the awaited Redis cache's own connection (``_link.Link``) where the awaited
+path answers otherwise than the sync one: an operation that waits for a connection
+another operation's deadline gives up on, a connection the server closed while its
+loop was idle, a child process after ``fork``, a large value. A real redis-server on
+127.0.0.1 (one of this module's own, stopped with SIGSTOP where a test says so)."""
+
+import asyncio
+import logging
+import os
+import uuid
+
+import pytest
+
+from rndi.cache.exceptions import CacheUnavailable
+from rndi.cache.testing import RedisServer
+from tests.rndi.cache.conftest import redis_server_or_skip
+from tests.rndi.cache.test_redis_awaited import connections_of, until
+
+pytest.importorskip("redis")
+
+import redis
+
+from rndi.cache.adapters.redis import _link
+from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+from tests.rndi.connect.devops_fulfillment_framework.test_awaited_redis import (
+    Stopped,
+    cache_on,
+    deliver,
+)
+from tests.rndi.connect.devops_fulfillment_framework.test_exactly_once_faults import Vendor
+
+LIMIT = 30.0
+SHORT = 0.3  # a deadline the stalled server is left to pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    redis_server_or_skip()
+    with RedisServer() as running:
+        yield running
+
+
+async def connecting(cache):
+    """Until the loop's link is making its connection."""
+    loop = asyncio.get_running_loop()
+    while getattr(cache._connected.awaited.get(loop), "_connecting", None) is None:
+        await asyncio.sleep(0)
+
+
+def test_an_operation_waiting_for_a_connection_another_gave_up_on_is_not_cancelled(server):
+    """Two operations on one loop wait for the same new connection to a stalled server;
+    the first one's deadline passes first. The second was never cancelled: it must end
+    as a fault (``CacheUnavailable``, which a lease reads as "reschedule"), never as a
+    ``CancelledError`` (which every caller reads as its own cancellation)."""
+    cache = RedisCacheAdapter("127.0.0.1", port=server.port, socket_timeout=SHORT,
+                              retry_after=0, prefix=f"joined:{uuid.uuid4().hex[:8]}:")
+
+    async def run():
+        with Stopped(server):  # the kernel accepts the connection; nobody answers it
+            first = asyncio.ensure_future(cache.alookup("a"))
+            await connecting(cache)
+            # a later deadline than the first's (the sleep only sets them apart: a slow
+            # machine that oversleeps the first deadline makes this test pass, never fail)
+            await asyncio.sleep(SHORT / 3)
+            second = asyncio.ensure_future(cache.aclaim("b", "token", 30))
+            await asyncio.wait([first, second])
+        return first, second
+
+    first, second = asyncio.run(run())
+    assert isinstance(first.exception(), CacheUnavailable)
+    assert not second.cancelled()  # fails: the first's abort cancelled the shared connect
+    assert isinstance(second.exception(), CacheUnavailable)
+
+
+def test_a_delivery_waiting_for_a_connection_another_gave_up_on_is_rescheduled(server):
+    """The same, as two events delivered on one loop: each is rescheduled; the second
+    must not end cancelled (its answer lost to the runner) because the first timed out."""
+    cache, vendor = cache_on(server, timeout=SHORT), Vendor()
+
+    async def run():
+        with Stopped(server):
+            first = asyncio.ensure_future(deliver(cache, vendor, {"id": "PR-FIRST"}))
+            await connecting(cache)
+            await asyncio.sleep(SHORT / 3)  # as above: a later deadline
+            second = asyncio.ensure_future(deliver(cache, vendor, {"id": "PR-SECOND"}))
+            return await asyncio.gather(first, second, return_exceptions=True)
+
+    answers = asyncio.run(run())
+    assert [getattr(answer, "status", repr(answer)) for answer in answers] == [
+        "reschedule", "reschedule"]  # fails: the second raises CancelledError
+    assert vendor.orders == []
+
+
+def test_a_connection_the_server_closed_while_its_loop_was_idle_is_made_anew(server, caplog):
+    """A loop kept between events (``run_until_complete`` per event) whose connection
+    the server closed meanwhile (a restart, its ``timeout`` for idle clients, a proxy):
+    the sync client finds its connection closed before it sends and connects anew; the
+    awaited one must answer the same, not a fault that skips the server."""
+    name = f"idle-{uuid.uuid4().hex[:8]}"
+    cache = RedisCacheAdapter(url=f"redis://127.0.0.1:{server.port}/0?client_name={name}",
+                              prefix=f"{name}:", socket_timeout=LIMIT, retry_after=5)
+    cache.put("k", "v")
+    observer = redis.Redis(port=server.port)
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(cache.alookup("k")) == (True, "v")
+        assert type(cache._connected.awaited[loop]) is _link.Link
+        observer.client_kill_filter(_type="normal", skipme=True)  # every client's
+        until(lambda: connections_of(observer, name) == 0)
+        assert cache.lookup("k") == (True, "v")  # the sync client: connected anew
+        with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+            # fails: CacheUnavailable (ConnectionError), the server skipped for 5 s
+            assert loop.run_until_complete(cache.alookup("k")) == (True, "v")
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        observer.close()
+
+
+def test_a_child_process_never_awaits_through_its_parent_s_connection(server):
+    """After ``fork``, a child that runs an event loop it inherited (``get_event_loop()``
+    in a forked worker) must connect anew, as the sync client's pool does: two processes
+    pipelining on one socket read each other's replies (a claim answered with another's
+    OK)."""
+    cache = RedisCacheAdapter("127.0.0.1", port=server.port, socket_timeout=LIMIT,
+                              prefix=f"fork:{uuid.uuid4().hex[:8]}:")
+    loop = asyncio.new_event_loop()
+
+    async def client_id():
+        await cache.alookup("k")
+        link = cache._connected.awaited[asyncio.get_running_loop()]
+        return await link.execute_command("CLIENT", "ID")
+
+    try:
+        parent = loop.run_until_complete(client_id())
+        parent_sync = cache._client.client_id()
+        readable, writable = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            try:
+                answer = f"{loop.run_until_complete(client_id())} {cache._client.client_id()}"
+            except BaseException as e:
+                answer = f"{type(e).__name__} -1"
+            os.write(writable, answer.encode())
+            os._exit(0)
+        os.close(writable)
+        os.waitpid(pid, 0)
+        with os.fdopen(readable) as pipe:
+            child, child_sync = pipe.read().split()
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+    assert int(child_sync) != parent_sync  # the sync client connected anew in the child
+    assert int(child) != parent  # fails: the child sent through the parent's socket
+
+
+def test_a_large_value_is_read_within_the_deadline_the_sync_client_keeps(server):
+    """A 64 MiB entry, read with the default deadline (5 s): the sync client reads it
+    in a fraction of that. The awaited connection joins its buffer to each chunk the
+    loop reads (256 KiB), copying the whole reply so far every time: quadratic, it
+    blocks the loop for seconds, then fails at the deadline."""
+    cache = RedisCacheAdapter("127.0.0.1", port=server.port, retry_after=0,
+                              prefix=f"big:{uuid.uuid4().hex[:8]}:")
+    value = "x" * (64 << 20)
+    cache.put("big", value)
+    try:
+        assert cache.lookup("big") == (True, value)
+        # fails: CacheUnavailable (TimeoutError)
+        assert asyncio.run(cache.alookup("big")) == (True, value)
+    finally:
+        cache.delete("big")
