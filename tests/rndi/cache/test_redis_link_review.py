@@ -204,3 +204,21 @@ def test_a_tls_connection_to_a_stalled_server_is_closed_at_the_loop_s_end(
     # fails: "unclosed <socket.socket ...>", "unclosed transport <_SelectorSocketTransport>"
     assert [str(each.message) for each in caught
             if issubclass(each.category, ResourceWarning)] == []
+
+
+@pytest.mark.parametrize("url_options", ["", "?socket_keepalive=true"],
+                         ids=["own connection", "redis.asyncio"])
+def test_awaited_operations_need_nothing_python_3_10_lacks(server, monkeypatch, url_options):
+    """The package supports Python 3.10 (``requires-python``, its classifiers, CI's
+    matrix), whose asyncio has neither ``timeout`` nor ``timeout_at`` (3.11): taken away
+    here, as 3.10 lacks them, the awaited operations must answer what the sync ones do.
+    On a real 3.10 every awaited operation fails (AttributeError), so under aresolve()
+    every take is a fault and every event is rescheduled, for ever."""
+    cache = RedisCacheAdapter(url=f"redis://127.0.0.1:{server.port}/0{url_options}",
+                              prefix=f"py310:{uuid.uuid4().hex[:8]}:", socket_timeout=LIMIT,
+                              retry_after=0)
+    assert cache.claim("lease", "token", 30) is True
+    monkeypatch.delattr(asyncio, "timeout", raising=False)
+    monkeypatch.delattr(asyncio, "timeout_at", raising=False)
+    # fails: CacheUnavailable (AttributeError: module 'asyncio' has no attribute ...)
+    assert asyncio.run(cache.alookup("lease")) == cache.lookup("lease") == (True, "token")
