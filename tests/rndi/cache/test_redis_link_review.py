@@ -222,3 +222,34 @@ def test_awaited_operations_need_nothing_python_3_10_lacks(server, monkeypatch, 
     monkeypatch.delattr(asyncio, "timeout_at", raising=False)
     # fails: CacheUnavailable (AttributeError: module 'asyncio' has no attribute ...)
     assert asyncio.run(cache.alookup("lease")) == cache.lookup("lease") == (True, "token")
+
+
+def test_a_connection_made_for_an_operation_cancelled_meanwhile_is_closed_with_its_loop(
+        server):
+    """The runner cancels the loop's first operation just as its connection is made (the
+    connection is the link's, made for every waiter): nobody took it up, and the loop
+    ends. It must be closed at the loop's shutdown as any other, not left open for the
+    collector (a ResourceWarning, an error in this suite)."""
+    cache = RedisCacheAdapter("127.0.0.1", port=server.port, socket_timeout=LIMIT,
+                              prefix=f"cut:{uuid.uuid4().hex[:8]}:")
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        operation = asyncio.ensure_future(cache.alookup("k"))
+        await connecting(cache)
+        link = cache._connected.awaited[loop]
+        while not link._connecting.done():
+            await asyncio.sleep(0)
+        operation.cancel()  # its waiter has not taken the connection up yet
+        with pytest.raises(asyncio.CancelledError):
+            await operation
+        assert link._connecting.result().lost is None  # made, and open
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        asyncio.run(run())
+        gc.collect()
+    assert cache._connected.awaited == {}
+    # fails: "unclosed <socket.socket ...>", "unclosed transport <_SelectorSocketTransport>"
+    assert [str(each.message) for each in caught
+            if issubclass(each.category, ResourceWarning)] == []
