@@ -284,11 +284,17 @@ class Link:
         if connecting is None or (connecting.done() and not _usable(connecting)):
             connecting = self._connecting = asyncio.ensure_future(self._connected(deadline))
             connecting.add_done_callback(retrieved)
-        # shielded: one waiter's deadline must not cancel the connection the others wait
-        # for (a deadline that passes aborts the link, and so this, itself)
-        async with asyncio.timeout_at(deadline):
-            self.protocol = protocol = await asyncio.shield(connecting)
-        return protocol
+        if not connecting.done():
+            # waited for, never cancelled by this waiter (``asyncio.wait`` cancels
+            # nothing; Python 3.10 has no ``asyncio.timeout_at``): one waiter's deadline
+            # or cancellation must not end the connection the others wait for
+            loop = asyncio.get_running_loop()
+            await asyncio.wait((connecting,), timeout=max(deadline - loop.time(), 0))
+            if not connecting.done():
+                raise TimeoutError("connecting ran out of time")  # the builtin, as 3.11's
+        if connecting.cancelled():  # given up by another waiter, whose deadline passed
+            raise redis.ConnectionError("the connection being made was given up")
+        return connecting.result()
 
     async def _connected(self, deadline: float) -> _Replies:
         settings = self.settings

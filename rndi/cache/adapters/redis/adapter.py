@@ -303,10 +303,13 @@ class RedisCacheAdapter(AwaitedStoredCache):
                 if protocol is None or protocol.lost is not None:
                     protocol = await link.connect(deadline)
                 return await _answered(call(), protocol.send, deadline)
-            async with asyncio.timeout(self.socket_timeout):  # a redis.asyncio client
-                return await _answered(call(), _sent_through(link.client))
+            # a redis.asyncio client; ``wait_for``: Python 3.10 has no ``asyncio.timeout``
+            return await asyncio.wait_for(_answered(call(), _sent_through(link.client)),
+                                          self.socket_timeout)
         except Exception as e:
-            if isinstance(e, TimeoutError):  # the deadline: a timeout, as a socket's is
+            # the deadline: a timeout, as a socket's is (on 3.10 asyncio's TimeoutError
+            # is not the builtin)
+            if isinstance(e, (TimeoutError, asyncio.TimeoutError)):
                 e = redis.TimeoutError("the cache operation ran out of time")
                 if type(link) is _link.Link:  # where its replies stand is unknown
                     link.abort("a cache operation ran out of time")
