@@ -315,6 +315,10 @@ class Link:
                 if not answer.cancelled():
                     answer.exception()
             raise
+        # the link's now, whoever waited for it: closed at the loop's end even if every
+        # waiter was cancelled before it took it up
+        if self._connecting is asyncio.current_task():
+            self.protocol = protocol
         return protocol
 
     def abort(self, why: str) -> None:
