@@ -36,10 +36,10 @@ from redis.asyncio.connection import RedisSSLContext
 _TAKEN = frozenset({"host", "port", "db", "username", "password", "client_name",
                     "protocol", "encoding", "encoding_errors", "decode_responses",
                     "socket_timeout", "socket_connect_timeout", "retry"})
-# TLS: what redis-py's asyncio connections pass to an SSL context, by option name
-# seconds a connection closed at its loop's end is waited for (TLS says goodbye first;
-# a server that does not answer is not waited for longer)
+# seconds a connection closed at its loop's end is waited for at most (TLS says goodbye
+# first; a server that does not answer is not waited for longer: its socket is aborted)
 _GOODBYE = 5.0
+# TLS: what redis-py's asyncio connections pass to an SSL context, by option name
 _TLS = {"ssl_keyfile": "keyfile", "ssl_certfile": "certfile", "ssl_cert_reqs": "cert_reqs",
         "ssl_include_verify_flags": "include_verify_flags",
         "ssl_exclude_verify_flags": "exclude_verify_flags", "ssl_ca_certs": "ca_certs",
@@ -58,12 +58,16 @@ def takes(options: Mapping[str, Any], tls: bool) -> bool:
 class Settings:
     """What a link of one configuration connects with; the TLS context made once."""
 
-    __slots__ = ("_context", "encoding", "handshake", "host", "port", "tls")
+    __slots__ = ("_context", "encoding", "goodbye", "handshake", "host", "port", "tls")
 
     def __init__(self, options: Mapping[str, Any], tls: bool) -> None:
         self.host = options.get("host", "localhost")
         self.port = int(options.get("port", 6379))
         self.encoding = options.get("encoding", "utf-8")
+        # seconds a connection closed at its loop's end is waited for: the cache's
+        # deadline, and never more than redis-py's default
+        timeout = options.get("socket_timeout")
+        self.goodbye = min(timeout, _GOODBYE) if timeout else _GOODBYE
         # the commands a new connection sends before the cache's own
         handshake: List[Tuple[Any, ...]] = []
         username, password = options.get("username"), options.get("password")
@@ -347,10 +351,18 @@ class Link:
     async def aclose(self) -> None:
         """Close the connection on its loop, waiting until it is closed."""
         protocol, self.protocol = self.protocol, None
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None and not connecting.done():
+            connecting.cancel()  # its connection, if made meanwhile, is closed by it
         if protocol is not None and protocol.transport is not None:
             protocol.transport.close()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(protocol.closed), _GOODBYE)
+            # waited for within the cache's deadline (``asyncio.wait`` cancels nothing),
+            # then aborted: a stalled server's socket is not left for the collector
+            await asyncio.wait((protocol.closed,), timeout=self.settings.goodbye)
+            if not protocol.closed.done():
+                protocol.transport.abort()
+                # told at the loop's next turns; bounded all the same
+                await asyncio.wait((protocol.closed,), timeout=self.settings.goodbye)
 
     def close_without_loop(self) -> None:
         """Close the connection of a loop that is closed (it can run nothing more)."""
