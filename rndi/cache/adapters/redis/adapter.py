@@ -436,7 +436,7 @@ class RedisCacheAdapter(AwaitedStoredCache):
             cursor, names = yield ("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
             if names:
                 yield ("UNLINK", *names)
-            if not cursor:
+            if not int(cursor):  # the loop's own connection answers it as text, "0"
                 return
 
 
