@@ -6,6 +6,7 @@ a test says so)."""
 
 import asyncio
 import logging
+import math
 import uuid
 
 import pytest
@@ -285,3 +286,31 @@ def test_replies_are_read_as_resp2_says():
         b"$1\r\n\x00\r\n")
     with pytest.raises(redis.DataError, match="text, bytes or a number"):
         _link._encoded(("GET", None), "utf-8")
+
+
+def test_a_reply_split_anywhere_is_read_once_whole():
+    """Replies cut into chunks at every byte: each answered once complete, in order; a
+    bulk string's chunks are only gathered until its length is reached (not read again
+    with each one, which made a large value quadratic)."""
+    replies = b"+OK\r\n$5\r\nhello\r\n*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n:7\r\n$-1\r\n"
+    expected = ["OK", "hello", ["0", ["k"]], 7, None]
+
+    class Transport:
+        def write(self, data):
+            pass
+
+    async def read(chunks):
+        protocol = _link._Replies("utf-8")
+        protocol.connection_made(Transport())
+        futures = [protocol.send(("PING",), math.inf) for _ in expected]
+        for chunk in chunks:
+            protocol.data_received(chunk)
+        assert protocol.chunks == [] and protocol.lost is None
+        return [future.result() for future in futures]
+
+    for cut in range(1, len(replies)):
+        assert asyncio.run(read([replies[:cut], replies[cut:]])) == expected
+    assert asyncio.run(read([replies[i:i + 1] for i in range(len(replies))])) == expected
+    with pytest.raises(_link._Incomplete) as incomplete:
+        _link._reply(b"+OK\r\n$10\r\nab", 5, "utf-8")
+    assert incomplete.value.needed == 5 + 5 + 10 + 2  # the line, the value, its CRLF

@@ -101,7 +101,11 @@ class Settings:
 
 
 class _Incomplete(Exception):
-    """The buffer ends inside a reply: wait for more."""
+    """The buffer ends inside a reply: wait for more, until it is at least ``needed``
+    bytes long (where it is known: a bulk string's length; else one more byte)."""
+
+    def __init__(self, needed: int) -> None:
+        self.needed = needed
 
 
 class _Replies(asyncio.Protocol):
@@ -121,7 +125,12 @@ class _Replies(asyncio.Protocol):
         self.deadlines: Deque[float] = collections.deque()  # of ``waiting``, in order
         self.watch: Optional[asyncio.TimerHandle] = None
         self.watched_until = math.inf  # when ``watch`` fires
-        self.buffer = b""
+        # a reply begun but not complete: its chunks, their length, and the length
+        # they must reach before it is read again (a large value is read once whole,
+        # not copied and read again with every chunk)
+        self.chunks: List[bytes] = []
+        self.received = 0
+        self.needed = 0
         self.lost: Optional[Exception] = None  # why it can take no more commands
         self.closed: asyncio.Future[None] = self.loop.create_future()
 
@@ -158,7 +167,14 @@ class _Replies(asyncio.Protocol):
             self._watch_until(earliest)
 
     def data_received(self, data: bytes) -> None:
-        buffer = self.buffer + data if self.buffer else data
+        buffer = data
+        if self.chunks:  # the rest of a reply begun earlier
+            self.chunks.append(data)
+            self.received += len(data)
+            if self.received < self.needed:
+                return
+            buffer = b"".join(self.chunks)
+            self.chunks = []
         start, waiting, deadlines = 0, self.waiting, self.deadlines
         try:
             while start < len(buffer):
@@ -173,12 +189,12 @@ class _Replies(asyncio.Protocol):
                     future.set_exception(BaseParser.parse_error(reply.text))
                 else:
                     future.set_result(reply)
-        except _Incomplete:
-            pass
+        except _Incomplete as incomplete:
+            rest = buffer[start:]
+            self.chunks, self.received = [rest], len(rest)
+            self.needed = incomplete.needed - start
         except (ValueError, IndexError, UnicodeError):
             self.abort("the server's reply could not be read")
-            return
-        self.buffer = buffer[start:]
 
     def abort(self, why: str, kind: Type[Exception] = redis.ConnectionError) -> None:
         """Close the connection now, failing every command still waiting."""
@@ -244,7 +260,7 @@ def _reply(buffer: bytes, start: int, encoding: str) -> Tuple[Any, int]:
     """
     end = buffer.find(b"\r\n", start)
     if end < 0:
-        raise _Incomplete
+        raise _Incomplete(len(buffer) + 1)
     kind, line = buffer[start], buffer[start + 1:end]
     if kind == 36:  # $ bulk string
         size = int(line)
@@ -252,7 +268,7 @@ def _reply(buffer: bytes, start: int, encoding: str) -> Tuple[Any, int]:
             return None, end + 2
         stop = end + 2 + size
         if len(buffer) < stop + 2:
-            raise _Incomplete
+            raise _Incomplete(stop + 2)
         return buffer[end + 2:stop].decode(encoding, "surrogateescape"), stop + 2
     if kind == 58:  # : integer
         return int(line), end + 2
