@@ -299,6 +299,9 @@ def test_a_reply_split_anywhere_is_read_once_whole():
         def write(self, data):
             pass
 
+        def get_extra_info(self, name):
+            return None
+
     async def read(chunks):
         protocol = _link._Replies("utf-8")
         protocol.connection_made(Transport())

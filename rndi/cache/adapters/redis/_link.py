@@ -24,6 +24,7 @@ import asyncio
 import collections
 import contextlib
 import math
+import select
 import ssl
 from typing import Any, Deque, FrozenSet, List, Mapping, Optional, Tuple, Type
 
@@ -121,6 +122,7 @@ class _Replies(asyncio.Protocol):
         self.encoding = encoding
         self.loop = asyncio.get_running_loop()
         self.transport: Optional[asyncio.Transport] = None
+        self.readable: Optional[Any] = None  # a poll of the socket (None: not polled)
         self.waiting: Deque[asyncio.Future[Any]] = collections.deque()
         self.deadlines: Deque[float] = collections.deque()  # of ``waiting``, in order
         self.watch: Optional[asyncio.TimerHandle] = None
@@ -136,6 +138,18 @@ class _Replies(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")  # a TLS transport's: the one below it
+        if sock is not None and hasattr(select, "poll"):
+            self.readable = select.poll()
+            self.readable.register(sock.fileno(), select.POLLIN)
+
+    def unread(self) -> bool:
+        """Whether the socket has something the loop has not read (the server closed
+        it, or sent what no command asked for): asked when nothing is waiting, as before
+        a loop that did not run meanwhile sends again (a loop kept between events), so
+        that a connection closed meanwhile is made anew instead of failing a command.
+        A poll without a wait: about half a microsecond."""
+        return self.readable is not None and bool(self.readable.poll(0))
 
     def send(self, command: Tuple[Any, ...], deadline: float) -> "asyncio.Future[Any]":
         """Write ``command``; its future is answered with its reply, or fails once the
@@ -341,6 +355,19 @@ class Link:
             self.protocol = protocol
         return protocol
 
+    def live(self) -> Optional[_Replies]:
+        """The connection to send through now, or None: connect first. One with nothing
+        waiting whose socket has something unread is closed here (the server closed it
+        while the loop did not run, most likely), as the sync pool checks a connection
+        before it lends it."""
+        protocol = self.protocol
+        if protocol is None or protocol.lost is not None:
+            return None
+        if not protocol.waiting and protocol.unread():
+            protocol.abort("the connection was found closed, or out of step, while idle")
+            return None
+        return protocol
+
     def abort(self, why: str) -> None:
         """Close the connection now (its state is unknown), or stop making it; the next
         operation makes another."""
@@ -355,8 +382,8 @@ class Link:
         """One command's reply, within the default timeout of redis-py's asyncio
         connections (for a look at the server; the cache sends through ``protocol``)."""
         deadline = asyncio.get_running_loop().time() + _GOODBYE
-        protocol = self.protocol
-        if protocol is None or protocol.lost is not None:
+        protocol = self.live()
+        if protocol is None:
             protocol = await self.connect(deadline)
         return await protocol.send(command, deadline)
 

@@ -299,8 +299,8 @@ class RedisCacheAdapter(AwaitedStoredCache):
                 # the cache's own connection: every command of the primitive bounded by
                 # one deadline, which the connection's timer keeps
                 deadline = loop.time() + self.socket_timeout
-                protocol = link.protocol
-                if protocol is None or protocol.lost is not None:
+                protocol = link.live()
+                if protocol is None:
                     protocol = await link.connect(deadline)
                 return await _answered(call(), protocol.send, deadline)
             # a redis.asyncio client; ``wait_for``: Python 3.10 has no ``asyncio.timeout``
