@@ -10,7 +10,7 @@ import contextlib
 import os
 import threading
 import time
-from typing import Any, AsyncIterator, Callable, Dict, NamedTuple, Optional, Tuple
+from typing import Any, AsyncIterator, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import redis
 import redis.asyncio
@@ -52,10 +52,27 @@ class Connected(NamedTuple):
 _connected: Dict[Tuple[str, str, float, str], Connected] = {}
 
 
+# every configuration's links by event loop (``Connected.awaited``, made by
+# ``loop_links``): emptied in a child after ``fork``, as a redis-py pool drops its
+# connections there. A connection belongs to the process that made it: a child that
+# runs a loop it inherited connects anew instead of pipelining on its parent's socket
+# (each would read the other's replies). Emptied there, nothing is looked up per command.
+_links_by_loop: List[Dict[asyncio.AbstractEventLoop, Any]] = []
+
+
+def loop_links() -> Dict[asyncio.AbstractEventLoop, Any]:
+    """A configuration's links by event loop, forgotten in a child after ``fork``."""
+    links: Dict[asyncio.AbstractEventLoop, Any] = {}
+    _links_by_loop.append(links)
+    return links
+
+
 def _forget_after_fork() -> None:
     global _guard
     _pools.clear()
     _connected.clear()
+    for links in _links_by_loop:  # the parent's connections are left alone, not closed
+        links.clear()
     _guard = threading.RLock()
 
 
@@ -134,11 +151,15 @@ _closers: Dict[Any, AsyncIterator[None]] = {}
 
 async def _closed_at_shutdown(connected: Connected, loop: asyncio.AbstractEventLoop,
                               link: Any) -> AsyncIterator[None]:
+    process = os.getpid()
     try:
         yield
     finally:
         _forget(connected, loop, link)
-        if not loop.is_closed():  # else released by ``release_closed_loops``
+        # else released by ``release_closed_loops``, or (a child shutting down a loop it
+        # inherited) its parent's: closing it here would unregister it from the
+        # selector the two processes share
+        if not loop.is_closed() and os.getpid() == process:
             await link.aclose()
 
 
