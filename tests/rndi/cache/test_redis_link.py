@@ -22,7 +22,7 @@ pytest.importorskip("redis")
 import redis
 
 from rndi.cache.adapters.redis import _link
-from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+from rndi.cache.adapters.redis.adapter import RedisCacheAdapter, _answered
 from tests.rndi.connect.devops_fulfillment_framework.test_awaited_redis import Stopped
 
 # a deadline no healthy server on this machine comes near: what a test waits out is
@@ -317,3 +317,24 @@ def test_a_reply_split_anywhere_is_read_once_whole():
     with pytest.raises(_link._Incomplete) as incomplete:
         _link._reply(b"+OK\r\n$10\r\nab", 5, "utf-8")
     assert incomplete.value.needed == 5 + 5 + 10 + 2  # the line, the value, its CRLF
+
+
+def test_flush_s_scan_ends_on_the_connection_s_text_cursor(server):
+    """SCAN's cursor comes back as text ("0") on this connection, without redis-py's
+    callbacks: flush's commands sent through it end, and remove only the cache's keys."""
+    cache = adapter(server)
+    other = adapter(server)
+    for name in ("a", "b", "c"):
+        cache.put(name, name)
+    other.put("a", "kept")
+
+    async def flush():
+        assert await cache.alookup("a") == (True, "a")  # the loop's connection, made
+        link = link_of(cache)
+        deadline = asyncio.get_running_loop().time() + LIMIT
+        await asyncio.wait_for(
+            _answered(cache._flush(False), link.protocol.send, deadline), LIMIT)
+
+    asyncio.run(flush())
+    assert [cache.lookup(name) for name in ("a", "b", "c")] == [(False, None)] * 3
+    assert other.lookup("a") == (True, "kept")
