@@ -338,3 +338,31 @@ def test_flush_s_scan_ends_on_the_connection_s_text_cursor(server):
     asyncio.run(flush())
     assert [cache.lookup(name) for name in ("a", "b", "c")] == [(False, None)] * 3
     assert other.lookup("a") == (True, "kept")
+
+
+def test_a_connect_one_operation_s_deadline_gave_up_is_a_fault_for_the_others(
+        server, monkeypatch):
+    """A connect that never ends (a server whose address does not answer): the first
+    operation's deadline passes and gives it up; the operation that waited for the same
+    connect, never cancelled, ends as a fault, not as a ``CancelledError``."""
+    cache = adapter(server, socket_timeout=0.3, retry_after=0)
+
+    async def never(self, deadline):
+        await asyncio.get_running_loop().create_future()
+
+    monkeypatch.setattr(_link.Link, "_connected", never)
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        first = asyncio.ensure_future(cache.alookup("a"))
+        while getattr(cache._connected.awaited.get(loop), "_connecting", None) is None:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.1)  # a later deadline (oversleeping it changes no answer)
+        second = asyncio.ensure_future(cache.alookup("b"))
+        await asyncio.wait([first, second])
+        return first, second
+
+    first, second = asyncio.run(run())
+    assert isinstance(first.exception(), CacheUnavailable)
+    assert not second.cancelled()
+    assert isinstance(second.exception(), CacheUnavailable)
