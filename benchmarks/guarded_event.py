@@ -31,6 +31,7 @@ from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework import RequestLease
 from rndi.connect.devops_fulfillment_framework.application import Saga
 
+UPDATED = "2026-12-07T10:00:00+00:00"
 LOGGER = logging.getLogger("bench")
 LOGGER.addHandler(logging.NullHandler())
 LOGGER.propagate = False
@@ -127,9 +128,12 @@ def events(config: Dict[str, str], guarded: bool, count: int, asynchronous: bool
     ``asynchronous``, async transactions under ``aresolve()``, one after another on one
     event loop; with ``async_step`` too, the journal's step an ``async def`` function)."""
     run = uuid.uuid4().hex[:8]
-    requests = [{"id": f"PR-{run}-{i}", "type": "purchase", "guarded": guarded,
-                 "async": asynchronous, "async_step": async_step,
-                 "threaded_step": threaded_step} for i in range(count)]
+    # each carries the status and ``updated`` a Connect request carries, which tell its
+    # copies apart (a request without them is told by a digest of its whole content)
+    requests = [{"id": f"PR-{run}-{i}", "type": "purchase", "status": "pending",
+                 "updated": UPDATED, "guarded": guarded, "async": asynchronous,
+                 "async_step": async_step, "threaded_step": threaded_step}
+                for i in range(count)]
 
     async def awaited() -> None:
         for request in requests:
@@ -172,7 +176,7 @@ def by_hand(port: int) -> Callable[[int], float]:
             client.set(lease, token, nx=True, px=330_000)
             if client.get(journal) is None:
                 client.set(journal, '{"result":"SUB"}', nx=True, px=2_592_000_000)
-            record = json.dumps({"copy": "sha256:" + request["id"], "updated": None})
+            record = json.dumps({"copy": "pending@" + UPDATED, "updated": UPDATED})
             release(keys=[lease], args=[token, record, 2_592_000_000])
         return (time.process_time() - started) / count
 
@@ -203,7 +207,7 @@ def by_hand_async(port: int) -> Callable[[int], float]:
                 if await client.get(journal) is None:
                     await client.set(journal, '{"result":"SUB"}', nx=True,
                                      px=2_592_000_000)
-                record = json.dumps({"copy": "sha256:" + request["id"], "updated": None})
+                record = json.dumps({"copy": "pending@" + UPDATED, "updated": UPDATED})
                 await release(keys=[lease], args=[token, record, 2_592_000_000])
             spent = time.process_time() - started
             await client.aclose()
