@@ -1,0 +1,114 @@
+"""Faults of the awaited Redis cache's own connection (``_link.Link``) left by its fixes:
+a connect under way when its loop is closed without shutting down, and the links of a
+forked child's loops closed that way. A real redis-server on 127.0.0.1 (one of this
+module's own, stopped with SIGSTOP where a test says so)."""
+
+import asyncio
+import gc
+import logging
+import os
+import sys
+import uuid
+import warnings
+
+import pytest
+
+from rndi.cache.testing import RedisServer
+from tests.rndi.cache.conftest import redis_server_or_skip
+
+pytest.importorskip("redis")
+
+from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+from tests.rndi.connect.devops_fulfillment_framework.test_awaited_redis import Stopped
+
+LIMIT = 30.0
+
+
+@pytest.fixture(scope="module")
+def server():
+    redis_server_or_skip()
+    with RedisServer() as running:
+        yield running
+
+
+async def connecting(cache):
+    """Until the loop's link is making its connection."""
+    loop = asyncio.get_running_loop()
+    while getattr(cache._connected.awaited.get(loop), "_connecting", None) is None:
+        await asyncio.sleep(0)
+
+
+def test_a_connect_under_way_when_its_loop_is_closed_without_shutdown_is_released(
+        server, caplog, monkeypatch):
+    """A host that makes a loop per event and closes it (``loop.close()`` alone, which
+    the cache supports: the next loop releases the closed one's link), whose runner
+    cancelled the event while the cache was connecting to a server that does not answer.
+    The connect is the link's own task, outliving the operation: the closed loop's link
+    must be released with it, as redis.asyncio's connect (in the operation's own task)
+    is. Instead the task is destroyed pending ("Task was destroyed but it is pending!"),
+    its coroutine fails at the collector ("Event loop is closed") and its socket is left
+    for the collector (a ResourceWarning, an error in this suite; a descriptor and a
+    server connection held until a collection in a service)."""
+    cache = RedisCacheAdapter("127.0.0.1", port=server.port, socket_timeout=LIMIT,
+                              retry_after=0, prefix=f"closed:{uuid.uuid4().hex[:8]}:")
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    async def cancelled_while_connecting():
+        operation = asyncio.ensure_future(cache.alookup("k"))
+        await connecting(cache)
+        operation.cancel()  # the runner's timeout
+        with pytest.raises(asyncio.CancelledError):
+            await operation
+
+    with warnings.catch_warnings(record=True) as caught, \
+            caplog.at_level(logging.ERROR, logger="asyncio"):
+        warnings.simplefilter("always", ResourceWarning)
+        loop = asyncio.new_event_loop()
+        with Stopped(server):  # the kernel accepts the connection; nobody answers it
+            loop.run_until_complete(cancelled_while_connecting())
+            loop.close()
+        del loop
+        # the next loop's first operation releases the closed one's link
+        assert asyncio.run(cache.alookup("k")) == (False, None)
+        gc.collect()
+    assert cache._connected.awaited == {}
+    # fails: "Task was destroyed but it is pending!"
+    assert [record.getMessage().splitlines()[0] for record in caplog.records] == []
+    # fails: RuntimeError('Event loop is closed') from Link._connected
+    assert [repr(each.exc_value) for each in unraisable] == []
+    # fails: "unclosed <socket.socket ...>", "unclosed transport <_SelectorSocketTransport>"
+    assert [str(each.message) for each in caught
+            if issubclass(each.category, ResourceWarning)] == []
+
+
+def test_a_forked_child_s_loops_closed_without_shutdown_are_released(server):
+    """The adapter is made before ``fork`` (at import, as a pre-forking server's workers
+    inherit it); a worker makes a loop per event and closes it (``loop.close()`` alone).
+    In one process the next loop releases each closed loop's link; in the child the
+    configuration the adapter holds is no longer among those released
+    (``_forget_after_fork`` forgets ``_connected``): every event's link and its
+    connection are kept, one more server connection per event, until the worker ends."""
+    cache = RedisCacheAdapter("127.0.0.1", port=server.port, socket_timeout=LIMIT,
+                              prefix=f"forked:{uuid.uuid4().hex[:8]}:")
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            for _ in range(5):
+                loop = asyncio.new_event_loop()
+                loop.run_until_complete(cache.alookup("k"))
+                loop.close()
+            asyncio.run(cache.alookup("k"))  # releases the loops closed before it
+            kept = list(cache._connected.awaited.values())
+            answer = f"{len(kept)} {sum(link.connected for link in kept)}"
+        except BaseException as e:
+            answer = type(e).__name__
+        os.write(writable, answer.encode())
+        os._exit(0)
+    os.close(writable)
+    os.waitpid(pid, 0)
+    with os.fdopen(readable) as pipe:
+        answer = pipe.read()
+    # fails: "5 5": five closed loops' links kept, each with its connection open
+    assert answer == "0 0"
