@@ -18,6 +18,7 @@ from tests.rndi.cache.conftest import redis_server_or_skip
 
 pytest.importorskip("redis")
 
+from rndi.cache.adapters.redis import _link
 from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
 from tests.rndi.connect.devops_fulfillment_framework.test_awaited_redis import Stopped
 
@@ -112,3 +113,48 @@ def test_a_forked_child_s_loops_closed_without_shutdown_are_released(server):
         answer = pipe.read()
     # fails: "5 5": five closed loops' links kept, each with its connection open
     assert answer == "0 0"
+
+
+def test_a_forked_child_running_its_inherited_loop_reads_nothing_of_its_parent_s_socket(
+        server):
+    """A child that runs the loop it inherited (the case the links emptied after
+    ``fork`` are for) while its parent's connection has a reply on the way: the child
+    connects anew, but the parent's socket is still registered in the inherited loop
+    (its selector, and the epoll instance both processes share), so the child's loop
+    reads the parent's reply from it, and the parent never gets it: its operation ends
+    at the deadline as a fault, and the server is skipped (the same "each reads the
+    other's replies" the emptied links were to prevent)."""
+    cache = RedisCacheAdapter("127.0.0.1", port=server.port, socket_timeout=LIMIT,
+                              prefix=f"inherited:{uuid.uuid4().hex[:8]}:")
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(cache.alookup("k")) == (False, None)
+        parent = cache._connected.awaited[loop].protocol
+        # on the wire now (an idle transport writes at once); its reply is read when the
+        # parent's loop next runs
+        pong = parent.send(("PING",), loop.time() + LIMIT)
+        pong.add_done_callback(_link.retrieved)
+        readable, writable = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            try:
+                # the child's own operations, on its own connection: the server answered
+                # the parent's PING, sent before the child connected, before these
+                loop.run_until_complete(cache.alookup("k"))
+                loop.run_until_complete(cache.alookup("k"))
+                answer = repr(pong.result()) if pong.done() else "unread"
+            except BaseException as e:
+                answer = type(e).__name__
+            os.write(writable, answer.encode())
+            os._exit(0)
+        os.close(writable)
+        os.waitpid(pid, 0)
+        with os.fdopen(readable) as pipe:
+            child = pipe.read()
+        if child == "unread":  # the parent's reply is still the parent's
+            assert loop.run_until_complete(asyncio.wait_for(pong, LIMIT)) == "PONG"
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+    # fails: "'PONG'": the child's loop read the parent's reply off the shared socket
+    assert child == "unread"
