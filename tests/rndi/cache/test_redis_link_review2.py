@@ -15,8 +15,11 @@ import pytest
 
 from rndi.cache.testing import RedisServer
 from tests.rndi.cache.conftest import redis_server_or_skip
+from tests.rndi.cache.test_redis_awaited import connections_of, until
 
 pytest.importorskip("redis")
+
+import redis
 
 from rndi.cache.adapters.redis import _link
 from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
@@ -158,3 +161,45 @@ def test_a_forked_child_running_its_inherited_loop_reads_nothing_of_its_parent_s
         loop.close()
     # fails: "'PONG'": the child's loop read the parent's reply off the shared socket
     assert child == "unread"
+
+
+def test_a_connection_closed_while_idle_behind_a_cancelled_command_is_made_anew(
+        server, caplog):
+    """A loop kept between events: the runner cancelled an event while its command was
+    on the wire, so the connection's reply to it is still to be read (dropped) when the
+    loop stops. The server then closes the connection (a restart, its idle timeout).
+    The check before sending on an idle connection is skipped while any command is
+    waiting, a cancelled one's too: the next event's operation is sent on the closed
+    connection and fails (ConnectionError, the server skipped for ``retry_after``),
+    where the sync client, and this connection without the cancelled command, connect
+    anew."""
+    name = f"behind-{uuid.uuid4().hex[:8]}"
+    cache = RedisCacheAdapter(url=f"redis://127.0.0.1:{server.port}/0?client_name={name}",
+                              prefix=f"{name}:", socket_timeout=LIMIT, retry_after=5)
+    cache.put("k", "v")
+    observer = redis.Redis(port=server.port)
+    loop = asyncio.new_event_loop()
+
+    async def cancelled_on_the_wire():
+        link = cache._connected.awaited[asyncio.get_running_loop()]
+        operation = asyncio.ensure_future(cache.alookup("k"))
+        while not link.protocol.waiting:
+            await asyncio.sleep(0)
+        operation.cancel()  # the runner's timeout
+        with pytest.raises(asyncio.CancelledError):
+            await operation
+
+    try:
+        assert loop.run_until_complete(cache.alookup("k")) == (True, "v")
+        with Stopped(server):  # its reply comes once the loop has stopped
+            loop.run_until_complete(cancelled_on_the_wire())
+        observer.client_kill_filter(_type="normal", skipme=True)  # every client's
+        until(lambda: connections_of(observer, name) == 0)
+        assert cache.lookup("k") == (True, "v")  # the sync client: connected anew
+        with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+            # fails: CacheUnavailable (ConnectionError), the server skipped for 5 s
+            assert loop.run_until_complete(cache.alookup("k")) == (True, "v")
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        observer.close()
