@@ -310,6 +310,9 @@ class Link:
         self.settings = settings
         self.protocol: Optional[_Replies] = None
         self._connecting: Optional[asyncio.Future[_Replies]] = None
+        # a connection made whose set-up is under way: closed with the link, its loop
+        # closed meanwhile or not
+        self._making: Optional[_Replies] = None
 
     async def connect(self, deadline: float) -> _Replies:
         """The live connection, made now if there is none (one at a time: the operations
@@ -339,11 +342,15 @@ class Link:
                 ssl=settings.context())
         except OSError as e:  # a refusal, a TLS handshake refused: no address in it
             raise redis.ConnectionError(f"connecting failed ({type(e).__name__})") from e
+        self._making = protocol
         answers = [protocol.send(command, deadline) for command in settings.handshake]
         try:
             for answer in answers:
                 await answer
         except BaseException:
+            if loop.is_closed():  # closed by the collector after its loop: nothing can run
+                close_transport_without_loop(protocol.transport)
+                raise
             protocol.abort("the connection's set-up failed")
             for answer in answers:  # the commands after the one that failed failed too
                 if not answer.cancelled():
@@ -351,6 +358,8 @@ class Link:
             raise
         # the link's now, whoever waited for it: closed at the loop's end even if every
         # waiter was cancelled before it took it up
+        if self._making is protocol:
+            self._making = None
         if self._connecting is asyncio.current_task():
             self.protocol = protocol
         return protocol
@@ -363,7 +372,10 @@ class Link:
         protocol = self.protocol
         if protocol is None or protocol.lost is not None:
             return None
-        if not protocol.waiting and protocol.unread():
+        # nothing waiting, or only commands whose waiters were cancelled (their replies
+        # are dropped whichever connection answers)
+        if (not protocol.waiting or all(map(asyncio.Future.done, protocol.waiting))) \
+                and protocol.unread():
             protocol.abort("the connection was found closed, or out of step, while idle")
             return None
         return protocol
@@ -408,10 +420,18 @@ class Link:
                 await asyncio.wait((protocol.closed,), timeout=self.settings.goodbye)
 
     def close_without_loop(self) -> None:
-        """Close the connection of a loop that is closed (it can run nothing more)."""
+        """Close the connection of a loop that is closed (it can run nothing more), and
+        the one whose set-up was under way."""
         protocol, self.protocol = self.protocol, None
-        if protocol is not None and protocol.transport is not None:
-            close_transport_without_loop(protocol.transport)
+        making, self._making = self._making, None
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None and not connecting.done():
+            # it can never run again: when collected, it is not reported as destroyed
+            # pending (asyncio's own switch, which run_until_complete uses too)
+            connecting._log_destroy_pending = False  # type: ignore[attr-defined]
+        for each in (protocol, making):
+            if each is not None and each.transport is not None:
+                close_transport_without_loop(each.transport)
 
 
 def _usable(connecting: "asyncio.Future[_Replies]") -> bool:

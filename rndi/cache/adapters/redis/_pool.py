@@ -155,7 +155,7 @@ async def _closed_at_shutdown(connected: Connected, loop: asyncio.AbstractEventL
     try:
         yield
     finally:
-        _forget(connected, loop, link)
+        _forget(connected.awaited, loop, link)
         # else released by ``release_closed_loops``, or (a child shutting down a loop it
         # inherited) its parent's: closing it here would unregister it from the
         # selector the two processes share
@@ -163,10 +163,11 @@ async def _closed_at_shutdown(connected: Connected, loop: asyncio.AbstractEventL
             await link.aclose()
 
 
-def _forget(connected: Connected, loop: asyncio.AbstractEventLoop, link: Any) -> None:
+def _forget(links: Dict[asyncio.AbstractEventLoop, Any], loop: asyncio.AbstractEventLoop,
+            link: Any) -> None:
     with _guard:
-        if connected.awaited.get(loop) is link:
-            del connected.awaited[loop]
+        if links.get(loop) is link:
+            del links[loop]
         _closers.pop(link, None)
 
 
@@ -176,11 +177,13 @@ def release_closed_loops() -> None:
     loop, which can run nothing any more, and the links forgotten. A loop not closed
     keeps its link, whether it runs or not."""
     with _guard:
-        ended = [(connected, loop, link) for connected in _connected.values()
-                 for loop, link in list(connected.awaited.items()) if loop.is_closed()]
-        for connected, loop, link in ended:
+        # every configuration's links, a forked child's too (an adapter made before the
+        # fork keeps links that ``_connected``, emptied there, no longer lists)
+        ended = [(links, loop, link) for links in _links_by_loop
+                 for loop, link in list(links.items()) if loop.is_closed()]
+        for links, loop, link in ended:
             closer = _closers.get(link)
-            _forget(connected, loop, link)
+            _forget(links, loop, link)
             if closer is not None:  # ended here: the collector finds nothing to finalize
                 with contextlib.suppress(StopIteration):
                     closer.aclose().send(None)  # type: ignore[attr-defined]
