@@ -1,7 +1,8 @@
 """The awaited Redis cache's own connection (``_link.Link``) where loops are closed
 without shutting down: a connection whose set-up was under way, the links of a forked
-child's loops; and a connection closed while idle behind a cancelled command. A real redis-server on 127.0.0.1 (one of this
-module's own, stopped with SIGSTOP where a test says so)."""
+child's loops; and a connection closed while idle behind a cancelled command. A real
+redis-server on 127.0.0.1 (one of this module's own, stopped with SIGSTOP where a test
+says so)."""
 
 import asyncio
 import gc
