@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from abc import abstractmethod
-from typing import Any, Callable, Optional, Tuple, TypeVar
+from typing import Any, Callable, Generator, Optional, Tuple, TypeVar
 
 from rndi.cache import _codec
 from rndi.cache.contracts import AwaitableCache, Cache
@@ -122,6 +122,24 @@ def decode(key: str, raw: Any) -> Any:
         logger.warning("Cache entry of %s cannot be decoded; treating it as a miss.",
                        shown_key(key))
         return MISS
+
+
+def made_in_place(steps: Generator[Any, Any, T], make: Callable[[Any], Any]) -> T:
+    """Drive ``steps``, a generator of what it needs made (a cache call, a store's
+    command), in sync code: each made by ``make`` at once, its answer sent back or its
+    error thrown in; the generator's return value. Its async drivers await each
+    instead."""
+    try:
+        step = next(steps)
+        while True:
+            try:
+                answer = make(step)
+            except Exception as error:
+                step = steps.throw(error)
+            else:
+                step = steps.send(answer)
+    except StopIteration as done:
+        return done.value
 
 
 class StoredCache(Cache):

@@ -12,6 +12,7 @@ import asyncio
 import functools
 from typing import Any, Callable, Dict, Generator, TypeVar
 
+from rndi.cache._base import made_in_place
 from rndi.cache.contracts import AwaitableCache
 from rndi.connect.business_transactions._threads import tracked
 from rndi.connect.business_transactions.steps import call_off_loop
@@ -39,17 +40,11 @@ class ShieldedCacheCall(CacheCall):
 
 def made(steps: "CacheSteps[T]") -> T:
     """Drive ``steps`` in sync code: each call made in place, its error thrown in."""
-    try:
-        call = next(steps)
-        while True:
-            try:
-                answer = call()
-            except Exception as error:
-                call = steps.throw(error)
-            else:
-                call = steps.send(answer)
-    except StopIteration as done:
-        return done.value
+    return made_in_place(steps, _called)
+
+
+def _called(call: Callable[[], Any]) -> Any:
+    return call()
 
 
 # cache types by whether they await their operations on the loop (a few types, asked on

@@ -35,7 +35,7 @@ from redis.connection import to_bool
 from redis.retry import Retry
 
 from rndi.cache import _config
-from rndi.cache._base import MISS, AwaitedStoredCache, decode, logger
+from rndi.cache._base import MISS, AwaitedStoredCache, decode, logger, made_in_place
 from rndi.cache.adapters.redis import _link, _pool
 from rndi.cache.adapters.redis._deadline import deadline
 from rndi.cache.contracts import Cache
@@ -263,19 +263,8 @@ class RedisCacheAdapter(AwaitedStoredCache):
                                    "the server is skipped after a failure")
         with deadline(self.socket_timeout):
             try:
-                commands = call()
                 execute = self._client.execute_command
-                try:  # the commands, each answered or thrown its error, written out
-                    command = next(commands)
-                    while True:
-                        try:
-                            answer = execute(*command)
-                        except Exception as error:
-                            command = commands.throw(error)
-                        else:
-                            command = commands.send(answer)
-                except StopIteration as done:
-                    return done.value
+                return made_in_place(call(), lambda command: execute(*command))
             except Exception as e:  # StoredCache._attempt, written out: it runs per command
                 self._fault(operation, key, e)
                 raise CacheUnavailable(self._describe(), self._operation(operation, key),
