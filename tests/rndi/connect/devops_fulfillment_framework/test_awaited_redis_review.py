@@ -182,6 +182,22 @@ async def _until(condition):
         await asyncio.sleep(0.01)
 
 
+def guarded_order(cache, request_id, sync_step):
+    """``(vendor, lease, following)``: the lease of ``request_id`` on ``cache``, and the
+    saga behind it, one journalled vendor order (its step sync or ``async def``)."""
+    vendor = Vendor()
+    journal = StepJournal(cache, request_id, logger=LOGGER)
+
+    async def order():
+        return vendor.order()
+
+    async def following(request):
+        await journal.aonce("order", vendor.order if sync_step else order)
+        return BackgroundResponse.done()
+
+    return vendor, RequestLease(cache, LOGGER, {}), following
+
+
 @pytest.mark.parametrize("sync_step", [False, True], ids=["async_step", "sync_step"])
 @pytest.mark.parametrize("again", [None, 1], ids=["once", "twice"])
 @pytest.mark.parametrize("after", [False, True], ids=["as_it_begins", "once_ended"])
@@ -198,18 +214,8 @@ def test_a_delivery_cancelled_at_any_cache_call_never_orders_twice(stoppable_red
             cache = Cancelling("127.0.0.1", port=stoppable_redis.port, prefix=prefix,
                                socket_timeout=60, retry_after=0, at=at, after=after,
                                again=again)
-            vendor = Vendor()
             request_id = f"PR-{at}"
-            lease = RequestLease(cache, LOGGER, {})
-            journal = StepJournal(cache, request_id, logger=LOGGER)
-
-            async def order(vendor=vendor):
-                return vendor.order()
-
-            async def following(request, journal=journal, vendor=vendor):
-                await journal.aonce("order", vendor.order if sync_step else order)
-                return BackgroundResponse.done()
-
+            vendor, lease, following = guarded_order(cache, request_id, sync_step)
             cache.delivery = asyncio.ensure_future(lease.acall({"id": request_id},
                                                                following))
             try:
@@ -249,17 +255,8 @@ def test_a_loop_ending_at_any_cache_call_never_orders_twice(stoppable_redis, aft
     while True:
         cache = Cancelling("127.0.0.1", port=stoppable_redis.port, prefix=prefix,
                            socket_timeout=60, retry_after=0, at=at, after=after)
-        vendor = Vendor()
         request_id = f"PR-{at}"
-        lease = RequestLease(cache, LOGGER, {})
-        journal = StepJournal(cache, request_id, logger=LOGGER)
-
-        async def order(vendor=vendor):
-            return vendor.order()
-
-        async def following(request, journal=journal, vendor=vendor):
-            await journal.aonce("order", vendor.order if sync_step else order)
-            return BackgroundResponse.done()
+        vendor, lease, following = guarded_order(cache, request_id, sync_step)
 
         async def first(cache=cache, lease=lease, following=following, request_id=request_id):
             cache.delivery = asyncio.ensure_future(lease.acall({"id": request_id},
