@@ -16,7 +16,7 @@ import pytest
 
 from rndi.cache.testing import RedisServer
 from tests.rndi.cache.conftest import redis_server_or_skip
-from tests.rndi.cache.test_redis_awaited import connections_of, until
+from tests.rndi.cache.test_redis_link_review import closed_by_the_server
 
 pytest.importorskip("redis")
 
@@ -147,8 +147,7 @@ def test_a_connection_closed_while_idle_behind_a_cancelled_command_is_made_anew(
         assert loop.run_until_complete(cache.alookup("k")) == (True, "v")
         with Stopped(server):  # its reply comes once the loop has stopped
             loop.run_until_complete(cancelled_on_the_wire())
-        observer.client_kill_filter(_type="normal", skipme=True)  # every client's
-        until(lambda: connections_of(observer, name) == 0)
+        closed_by_the_server(observer, name)
         assert cache.lookup("k") == (True, "v")  # the sync client: connected anew
         with caplog.at_level(logging.ERROR, logger="rndi.cache"):
             assert loop.run_until_complete(cache.alookup("k")) == (True, "v")
