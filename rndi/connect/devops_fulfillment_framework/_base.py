@@ -280,17 +280,24 @@ class Flow(ABC):
         if not isinstance(request, dict):
             raise TypeError(f"{type(self).__name__}.{method}() takes the request dict, "
                             f"got a {type(request).__name__}.")
-        return list(filter(None, self.middlewares(request) or ()))
+        listed = self.middlewares(request)
+        return [entry for entry in listed if entry] if listed else []
 
-    def _built(self, listed: List[Any]) -> List[Any]:
+    def _parts(self, request: dict, method: str, *shape: Any,
+               ) -> Tuple[List[Any], List[Any], bool]:
+        """The built middlewares and the listed transactions for ``request``, refused
+        before anything is built when ``resolve`` (``method``) meets an async part, and
+        whether every transaction listed is a class this flow runs (see
+        ``_checked_parts``, which is given ``shape``)."""
+        listed = self._listed_middlewares(request, method)
+        entries = self.transactions(request)
+        entries = list(entries) if entries else []
+        right = self._checked_parts(listed, entries, method, *shape)
+        if not listed:
+            return listed, entries, right
         build = self._container.build
-        built = []
-        for entry in listed:  # a loop, not a comprehension: one call less per event
-            built.append(build(entry) if isinstance(entry, type) else entry)
-        return built
-
-    def _built_middlewares(self, request: dict, method: str) -> List[Any]:
-        return self._built(self._listed_middlewares(request, method))
+        middlewares = [build(entry) if isinstance(entry, type) else entry for entry in listed]
+        return middlewares, entries, right
 
     def _checked_parts(self, middlewares: List[Any], entries: List[Any], method: str,
                        *shape: Any) -> bool:

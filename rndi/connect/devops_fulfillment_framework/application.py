@@ -157,15 +157,6 @@ class Saga(Flow):
                            _masked_traceback(compensated, mask),
                            extra={"transaction": name, "outcome": response.status})
 
-    def _parts(self, request: dict, method: str) -> Tuple[List[Any], List[Any], bool]:
-        """The built middlewares and the listed transactions for ``request``, refused
-        before anything is built when ``resolve`` meets an async part, and whether every
-        transaction listed is a class this flow runs (see ``_checked_parts``)."""
-        listed = self._listed_middlewares(request, method)
-        entries = list(self.transactions(request) or ())
-        right = self._checked_parts(listed, entries, method)
-        return (self._built(listed) if listed else listed), entries, right
-
     @tracing.delivery
     def resolve(self, request: dict) -> BackgroundResponse:
         """Run the first transaction that applies to ``request`` inside the middlewares,

@@ -145,11 +145,8 @@ class _OrderedFlow(Flow):
             InvalidResponse: a transaction or middleware answered something the runner
                 cannot send for this kind of event.
         """
-        listed = self._listed_middlewares(request, "resolve")
-        entries = list(self.transactions(request) or ())
-        right = self._checked_parts(listed, entries, "resolve", (self.method,), self.roles,
-                                    self.argument)
-        middlewares = self._built(listed)
+        middlewares, entries, right = self._parts(request, "resolve", (self.method,),
+                                                  self.roles, self.argument)
         stack = chain(middlewares,
                       lambda request: run_steps(self._steps(entries, request, right)),
                       self.response_type)
@@ -161,10 +158,7 @@ class _OrderedFlow(Flow):
         ``AsyncConnectClient``): the same order, stop and checks. A transaction's method
         may be ``async def`` (awaited) or sync (run in a worker thread); middlewares
         follow the rules of ``Saga.aresolve``."""
-        listed = self._listed_middlewares(request, "aresolve")
-        entries = list(self.transactions(request) or ())
-        right = self._checked_parts(listed, entries, "aresolve")
-        middlewares = self._built(listed)
+        middlewares, entries, right = self._parts(request, "aresolve")
 
         async def run_flow(request: dict) -> Any:
             return await arun_steps(self._steps(entries, request, right), call_off_loop)
