@@ -4,7 +4,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, List, Optional, Set, Tuple, Union
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 MASK = "*" * 9
 
@@ -98,13 +98,18 @@ def config_secrets(config: Any, shortest_other: Optional[int] = None) -> List[st
 
 
 def text_masker(config: Any = None, shortest_other: Optional[int] = None,
-                ) -> Callable[[str], str]:
+                also: Iterable[str] = ()) -> Callable[[str], str]:
     """The one rule for every line the library writes (log lines, exception messages it
     passes on, command output): the secret values of ``config`` (see
-    ``config_secrets``) in any of their renderings, the value after a secret name
+    ``config_secrets``) and the values of ``also`` (those of ``SHORTEST_SECRET``
+    characters or more), in any of their renderings, the value after a secret name
     (``api_key=…``, ``"password": "…"``), and the password of a URL, each replaced by
     ``*********``."""
     secrets = config_secrets(config, shortest_other) if config is not None else []
+    more = {shown for value in also if len(value.strip()) >= SHORTEST_SECRET
+            for shown in _renderings(value.strip())}
+    if more:
+        secrets = sorted({*secrets, *more}, key=len, reverse=True)
 
     def mask(text: str) -> str:
         for secret in secrets:
@@ -113,6 +118,21 @@ def text_masker(config: Any = None, shortest_other: Optional[int] = None,
         return mask_url_credentials(_NAMED_VALUE.sub(_masked_pair, text))
 
     return mask
+
+
+def url_values(url: str) -> List[str]:
+    """The values ``url`` carries besides where it points: its user name and password and
+    the value of each query option, as written and %-decoded (for ``text_masker``'s
+    ``also``: a client's error may quote an option's value)."""
+    try:
+        parts = urlsplit(url)
+        written = [parts.username, parts.password,
+                   *(pair.partition("=")[2] for pair in parts.query.split("&"))]
+        decoded = [value for _, value in parse_qsl(parts.query)]
+    except ValueError:  # not a URL that can be read: nothing known to mask
+        return []
+    values = {value for value in written if value}
+    return sorted(values | {unquote(value) for value in values} | set(decoded))
 
 
 def mask_text(text: str, config: Any = None) -> str:

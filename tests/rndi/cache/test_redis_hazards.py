@@ -139,7 +139,8 @@ def test_the_cache_timeout_wins_over_a_socket_timeout_in_the_url(slow_redis, cap
         cache = RedisCacheAdapter(url=url, prefix="p:", socket_timeout=0.5, retry_after=0)
         RedisCacheAdapter(url=url, prefix="p:", socket_timeout=0.5)  # said once only
     (warning,) = [r.getMessage() for r in caplog.records]
-    assert "socket_connect_timeout=20.0, socket_timeout=30.0 is ignored" in warning
+    assert "the URL's socket_connect_timeout and socket_timeout are ignored" in warning
+    assert "20" not in warning and "30" not in warning  # the URL's values are not shown
     assert "CACHE_REDIS_TIMEOUT" in warning and "0.5 s" in warning
     assert cache._client.connection_pool.connection_kwargs["socket_timeout"] == 0.5
     caplog.clear()

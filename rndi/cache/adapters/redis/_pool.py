@@ -41,6 +41,9 @@ class Connected(NamedTuple):
     sync_only: Tuple[str, ...]
     # how a link is made: the cache's own connection (None: a redis.asyncio client)
     lean: Optional[Any]
+    # an error's text as a log line may show it: without the values the URL carries (its
+    # credentials, its options' values), which a client's message may quote
+    told: Callable[[str], str]
 
 
 # (URL, encoding, timeout, prefix) -> what the adapters of that configuration share. A

@@ -40,6 +40,7 @@ from rndi.cache.adapters.redis import _link, _pool
 from rndi.cache.adapters.redis._deadline import deadline
 from rndi.cache.contracts import Cache
 from rndi.cache.exceptions import CacheConfigurationError, CacheUnavailable
+from rndi.connect.devops_logger_adapter._secrets import text_masker, url_values
 
 DEFAULT_PREFIX = "rndi:cache:"
 DEFAULT_RETRY_AFTER = 5.0
@@ -225,7 +226,8 @@ class RedisCacheAdapter(AwaitedStoredCache):
             sync_only=sync_only,
             lean=_link.Settings(options, tls) if _link.takes(options, tls) else None,
             address=(address.get("host", "localhost"), int(address.get("port", 6379)),
-                     int(address.get("db", 0)), address.get("username")))
+                     int(address.get("db", 0)), address.get("username")),
+            told=text_masker(also=url_values(url)))
 
     def _use_our_timeout(self, *pools: redis.ConnectionPool) -> None:
         """``socket_timeout`` (``CACHE_REDIS_TIMEOUT``) wins over timeouts given in the
@@ -239,10 +241,11 @@ class RedisCacheAdapter(AwaitedStoredCache):
                     overridden[name] = given
                     pool.connection_kwargs[name] = self.socket_timeout
         if overridden:
-            shown = ", ".join(f"{name}={value}" for name, value in sorted(overridden.items()))
-            logger.warning("%s: the URL's %s is ignored: each operation is bounded by the "
+            # the options by name: a line shows none of the URL's values
+            shown = " and ".join(sorted(overridden))
+            logger.warning("%s: the URL's %s %s ignored: each operation is bounded by the "
                            "cache timeout (CACHE_REDIS_TIMEOUT) of %s s.", self._describe(),
-                           shown, self.socket_timeout)
+                           shown, "are" if len(overridden) > 1 else "is", self.socket_timeout)
 
     def _describe(self) -> str:
         return f"Redis cache {self.server}"
@@ -353,8 +356,10 @@ class RedisCacheAdapter(AwaitedStoredCache):
 
     def _told(self, error: Exception) -> str:
         """The error's text without the arguments Redis repeats in some replies (``unknown
-        command 'EVALSHA', with args beginning with: ...``): a key, a token, a record."""
-        return str(error).split(_REPEATED, 1)[0]
+        command 'EVALSHA', with args beginning with: ...``: a key, a token, a record) and
+        without a value of the URL's (redis-py quotes some: ``Invalid SSL Certificate
+        Requirements Flag: ...``)."""
+        return self._connected.told(str(error).split(_REPEATED, 1)[0])
 
     # The storage primitives are written once, as generators of the commands they send
     # (a tuple of a command's words), sent each command's answer or thrown its error:

@@ -19,7 +19,12 @@ from rndi.connect.business_transactions import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework import Saga
 from rndi.connect.devops_fulfillment_framework.cli import _redactor
 from rndi.connect.devops_logger_adapter import mask_dictionary
-from rndi.connect.devops_logger_adapter._secrets import config_secrets, mask_text, text_masker
+from rndi.connect.devops_logger_adapter._secrets import (
+    config_secrets,
+    mask_text,
+    text_masker,
+    url_values,
+)
 from rndi.connect.request_offline_criteria.adapters import DefaultOnMatchTransaction
 
 MASK = "*********"
@@ -158,3 +163,37 @@ def test_a_failed_offline_approval_is_logged_masked(caplog):
     with caplog.at_level(logging.ERROR, logger="tests.masking.offline"):
         transaction.compensate({"id": "PR-1"}, RuntimeError("401 for ?api_key=S3cr3t"))
     assert "api_key=*********" in caplog.text and "S3cr3t" not in caplog.text
+
+
+def test_the_values_a_url_carries_are_its_credentials_and_its_options_values():
+    url = "rediss://ann:pa%2Fss@cache.example:6380/2?ssl_cert_reqs=hun%20ter&timeout=&x=1"
+    assert url_values(url) == sorted({"ann", "pa%2Fss", "pa/ss", "hun%20ter", "hun ter", "1"})
+    assert url_values("redis://cache.example:6379/0") == []
+    assert url_values("redis://[::1") == []  # unreadable: nothing known to mask
+
+
+def test_values_given_besides_the_config_are_masked_in_every_rendering():
+    value = "hun\\ter"  # a backslash: repr() doubles it
+    mask = text_masker(also=[value, "abc"])
+    assert mask(f"flag {value}, or {value!r}") == f"flag {MASK}, or '{MASK}'"
+    assert mask("abc stays: too short to be a secret") == "abc stays: too short to be a secret"
+
+
+@pytest.mark.parametrize("awaited", [False, True])
+def test_a_redis_error_quoting_a_value_of_the_url_is_logged_masked(awaited, caplog):
+    import asyncio
+
+    from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+    from rndi.cache.exceptions import CacheUnavailable
+
+    # redis-py refuses the flag quoting it: "Invalid SSL Certificate Requirements Flag: ..."
+    url = "rediss://127.0.0.1:1/0?ssl_cert_reqs=hunter2-flag"
+    cache = RedisCacheAdapter(url=url, prefix="masking:", socket_timeout=0.5, retry_after=0)
+    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+        if awaited:  # a lookup tells its caller that what the key holds is unknown
+            with pytest.raises(CacheUnavailable):
+                asyncio.run(cache.alookup("k"))
+        else:
+            assert cache.get("k") is None
+    assert "Requirements Flag" in caplog.text or "ssl_cert_reqs" in caplog.text
+    assert "hunter2-flag" not in caplog.text
