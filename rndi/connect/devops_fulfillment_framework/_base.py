@@ -54,8 +54,13 @@ from rndi.dicontainer.adapter import (
 ProviderSpec = Union[BaseServiceProvider, type]
 F = TypeVar("F", bound="Flow")
 
-# how many lists of parts a flow class remembers as checked sync (sagas list a few)
+# how many lists of parts are remembered as checked (a saga lists a few; _class_bindings
+# remembers as many sets of given provider keys per flow class)
 _REMEMBERED = 256
+# (flow class, client class, method, *middlewares, None, *entries) -> whether every entry
+# is a class the flow runs: parts found sync for that client class (see _checked_parts)
+_CHECKED_PARTS: Dict[Tuple[Any, ...], bool] = {}
+_REMEMBERED_PARTS = 4096
 
 _logger = logging.getLogger("rndi.connect.devops_fulfillment_framework.application")
 
@@ -275,61 +280,56 @@ class Flow(ABC):
             raise InvalidTransaction(f"{flow.__name__}.transactions() lists {wrong}.")
         return entry
 
-    def _listed_middlewares(self, request: dict, method: str) -> List[Any]:
-        """The entries of ``middlewares(request)``, unbuilt."""
-        if not isinstance(request, dict):
-            raise TypeError(f"{type(self).__name__}.{method}() takes the request dict, "
-                            f"got a {type(request).__name__}.")
-        listed = self.middlewares(request)
-        return [entry for entry in listed if entry] if listed else []
-
     def _parts(self, request: dict, method: str, *shape: Any,
                ) -> Tuple[List[Any], List[Any], bool]:
         """The built middlewares and the listed transactions for ``request``, refused
         before anything is built when ``resolve`` (``method``) meets an async part, and
         whether every transaction listed is a class this flow runs (see
-        ``_checked_parts``, which is given ``shape``)."""
-        listed = self._listed_middlewares(request, method)
+        ``_checked_parts``, which is given ``shape``). Written out in one method: it runs
+        on every event, and each call it saves costs more than the work it would do."""
+        if type(request) is not dict and not isinstance(request, dict):
+            raise TypeError(f"{type(self).__name__}.{method}() takes the request dict, "
+                            f"got a {type(request).__name__}.")
+        listed = self.middlewares(request)
+        listed = [entry for entry in listed if entry] if listed else []
         entries = self.transactions(request)
         entries = list(entries) if entries else []
-        right = self._checked_parts(listed, entries, method, *shape)
+        container = self._container
+        shared = container._shared
+        client = shared["client"] if "client" in shared else container.bound("client")
+        try:  # these parts checked before, for this flow class, method and client class
+            right = _CHECKED_PARTS.get((type(self), client.__class__, method, *listed, None,
+                                        *entries))
+        except TypeError:  # an unhashable part: checked every time
+            right = None
+        if right is None:
+            right = self._checked_parts(client, listed, entries, method, *shape)
         if not listed:
             return listed, entries, right
-        build = self._container.build
+        build = container.build
         middlewares = [build(entry) if isinstance(entry, type) else entry for entry in listed]
         return middlewares, entries, right
 
-    def _checked_parts(self, middlewares: List[Any], entries: List[Any], method: str,
-                       *shape: Any) -> bool:
+    def _checked_parts(self, client: Any, middlewares: List[Any], entries: List[Any],
+                       method: str, *shape: Any) -> bool:
         """Whether every entry is a class this flow runs, so that the selection may build
         each straight through the container (``_candidate`` asks it of each); under
         ``resolve`` (``method``), ``refuse_async`` first (``shape``: the flow's methods,
-        roles and argument, as it takes them). Both are remembered per flow
-        class, method and client class when every part is a class: a class does not turn
-        async, nor into another kind of transaction, between events, so its methods are
-        read once, not on every one. The client's class is part of what is remembered,
-        so an ``AsyncConnectClient`` (or what passes for one) is refused every time."""
+        roles and argument, as it takes them). Both are remembered per flow class, method
+        and ``client`` class when every part is a class (``_parts`` reads what is
+        remembered): a class does not turn async, nor into another kind of transaction,
+        between events, so its methods are read once, not on every one. The client's
+        class is part of what is remembered, so an ``AsyncConnectClient`` (or what passes
+        for one) is refused every time."""
         flow = type(self)
-        client = self._container.bound("client")
-        key = (client.__class__, method, *middlewares, None, *entries)
-        seen = flow.__dict__.get("_checked_parts_memo")
-        try:
-            if seen is not None:
-                known = seen.get(key)
-                if known is not None:
-                    return known
-        except TypeError:  # an unhashable part: checked, not remembered
-            seen = None
         if method == "resolve":
             refuse_async(flow.__name__, client, middlewares, entries, *shape)
         right = all(isinstance(entry, type) and _wrong_class(flow, entry) is None
                     for entry in entries)
-        if all(part is None or isinstance(part, type) for part in key[2:]):
-            if seen is None:
-                seen = {}
-                type.__setattr__(flow, "_checked_parts_memo", seen)
-            if len(seen) < _REMEMBERED:
-                seen[key] = right
+        parts = (*middlewares, *entries)
+        if (all(isinstance(part, type) for part in parts)
+                and len(_CHECKED_PARTS) < _REMEMBERED_PARTS):
+            _CHECKED_PARTS[(flow, client.__class__, method, *middlewares, None, *entries)] = right
         return right
 
     def _operator_logger(self) -> Any:
