@@ -32,12 +32,24 @@ def _spans_of(flow: Any) -> Optional[Any]:
     return _spans.delivery(flow, observer, config)
 
 
+def _surely_off(flow: Any) -> bool:
+    """Whether tracing is off for ``flow``, read from its container's tables (asking the
+    container costs more, and this runs on every event): no ``observer`` bound at all
+    and a plain dict ``config`` without a ``TELEMETRY_DRIVER``. ``False`` leaves the
+    question to ``_spans_of``."""
+    container = flow._container
+    shared = container._shared
+    config = shared.get("config")
+    return ("observer" not in shared and "observer" not in container._lazy
+            and type(config) is dict and config.get("TELEMETRY_DRIVER") in _OFF)
+
+
 def delivery(resolve: F) -> F:
     """``Flow.resolve``: one span for the whole delivery."""
 
     @functools.wraps(resolve)
     def traced(flow: Any, request: Any) -> Any:
-        spans = _spans_of(flow)
+        spans = None if _surely_off(flow) else _spans_of(flow)
         if spans is None:
             return resolve(flow, request)
         return spans.deliver(resolve, flow, request)
@@ -50,7 +62,7 @@ def adelivery(aresolve: F) -> F:
 
     @functools.wraps(aresolve)
     async def traced(flow: Any, request: Any) -> Any:
-        spans = _spans_of(flow)
+        spans = None if _surely_off(flow) else _spans_of(flow)
         if spans is None:
             return await aresolve(flow, request)
         return await spans.adeliver(aresolve, flow, request)
