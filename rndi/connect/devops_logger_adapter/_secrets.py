@@ -122,17 +122,37 @@ def text_masker(config: Any = None, shortest_other: Optional[int] = None,
 
 def url_values(url: str) -> List[str]:
     """The values ``url`` carries besides where it points: its user name and password and
-    the value of each query option, as written and %-decoded (for ``text_masker``'s
-    ``also``: a client's error may quote an option's value)."""
+    the value of each query option, as written and %-decoded once and twice (redis-py
+    decodes an option's value twice), for ``text_masker``'s ``also``: a client's error
+    may quote an option's value. Left out are an option's number or switch word
+    (``socket_timeout=10.0``, ``ssl_cert_reqs=required``) unless the option's name is a
+    secret's: no secret is made of them, and masking them would garble a line
+    (``connecting to 10.0.3.7``, ``NOAUTH Authentication required``)."""
     try:
         parts = urlsplit(url)
-        written = [parts.username, parts.password,
-                   *(pair.partition("=")[2] for pair in parts.query.split("&"))]
-        decoded = [value for _, value in parse_qsl(parts.query)]
-    except ValueError:  # not a URL that can be read: nothing known to mask
+        credentials = [parts.username, parts.password]
+        options = [(name, value) for name, _, value in
+                   (pair.partition("=") for pair in parts.query.split("&"))]
+        options += parse_qsl(parts.query)
+    except (ValueError, TypeError, AttributeError):  # no URL that can be read: none known
         return []
-    values = {value for value in written if value}
-    return sorted(values | {unquote(value) for value in values} | set(decoded))
+    values = {value for value in credentials if value}
+    values |= {value for name, value in options
+               if value and (is_secret_name(unquote(name)) or not _plain(value))}
+    once = {unquote(value) for value in values}
+    return sorted(values | once | {unquote(value) for value in once})
+
+
+# the words redis-py takes for a switch or for ``ssl_cert_reqs``
+_PLAIN_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "none", "optional",
+                          "required"})
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def _plain(value: str) -> bool:
+    """Whether an option's ``value`` is a number or a switch word, as redis-py reads it."""
+    value = unquote(unquote(value)).strip()
+    return value.lower() in _PLAIN_WORDS or _NUMBER.fullmatch(value) is not None
 
 
 def mask_text(text: str, config: Any = None) -> str:

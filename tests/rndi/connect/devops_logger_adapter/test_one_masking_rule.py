@@ -167,7 +167,8 @@ def test_a_failed_offline_approval_is_logged_masked(caplog):
 
 def test_the_values_a_url_carries_are_its_credentials_and_its_options_values():
     url = "rediss://ann:pa%2Fss@cache.example:6380/2?ssl_cert_reqs=hun%20ter&timeout=&x=1"
-    assert url_values(url) == sorted({"ann", "pa%2Fss", "pa/ss", "hun%20ter", "hun ter", "1"})
+    # x=1: a number, which no secret is made of
+    assert url_values(url) == sorted({"ann", "pa%2Fss", "pa/ss", "hun%20ter", "hun ter"})
     assert url_values("redis://cache.example:6379/0") == []
     assert url_values("redis://[::1") == []  # unreadable: nothing known to mask
 
@@ -197,3 +198,36 @@ def test_a_redis_error_quoting_a_value_of_the_url_is_logged_masked(awaited, capl
             assert cache.get("k") is None
     assert "Requirements Flag" in caplog.text or "ssl_cert_reqs" in caplog.text
     assert "hunter2-flag" not in caplog.text
+
+
+@pytest.mark.parametrize("awaited", [False, True])
+def test_a_value_redis_py_decodes_twice_is_masked_as_it_quotes_it(awaited, caplog):
+    import asyncio
+
+    from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+    from rndi.cache.exceptions import CacheUnavailable
+
+    # redis-py reads an option's value %-decoded twice: %2541 is quoted as "A"
+    url = "rediss://127.0.0.1:1/0?ssl_cert_reqs=hun%2541ter2"
+    assert "hunAter2" in url_values(url)
+    cache = RedisCacheAdapter(url=url, prefix="masking:", socket_timeout=0.5, retry_after=0)
+    with caplog.at_level(logging.ERROR, logger="rndi.cache"):
+        if awaited:
+            with pytest.raises(CacheUnavailable):
+                asyncio.run(cache.alookup("k"))
+        else:
+            assert cache.get("k") is None
+    assert "Requirements Flag" in caplog.text
+    assert "hunAter2" not in caplog.text
+
+
+def test_option_values_no_secret_is_made_of_do_not_garble_a_line():
+    url = ("rediss://10.0.3.7:6380/0?socket_connect_timeout=10.0&ssl_cert_reqs=required"
+           "&ssl_check_hostname=true&ssl_password=12345678&client_name=worker-7")
+    mask = text_masker(also=url_values(url))
+    refused = "Error 111 connecting to 10.0.3.7:6380. Connection refused."
+    assert mask(refused) == refused
+    assert mask("NOAUTH Authentication required.") == "NOAUTH Authentication required."
+    assert mask("true or not") == "true or not"
+    # a secret option's value is masked, a number too; any other option's value is
+    assert mask("key file 12345678, client worker-7") == f"key file {MASK}, client {MASK}"
