@@ -210,3 +210,23 @@ def test_a_reply_that_repeats_the_command_is_logged_without_its_arguments(caplog
             assert "ResponseError: unknown command 'EVALSHA'" in line  # what went wrong
             assert "value" not in line and "noscripts:" not in line, line
         assert cache.get("k") == "lease-token-value"  # nothing was changed
+
+
+def test_the_error_behind_a_cache_unavailable_repeats_no_argument_of_the_command():
+    from rndi.cache import CacheUnavailable
+
+    with NoScriptsRedis() as server:
+        cache = RedisCacheAdapter("127.0.0.1", port=server.port, prefix="noscripts:")
+        cache.put("k", "lease-token-value")
+        for call in (lambda: cache.replace_if_equal("k", "lease-token-value", "step-value"),
+                     lambda: asyncio.run(cache.areplace_if_equal("k", "lease-token-value",
+                                                                  "step-value"))):
+            with pytest.raises(CacheUnavailable) as raised:
+                call()
+            # a traceback shows the causes of an error (a compensated transaction's, a span's)
+            error, told = raised.value, []
+            while error is not None:
+                told.append(str(error))
+                error = error.__cause__
+            assert any("unknown command 'EVALSHA'" in text for text in told)
+            assert not any("value" in text or "noscripts:" in text for text in told), told

@@ -271,7 +271,7 @@ class RedisCacheAdapter(AwaitedStoredCache):
             except Exception as e:  # StoredCache._attempt, written out: it runs per command
                 self._fault(operation, key, e)
                 raise CacheUnavailable(self._describe(), self._operation(operation, key),
-                                       type(e).__name__) from e
+                                       type(e).__name__) from self._masked(e)
 
     async def _aattempt(self, operation: str, key: Optional[str], call: Callable[[], Any]
                         ) -> Any:
@@ -308,7 +308,7 @@ class RedisCacheAdapter(AwaitedStoredCache):
                     link.abort("a cache operation ran out of time")
             self._fault(operation, key, e)
             raise CacheUnavailable(self._describe(), self._operation(operation, key),
-                                   type(e).__name__) from e
+                                   type(e).__name__) from self._masked(e)
 
     def after_answered(self, callback: Callable[[], Any]) -> None:
         """``AwaitableCache.after_answered``: on the loop's own connection, after the
@@ -354,12 +354,31 @@ class RedisCacheAdapter(AwaitedStoredCache):
                          self._operation(operation, key), type(error).__name__,
                          self._told(error), self.retry_after)
 
-    def _told(self, error: Exception) -> str:
+    def _told(self, error: BaseException) -> str:
         """The error's text without the arguments Redis repeats in some replies (``unknown
         command 'EVALSHA', with args beginning with: ...``: a key, a token, a record) and
         without a value of the URL's (redis-py quotes some: ``Invalid SSL Certificate
         Requirements Flag: ...``)."""
         return self._connected.told(str(error).split(_REPEATED, 1)[0])
+
+    def _masked(self, error: Exception) -> Optional[BaseException]:
+        """``error``, the cause of the ``CacheUnavailable`` raised for it, with its text and
+        that of each error behind it as ``_told`` says them: a traceback shows them all (a
+        compensated transaction's, a span's), and they may quote what a log line does not
+        (a value of the URL, the arguments Redis repeats). The errors are kept, by type:
+        what a caller looks for along the causes is still there. ``None`` (no cause) when
+        one of them cannot be made to say less."""
+        seen: Set[int] = set()
+        behind: Optional[BaseException] = error
+        while behind is not None and id(behind) not in seen:
+            seen.add(id(behind))
+            told = self._told(behind)
+            if told != str(behind):
+                behind.args = (told,)
+                if str(behind) != told:  # one that writes its own text (an OSError's errno)
+                    return None
+            behind = behind.__cause__ or behind.__context__
+        return error
 
     # The storage primitives are written once, as generators of the commands they send
     # (a tuple of a command's words), sent each command's answer or thrown its error:

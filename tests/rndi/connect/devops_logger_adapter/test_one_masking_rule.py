@@ -200,6 +200,16 @@ def test_a_redis_error_quoting_a_value_of_the_url_is_logged_masked(awaited, capl
     assert "hunter2-flag" not in caplog.text
 
 
+def _messages_along(error):
+    """The messages of ``error`` and of every error behind it (its cause, its context)."""
+    messages, seen = [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        messages.append(f"{type(error).__name__}: {error}")
+        error = error.__cause__ or error.__context__
+    return messages
+
+
 @pytest.mark.parametrize("awaited", [False, True])
 def test_a_value_redis_py_decodes_twice_is_masked_as_it_quotes_it(awaited, caplog):
     import asyncio
@@ -220,6 +230,37 @@ def test_a_value_redis_py_decodes_twice_is_masked_as_it_quotes_it(awaited, caplo
     assert "Requirements Flag" in caplog.text
     assert "hunAter2" not in caplog.text
 
+
+@pytest.mark.parametrize("awaited", [False, True])
+def test_the_error_behind_a_cache_unavailable_quotes_no_value_of_the_url(awaited):
+    import asyncio
+
+    from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+    from rndi.cache.exceptions import CacheUnavailable
+
+    # what a transaction's compensate or a span shows of it: its traceback, causes included
+    url = "rediss://127.0.0.1:1/0?ssl_cert_reqs=hunter2-flag"
+    cache = RedisCacheAdapter(url=url, prefix="masking:", socket_timeout=0.5, retry_after=0)
+    lookup = (lambda: asyncio.run(cache.alookup("k"))) if awaited else (lambda: cache.lookup("k"))
+    with pytest.raises(CacheUnavailable) as raised:
+        lookup()
+    told = "\n".join(_messages_along(raised.value))
+    assert "Requirements Flag" in told  # the cause is kept, masked
+    assert "hunter2-flag" not in told
+
+
+
+def test_an_error_that_cannot_say_less_is_no_cause_of_a_cache_unavailable():
+    import redis
+
+    from rndi.cache.adapters.redis.adapter import RedisCacheAdapter
+
+    cache = RedisCacheAdapter(url="redis://127.0.0.1:1/0?client_name=hunter2-name",
+                              prefix="masking:")
+    error = redis.ConnectionError("quoting hunter2-name")
+    assert cache._masked(error) is error and str(error) == "quoting *********"
+    # an OSError's text is made of its errno and strerror: raised without the cause
+    assert cache._masked(OSError(111, "quoting hunter2-name")) is None
 
 def test_option_values_no_secret_is_made_of_do_not_garble_a_line():
     url = ("rediss://10.0.3.7:6380/0?socket_connect_timeout=10.0&ssl_cert_reqs=required"
