@@ -255,6 +255,26 @@ def test_a_redis_url_of_any_shape_never_shows_its_password(url, caplog):
     assert "S3c" not in getattr(cache, "server", "")  # refused, or kept without credentials
 
 
+
+@pytest.mark.parametrize(("url", "server"), [
+    # '@' in an option's value: the query, not the end of credentials
+    ("rediss://127.0.0.1:6380/0?ssl_password=S3c@retPW", "rediss://127.0.0.1:6380/0"),
+    ("rediss://user:pw@127.0.0.1:6380/0?ssl_password=S3c@retPW", "rediss://127.0.0.1:6380/0"),
+    # a URL redis-py cannot read: shown without its options either
+    ("redis://cache.example:bad/0?client_name=S3cretName", "redis://cache.example:bad/0"),
+])
+def test_a_redis_url_never_shows_an_options_value(url, server, caplog):
+    with caplog.at_level(logging.ERROR):
+        cache = provide_cache({"CACHE_DRIVER": "redis", "CACHE_REDIS_URL": url},
+                              logging.getLogger("t"))
+        if isinstance(cache, RedisCacheAdapter):
+            assert cache.server == server
+            cache.get("k")  # nothing listens there: a fault line naming the server
+        else:
+            assert f"{server!r} cannot be used" in caplog.text
+    assert caplog.records and "S3c" not in caplog.text and "retPW" not in caplog.text
+
+
 class StalledServer:
     """A TCP server that accepts connections and never answers: a stalled Redis."""
 

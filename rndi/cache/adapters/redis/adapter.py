@@ -104,15 +104,22 @@ def _milliseconds(ttl: float) -> int:
 
 
 def _safe(url: str) -> str:
-    """The URL without credentials, for log lines and errors, whatever its shape.
+    """The URL without credentials or options, for log lines and errors, whatever its
+    shape.
 
     Everything up to the last ``@`` goes first, so a password holding ``#``, ``/`` or
-    ``@``, or a URL without a scheme, cannot leak through a lenient parse.
+    ``@``, or a URL without a scheme, cannot leak through a lenient parse. The query
+    goes before when it holds an ``@`` in an option's value, as redis-py reads it
+    (``?ssl_password=p@ss``): the end of that value would be shown as the host. The
+    query and fragment never show: they carry the options' values.
     """
+    if _at_in_options(url):
+        url = url.split("?", 1)[0]
     head, at, tail = url.rpartition("@")
     if at:
         scheme, sep, _ = head.partition("://")
         url = f"{scheme}://{tail}" if sep else tail
+    url = url.split("?", 1)[0].split("#", 1)[0]
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -121,6 +128,18 @@ def _safe(url: str) -> str:
     if not parts.scheme or not parts.hostname:
         return url
     return f"{parts.scheme}://{parts.hostname}:{port or 6379}{parts.path}"
+
+
+def _at_in_options(url: str) -> bool:
+    """Whether redis-py reads an ``@`` of ``url`` in its query's ``name=value`` options,
+    and none after its server (a number for its port): there no ``@`` ends credentials."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return False
+    return ("@" in parts.query and "@" not in parts.path + parts.fragment
+            and all("=" in pair for pair in parts.query.split("&")))
 
 
 class RedisCacheAdapter(AwaitedStoredCache):
