@@ -54,8 +54,8 @@ from rndi.dicontainer.adapter import (
 ProviderSpec = Union[BaseServiceProvider, type]
 F = TypeVar("F", bound="Flow")
 
-# how many lists of parts are remembered as checked (a saga lists a few; _class_bindings
-# remembers as many sets of given provider keys per flow class)
+# how many sets of given provider keys a flow class remembers bindings for (make() gives
+# two; keys given by hand vary)
 _REMEMBERED = 256
 # (flow class, client class, method, *middlewares, None, *entries) -> whether every entry
 # is a class the flow runs: parts found sync for that client class (see _checked_parts)
