@@ -6,6 +6,7 @@ code. orjson is used when installed (the ``orjson`` extra), the standard library
 """
 
 import json
+import math
 from typing import Any, Callable, Type
 
 from rndi.cache.exceptions import UnserializableValue
@@ -14,6 +15,7 @@ from rndi.cache.exceptions import UnserializableValue
 # writes at most): deeper, a value could be written but never read back by every store.
 MAX_DEPTH = 254
 _TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
+_NOT_FINITE = "it holds NaN or Infinity, which JSON has no number for"
 
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
@@ -22,7 +24,12 @@ def json_dumps(value: Any) -> str:
     """The standard library's encoding, held to what every store can write and read."""
     if _deeper_than(value, MAX_DEPTH):  # the json module writes what it cannot read
         raise RecursionError(_TOO_DEEP)
-    text = _encoder.encode(value)
+    try:
+        text = _encoder.encode(value)
+    except ValueError:
+        if _holds_non_finite(value):  # said as the installed encoding says it
+            raise ValueError(_NOT_FINITE) from None
+        raise
     # a lone surrogate encodes here but cannot be written as UTF-8 by any store
     text.encode("utf-8")
     return text
@@ -33,7 +40,12 @@ try:
     import orjson
 
     def _dumps(value: Any) -> str:
-        return orjson.dumps(value).decode()
+        encoded = orjson.dumps(value)
+        # orjson writes NaN and Infinity as null without a word: a put would answer a
+        # value the store does not hold. Only a text with a null can hide one.
+        if b"null" in encoded and _holds_non_finite(value):
+            raise ValueError(_NOT_FINITE)
+        return encoded.decode()
 
     loads: Callable[[Any], Any] = orjson.loads
     DecodeError: Type[Exception] = orjson.JSONDecodeError
@@ -58,6 +70,21 @@ def _deeper_than(value: Any, limit: int) -> bool:
                     below[id(item)] = item
         level = below
     return bool(level)
+
+
+def _holds_non_finite(value: Any) -> bool:
+    """Whether ``value`` is, or holds in its dicts, lists and tuples, a float that is not
+    finite; each container is looked into once, however often it is held."""
+    pending, seen = [value], set()
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, (dict, list, tuple)) and id(item) not in seen:
+            seen.add(id(item))
+            pending.extend(item.values() if isinstance(item, dict) else item)
+    return False
 
 
 def dumps(key: str, value: Any) -> str:

@@ -4,6 +4,7 @@ expiry is not a finite number is no entry."""
 
 import json
 import logging
+import math
 import os
 
 import pytest
@@ -51,6 +52,21 @@ def test_the_deepest_value_allowed_is_read_back_and_one_deeper_is_refused(
     with pytest.raises(UnserializableValue, match=f"nested more than {_codec.MAX_DEPTH}"):
         cache.put("deeper", nested(_codec.MAX_DEPTH + 1))
     assert cache.has("deeper") is False
+
+
+@pytest.mark.parametrize("dumps", ["installed", "standard library"])
+@pytest.mark.parametrize("value", [float("nan"), [1.0, float("inf")], {"a": {"b": -math.inf}}])
+def test_a_number_json_has_none_for_is_refused_not_stored_as_null(cache, dumps, value,
+                                                                  monkeypatch):
+    # orjson writes NaN and Infinity as null without a word: the put would answer the
+    # value while the store keeps something else
+    if dumps == "standard library":
+        monkeypatch.setattr(_codec, "_dumps", _codec.json_dumps)
+    with pytest.raises(UnserializableValue, match="NaN or Infinity"):
+        cache.put("k", value)
+    assert cache.has("k") is False
+    cache.put("k", [None, "NaN", 1.5])  # null and the text are data, not a lost number
+    assert cache.get("k") == [None, "NaN", 1.5]
 
 
 def test_the_standard_library_encoding_refuses_a_value_that_contains_itself():
