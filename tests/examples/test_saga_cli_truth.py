@@ -235,3 +235,28 @@ def test_output_closed_in_process_is_one_line_on_stderr_and_exit_2(capsys, saga_
     assert main(["explain", f"{module}:Generating"]) == 2
     assert capsys.readouterr().err == ("rndi-saga: the output was closed before all of it "
                                        "was written.\n")
+
+
+def test_doctor_into_a_pipe_closed_early_is_one_line_and_not_a_traceback(tmp_path):
+    reading, writing = os.pipe()
+    os.close(reading)  # `rndi-saga doctor | head -0`
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "rndi.connect.devops_fulfillment_framework", "doctor"],
+            cwd=tmp_path, stdout=writing, stderr=subprocess.PIPE, text=True, timeout=300,
+            check=False)
+    finally:
+        os.close(writing)
+    assert result.returncode == 2
+    assert result.stderr == ("rndi-saga: the output was closed before all of it was "
+                             "written.\n")
+
+
+def test_new_and_doctor_with_their_output_closed_say_so_in_one_line(capsys, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["doctor"]) == 2
+    assert main(["new", "acme-extension", "--directory", str(tmp_path / "acme")]) == 2
+    assert capsys.readouterr().err == 2 * ("rndi-saga: the output was closed before all "
+                                           "of it was written.\n")
+    assert (tmp_path / "acme" / "pyproject.toml").is_file()  # written before the output

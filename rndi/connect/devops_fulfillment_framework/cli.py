@@ -329,11 +329,22 @@ def _new(name: str, directory: Optional[str]) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``rndi-saga`` with ``argv`` (default: the command line); the exit code."""
-    arguments = _parser().parse_args(argv)
-    if arguments.command == "doctor":
-        return _doctor()
-    if arguments.command == "new":
-        return _new(arguments.name, arguments.directory)
+    try:
+        arguments = _parser().parse_args(argv)
+        if arguments.command == "doctor":
+            code = _doctor()
+        elif arguments.command == "new":
+            code = _new(arguments.name, arguments.directory)
+        else:
+            code = _inspect(arguments)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        return _output_closed()
+    return code
+
+
+def _inspect(arguments: argparse.Namespace) -> int:
+    """``check`` or ``explain``, as the command line asks."""
     # like python -m: the saga's package is found from the current directory
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -349,12 +360,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # one flow named: its lines as they are; a module's flows: each line names its flow
     named = ":" in arguments.saga
     codes = []
-    try:
-        for number, flow in enumerate(flows):
-            if number and arguments.command == "explain":
-                print()
-            codes.append(_run_one(arguments.command, flow, config, requests, redact, named))
-        sys.stdout.flush()  # a closed pipe shows here, not at exit
-    except BrokenPipeError:
-        return _output_closed()
+    for number, flow in enumerate(flows):
+        if number and arguments.command == "explain":
+            print()
+        codes.append(_run_one(arguments.command, flow, config, requests, redact, named))
     return max(codes)
