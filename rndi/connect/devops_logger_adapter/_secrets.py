@@ -163,7 +163,12 @@ def mask_text(text: str, config: Any = None) -> str:
 def secret_matcher(to_mask: Union[str, Iterable[str], None]) -> Callable[[Any], bool]:
     """The rule of ``is_secret_name``, widened by the names in ``to_mask``: a key also
     matches when, normalised, it ends with one of them (``vendor_pin`` for ``pin``)."""
-    names = [] if to_mask is None else [to_mask] if isinstance(to_mask, str) else list(to_mask)
+    try:
+        names = ([] if to_mask is None else [to_mask] if isinstance(to_mask, str)
+                 else list(to_mask))
+    except TypeError:  # one name that is no string: say what is taken
+        raise TypeError(f"to_mask takes a name or a list of names to mask, got a "
+                        f"{type(to_mask).__name__}; pass [name] for one.") from None
     suffixes: Tuple[str, ...] = tuple(_normal(n) for n in names if isinstance(n, str) and n)
     # a listed name that is no string (an int key) matches the keys equal to it
     others = [n for n in names if not isinstance(n, str)]

@@ -139,6 +139,12 @@ def test_a_listed_key_that_is_no_string_is_masked():
         1: MASK, 2: "seats", "1": "text"}
 
 
+def test_one_name_that_is_no_string_is_refused_saying_what_is_taken():
+    with pytest.raises(TypeError, match=r"a name or a list of names to mask, got a int; "
+                                        r"pass \[name\] for one"):
+        mask_dictionary({1: "pin"}, 1)
+
+
 def test_command_output_follows_the_rule_and_masks_long_ordinary_values_too():
     redact = _redactor({**CONFIG, "VENDOR_URL": "https://vendor.example/v1"})
     assert shows_no_secret(redact("Ab1-key-NEXT-7 482913 " + json.dumps('pa"ss\\wörd')))
