@@ -2,7 +2,6 @@
 rule that a storage fault is a logged miss, never an error of the fulfillment."""
 
 import contextvars
-import hashlib
 import logging
 import time
 from abc import abstractmethod
@@ -10,7 +9,7 @@ from typing import Any, Callable, Generator, Optional, Tuple, TypeVar
 
 from rndi.cache import _codec
 from rndi.cache.contracts import AwaitableCache, Cache
-from rndi.cache.exceptions import CacheUnavailable
+from rndi.cache.exceptions import CacheUnavailable, shown_key
 
 logger = logging.getLogger("rndi.cache")
 
@@ -50,7 +49,7 @@ def check_ttl(key: str, ttl: Any) -> None:
                             or not ttl <= MAX_TTL):
         shown = ttl if isinstance(ttl, (int, float)) else f"a {type(ttl).__name__}"
         raise ValueError(
-            f"Cannot cache key {key!r}: ttl must be a number of seconds up to {MAX_TTL} "
+            f"Cannot cache {shown_key(key)}: ttl must be a number of seconds up to {MAX_TTL} "
             f"(a century; 0 or less stores an already expired entry), or None for the "
             f"default; got {shown!r}."
         )
@@ -84,21 +83,13 @@ def compute_default(key: str, default: Any) -> Tuple[Any, Any]:
         # the published adapters unpack it the same way, and raise the same error type
         problem = "too many" if len(value) > 2 else "not enough"
         raise ValueError(
-            f"The default of cache key {key!r} is a tuple of {len(value)} items: a tuple "
+            f"The default of cache {shown_key(key)} is a tuple of {len(value)} items: a tuple "
             f"default means (value, ttl) ({problem} values to unpack (expected 2)). Wrap a "
             f"tuple you mean to store: ((a, b, c), ttl)."
         )
     value, ttl = value
     check_ttl(key, ttl)
     return value, ttl
-
-
-def shown_key(key: str) -> str:
-    """``key`` as log lines show it: a short digest, since a key may hold what must not
-    be logged (``token:<the token>``). ``sha256(key)`` in hex starts with the same 12
-    characters, so a key you suspect can be checked against a log line."""
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"key #{digest[:12]}"
 
 
 class DamagedEntry(Exception):

@@ -1,6 +1,17 @@
 """Errors of the cache package; all derive from :class:`CacheError`."""
 
+import hashlib
 from typing import Any
+
+
+def shown_key(key: str) -> str:
+    """``key`` as log lines and the cache's errors show it: a short digest, since a key
+    may hold what must not be shown (``token:<the token>``). ``sha256(key)`` in hex starts
+    with the same 12 characters, so a key you suspect can be checked against a line."""
+    if not isinstance(key, str):  # refused as a key: only its type is worth saying
+        return f"a key that is a {type(key).__name__}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"key #{digest[:12]}"
 
 
 class CacheError(Exception):
@@ -23,7 +34,7 @@ class UnserializableValue(CacheError, TypeError):
         self.key = key
         self.value_type = type(value).__name__
         super().__init__(
-            f"Cannot cache key {key!r}: a {self.value_type} value is not JSON-serializable "
+            f"Cannot cache {shown_key(key)}: a {self.value_type} value is not JSON-serializable "
             f"({reason}). Store plain data (dict, list, str, int, float, bool, None)."
         )
 
