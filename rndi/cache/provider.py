@@ -16,6 +16,9 @@ from rndi.connect.devops_logger_adapter._secrets import mask_text
 
 CacheDriver = Callable[[Mapping[str, Any]], Cache]
 
+# CACHE_DRIVER's value -> the driver name it means (stripped, lower case)
+_NAMES: Dict[str, str] = {}
+
 # redis-py is imported by the redis driver itself, only when a configuration picks it
 BUILTIN_DRIVERS: Dict[str, CacheDriver] = {
     "none": provide_null_cache_adapter,
@@ -47,7 +50,12 @@ def provide_cache(
     if not isinstance(config, dict) and not isinstance(config, Mapping):
         raise TypeError("provide_cache() expects the configuration mapping, got a "
                         f"{type(config).__name__}.")
-    name = str(config.get("CACHE_DRIVER") or "none").strip().lower()
+    raw = config.get("CACHE_DRIVER")
+    name = _NAMES.get(raw) if type(raw) is str else None  # the same value on every event
+    if name is None:
+        name = str(raw or "none").strip().lower()
+        if type(raw) is str and len(_NAMES) < 64:
+            _NAMES[raw] = name
     driver = drivers.get(name) if drivers else None
     if driver is None:
         driver = BUILTIN_DRIVERS.get(name)
@@ -65,5 +73,7 @@ def provide_cache(
         logger.error("Cache driver %r failed to start: %s: %s. Using the null cache.",
                      name, type(e).__name__, mask_text(str(e), config).rstrip("."))
         return NullCacheAdapter()
-    logger.debug("Cache service configured with %s driver.", name)  # the published line
+    # the published line; a plain logger is asked first, which costs a call less
+    if type(logger) is not logging.Logger or logger.isEnabledFor(logging.DEBUG):
+        logger.debug("Cache service configured with %s driver.", name)
     return cache

@@ -139,6 +139,19 @@ def _fast_build(target: Callable[..., Any], given: int, init: Any) -> Optional[_
     return frozenset(names), getter, len(names) == 1, tuple(names)
 
 
+# class -> (its __init__, its _fast_build): what build() asks of every class it builds,
+# read from a dict (an lru_cache call hashes its three arguments); a class whose __init__
+# changed (a test patches it) is asked again
+_BUILDS: Dict[type, Tuple[Any, Optional[_Fast]]] = {}
+
+
+def _fast_of(cls: type, init: Any) -> Optional[_Fast]:
+    fast = _fast_build(cls, 0, init)
+    if len(_BUILDS) < 4096 or cls in _BUILDS:
+        _BUILDS[cls] = (init, fast)
+    return fast
+
+
 @lru_cache(maxsize=1024)
 def _provide_methods(
     provider_type: type,
@@ -529,20 +542,21 @@ class Container(DIContainer):
     def build(self, cls: type) -> Any:
         """``get(cls)`` for a caller that knows ``cls`` is a class (a flow building the
         classes it lists): the same instance, without asking again."""
-        fast = _fast_build(cls, 0, cls.__init__)  # type: ignore[misc]
+        init = cls.__init__  # type: ignore[misc]
+        known = _BUILDS.get(cls)
+        fast = known[1] if known is not None and known[0] is init else _fast_of(cls, init)
         if fast is not None:
-            if fast[1] is None:  # nothing injected (a middleware often): nothing to build
+            getter = fast[1]
+            if getter is None:  # nothing injected (a middleware often): nothing to build
                 return cls()
             shared = self._shared
-            if not fast[0] <= shared.keys():  # build what is lazy first, the full way
+            if not fast[0] <= shared.keys():  # build what is lazy first, in order
                 self._root = cls
-                for name in fast[3]:  # in order, as _call would build them
-                    if name in shared:
-                        continue
-                    if name not in self._lazy:
-                        return self._call(cls, cls, _plan(cls), ())  # raises, naming it
-                    self._make(name, cls)
-            getter = fast[1]
+                for name in fast[3]:
+                    if name not in shared:
+                        if name not in self._lazy:
+                            return self._call(cls, cls, _plan(cls), ())  # raises, naming it
+                        self._make(name, cls)
             return cls(getter(shared)) if fast[2] else cls(*getter(shared))
         self._root = cls
         return self._call(cls, cls, _plan(cls), ())
@@ -595,24 +609,24 @@ class Container(DIContainer):
         # a value read from what the container holds, or a provider method whose
         # parameters are all built already: it cannot need itself, so the way there is
         # not tracked (the cost of most lazy bindings of an event)
-        fast = payload[3] if kind == _METHOD else None
-        if kind == _VALUE or (fast is not None and fast[0] <= shared.keys()):
-            try:
-                if kind == _VALUE:
-                    value = payload(shared)
-                else:
-                    function, _, head, _ = payload
-                    getter = fast[1]  # type: ignore[index]
+        try:
+            if kind == _VALUE:
+                shared[name] = value = payload(shared)
+                return value
+            if kind == _METHOD:
+                function, _, head, fast = payload
+                if fast is not None and fast[0] <= shared.keys():
+                    getter = fast[1]
                     value = (function(*head) if getter is None
-                             else function(*head, getter(shared)) if fast[2]  # type: ignore[index]
+                             else function(*head, getter(shared)) if fast[2]
                              else function(*head, *getter(shared)))
-            except ContainerError:
-                raise
-            except Exception as e:
-                _note_failure(e, name, self._root, [*self._building, name], kind, payload)
-                raise
-            shared[name] = value
-            return value
+                    shared[name] = value
+                    return value
+        except ContainerError:
+            raise
+        except Exception as e:
+            _note_failure(e, name, self._root, [*self._building, name], kind, payload)
+            raise
         building = self._building
         if name in building:
             raise CircularDependency([*building[building.index(name) :], name])

@@ -119,7 +119,8 @@ def value_reader(key: Any) -> Callable[[Mapping[str, Any]], Any]:
     strips and binds the keys it injects, not every key of its configuration."""
 
     def read(instances: Mapping[str, Any]) -> Any:
-        return _stripped(instances[CONFIG_VALUES][key])
+        value = instances[CONFIG_VALUES][key]  # stripped as _stripped does, one call less
+        return value.strip() if isinstance(value, str) else value
 
     read.__qualname__ = f"config[{key!r}]"  # a key, never its value
     return read
