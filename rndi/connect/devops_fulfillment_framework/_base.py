@@ -23,9 +23,11 @@ from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.business_transactions.exceptions import InvalidTransaction
 from rndi.connect.devops_fulfillment_framework._kinds import misplaced
 from rndi.connect.devops_fulfillment_framework._settings import (
-    SETTINGS_OF_SECONDS as _SETTINGS_OF_SECONDS,
+    JOURNAL_TTL,
+    LEASE_TTL,
+    SAGA_TIME_BUDGET,
+    check_settings,
 )
-from rndi.connect.devops_fulfillment_framework._settings import check_settings
 from rndi.connect.devops_fulfillment_framework._worlds import refuse_async
 from rndi.connect.devops_fulfillment_framework.providers.cache import CacheServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.configuration import (
@@ -38,7 +40,6 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import (
 from rndi.connect.devops_fulfillment_framework.providers.connect import (
     ConnectServiceProvider,
     checked_request,
-    connect_bindings,
 )
 from rndi.connect.devops_fulfillment_framework.providers.journal import JournalServiceProvider
 from rndi.connect.devops_fulfillment_framework.providers.offline import OfflineServiceProvider
@@ -192,7 +193,9 @@ class Flow(ABC):
                 step runs, not when a step is recorded.
         """
         if type(config) is dict or isinstance(config, Mapping):  # the ABC's check costs more
-            if not _SETTINGS_OF_SECONDS.isdisjoint(config):
+            # the keys of _settings.SETTINGS_OF_SECONDS, each looked up: isdisjoint would walk
+            # every key of the configuration
+            if LEASE_TTL in config or JOURNAL_TTL in config or SAGA_TIME_BUDGET in config:
                 check_settings(config)
             init = cls.__init__
             # a shortcut only past what is the framework's own: a metaclass's __call__ or
@@ -290,10 +293,16 @@ class Flow(ABC):
         if type(request) is not dict and not isinstance(request, dict):
             raise TypeError(f"{type(self).__name__}.{method}() takes the request dict, "
                             f"got a {type(request).__name__}.")
+        # a list answered is used as it is (never changed here); any other iterable is
+        # listed, and falsy entries of middlewares() are dropped
         listed = self.middlewares(request)
-        listed = [entry for entry in listed if entry] if listed else []
+        if type(listed) is not list:
+            listed = list(listed) if listed else []
+        if not all(listed):
+            listed = [entry for entry in listed if entry]
         entries = self.transactions(request)
-        entries = list(entries) if entries else []
+        if type(entries) is not list:
+            entries = list(entries) if entries else []
         container = self._container
         shared = container._shared
         client = shared["client"] if "client" in shared else container.bound("client")
@@ -378,18 +387,26 @@ def _event_container(flow: Type["Flow"], config: Mapping[str, Any], client: Any,
     # compares them); the event's values are read on every event, never remembered
     providers = flow.providers
     memo = flow.__dict__.get("_event_memo")
-    if (memo is None or memo[1] is not sources
-            or _providers_changed(providers, memo[0], memo[2], memo[7])):
+    # _providers_changed, written out: one call less on every event
+    if (memo is None or memo[1] is not sources or memo[0] is not providers
+            or memo[7] != PROVIDER_CLASS_CHANGES[0] or memo[2] != providers):
         merged = _merged(flow._class_bindings(_MADE_KEYS), sources)
         memo = (providers, sources, dict(providers), *merged, PROVIDER_CLASS_CHANGES[0])
         type.__setattr__(flow, "_event_memo", memo)
-    template, lazy = memo[4], memo[5 if request is None else 6]
+    template = memo[4]
     if template is not None:
         shared = template.copy()
         shared["config"] = config
-        shared[CONFIG_VALUES] = values_of(config, sources)  # bound as they are asked for
-        shared.update(connect_bindings(client, logger, request))
-        return Container.of(shared, lazy)
+        # a dict is copied whole (see values_of), its values bound as they are asked for
+        shared[CONFIG_VALUES] = config.copy() if type(config) is dict else values_of(
+            config, sources)
+        shared["client"] = client
+        if request is None:  # connect_bindings, written out
+            shared["logger"] = logger
+            return Container.of(shared, memo[5])
+        shared["logger"] = bind_logger(logger, request)
+        shared["request"] = request
+        return Container.of(shared, memo[6])
     event = Flow.event_providers(config, client, logger, request)
     return Container.extending(memo[3], event.values())  # raises, naming the clash
 

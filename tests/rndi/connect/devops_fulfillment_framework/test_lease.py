@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import threading
+from types import MappingProxyType
 
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
@@ -11,6 +12,7 @@ from rndi.cache.adapters.null.adapter import NullCacheAdapter
 from rndi.cache.adapters.sqlite.adapter import SQLiteCacheAdapter
 from rndi.connect.business_transactions import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework import RequestLease, Saga
+from rndi.connect.devops_fulfillment_framework._settings import SETTINGS_OF_SECONDS
 from rndi.dicontainer import BaseServiceProvider
 from tests.rndi.connect.devops_fulfillment_framework.leases import lease_held
 
@@ -253,3 +255,18 @@ async def test_in_aresolve_the_lease_is_held_while_awaited_and_released_on_cance
         await task
     assert not cache.has(KEY)
     assert gate.executed == ["async"]
+
+
+@pytest.mark.parametrize("key", sorted(SETTINGS_OF_SECONDS))
+def test_make_checks_every_setting_of_seconds(key):
+    # make() looks each of these keys up by name; one added to the settings must be
+    # checked too, before any step runs
+    class Plain(Saga):
+        def transactions(self, request):
+            return [Work]
+
+    with pytest.raises(ValueError, match=f"'{key}' must be a positive number"):
+        Plain.make({key: "-1"}, None, LOGGER)
+    with pytest.raises(ValueError, match=f"'{key}' must be a positive number"):
+        Plain.make(MappingProxyType({key: "soon"}), None, LOGGER)
+    assert Plain.make({key: "30"}, None, LOGGER).container.bound("config") == {key: "30"}
