@@ -8,6 +8,14 @@ write a new extension project.
     rndi-saga doctor                             the installation: upstream versions, clashes
     rndi-saga new NAME [--directory DIR]         write a new extension project
 
+``check`` prints one line per problem, starting with its kind: ``missing`` (nothing bound
+to a parameter without default), ``cycle``, ``duplicate`` (two providers bind one name),
+``invalid`` (a flow that cannot be built, ``transactions()`` or ``middlewares()`` raising
+or answering something other than a list, an entry that is not a transaction or
+middleware, a setting ``make()`` refuses), ``async`` (an ``async def`` method calling a
+sync facade operation, or dropping what an ``a…`` one answers) or ``unsafe`` (a lease or
+a journal on the null cache, a journal without the lease).
+
 Exit codes: 0, the wiring is complete (``check``) or was printed (``explain``), or the
 installation is sound (``doctor``); 1, ``check`` found problems (one line each; a flow
 that cannot be built is one) or ``doctor`` found a published package installed over this
@@ -41,6 +49,17 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 # values of ordinary keys this long or longer are masked in output too; shorter ones
 # ("900", "sqlite", "none") are settings, and masking them would garble every message
 _SHORTEST_MASKED = 8
+# the problem kinds whose messages hold names only, never a value or an error's text
+_NAMES_ONLY = frozenset({"missing", "cycle", "duplicate"})
+_KINDS_HELP = (
+    "Each problem is one line, starting with its kind. missing: nothing is bound to a "
+    "parameter without default. cycle: bindings that need one another. duplicate: two "
+    "providers bind one name. invalid: a flow that cannot be built, transactions() or "
+    "middlewares() raising or answering something other than a list, an entry that is "
+    "not a transaction or middleware, a setting make() refuses. async: an async def "
+    "method calling a sync facade operation, or dropping what an a... one answers. "
+    "unsafe: a lease or a journal on the null cache, a journal without the lease. "
+    "Exit codes: 0 complete, 1 problems found, 2 could not check.")
 
 
 class UsageError(Exception):
@@ -57,6 +76,8 @@ def _redactor(config: Dict[str, Any]) -> Redact:
 
 
 def _where(error: BaseException) -> str:
+    if isinstance(error, SyntaxError) and error.filename:  # its frames are the importer's
+        return f" (at {os.path.basename(error.filename)}:{error.lineno})"
     frames = traceback.extract_tb(error.__traceback__)
     if not frames:
         return ""
@@ -91,9 +112,8 @@ def _import(module_name: str, redact: Redact) -> Any:
         raise UsageError(f"Importing {module_name!r} {_exited(e)}; a module that defines "
                          "a saga must not exit when imported (put that code under "
                          "`if __name__ == '__main__':`).") from e
-    except KeyboardInterrupt:
-        raise
-    except BaseException as e:  # any error of the user's module is theirs to see
+    except BaseException as e:  # any error of the user's module is theirs to see (an
+        # interrupt too: raised while importing, it stopped the import all the same)
         raise UsageError(f"Cannot import {module_name!r}: {_failure(e, redact)}") from e
 
 
@@ -121,8 +141,6 @@ def _load_flows(spec: str, redact: Redact) -> List[type]:
     for part in name.split("."):
         try:
             value = getattr(value, part, None)
-        except KeyboardInterrupt:
-            raise
         except BaseException as e:  # a module or class __getattr__ of the user's
             raise UsageError(f"Reading {name!r} from {module_name!r} raised "
                              f"{_failure(e, redact)}") from e
@@ -211,11 +229,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rndi-saga",
         description="Check or explain the wiring of a saga or flow without running it.",
-        epilog="Exit codes: 0 complete, 1 problems found, 2 could not check.")
+        epilog="check reports problems of six kinds (missing, cycle, duplicate, invalid, "
+               "async or unsafe; see rndi-saga check --help). Exit codes: 0 complete, 1 "
+               "problems found, 2 could not check.")
     commands = parser.add_subparsers(dest="command", required=True)
     for command, summary in (("check", "report every wiring problem (exit 1 if any)"),
                              ("explain", "print where each parameter's value comes from")):
-        sub = commands.add_parser(command, help=summary)
+        sub = commands.add_parser(command, help=summary,
+                                  epilog=_KINDS_HELP if command == "check" else None)
         sub.add_argument("saga", help="the saga or flow class, as package.module:ClassName, "
                                       "or package.module for every one it defines")
         sub.add_argument("--config", action="append", default=[], metavar="FILE.json",
@@ -253,7 +274,10 @@ def _run(command: str, saga: Any, config: Dict[str, Any], requests: Optional[Lis
         return CLEAN
     problems = saga.check(config, requests)
     for problem in problems:
-        print(prefix + redact(str(problem)))
+        # these are made of names only (of parameters, bindings, classes, config keys),
+        # and a name like 'api_key' followed by ': nothing is bound' is no secret to mask
+        text = str(problem)
+        print(prefix + (text if problem.kind in _NAMES_ONLY else redact(text)))
     if problems:
         return PROBLEMS_FOUND
     count = len(requests) if requests else 1
@@ -289,7 +313,7 @@ def _run_one(command: str, saga: Any, config: Dict[str, Any],
                    "bindings that long cannot be checked.")
     except SystemExit as e:
         message = f"{what}: its code {_exited(e)}."
-    except (KeyboardInterrupt, BrokenPipeError):
+    except BrokenPipeError:
         raise
     except BaseException as e:  # the saga's own code raised: not a wiring problem
         message = f"{what}: {_failure(e, redact)}"
@@ -329,6 +353,9 @@ def _new(name: str, directory: Optional[str]) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``rndi-saga`` with ``argv`` (default: the command line); the exit code."""
+    if sys.stdout is None:  # started with its standard output closed (`>&-`)
+        print("rndi-saga: there is no standard output to write to.", file=sys.stderr)
+        return USAGE_ERROR
     try:
         arguments = _parser().parse_args(argv)
         if arguments.command == "doctor":
@@ -340,6 +367,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:
         return _output_closed()
+    except KeyboardInterrupt:  # Ctrl-C: one line, as for a signal, not a traceback
+        print("rndi-saga: interrupted.", file=sys.stderr)
+        return 130
     return code
 
 

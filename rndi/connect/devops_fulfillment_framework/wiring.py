@@ -274,13 +274,24 @@ class _NotAList(Exception):
     """``transactions()`` or ``middlewares()`` answered something that is not a list."""
 
 
-def _listed(answer: Any) -> List[Any]:
+def _listed(answer: Any, role: str = "transactions") -> List[Any]:
     """The entries of an answer of ``transactions()`` or ``middlewares()``; nothing for a
-    falsy one, as the flows read it."""
-    if not answer:
-        return []
+    falsy one, as the flows read it. ``middlewares()`` answers a list or a tuple only:
+    None there is most often a missing ``return``, which drops the lease with no error,
+    and the order of a set, or of what a generator or a mapping yields, is no stack."""
     if isinstance(answer, (list, tuple)):
         return list(answer)
+    if role == "middlewares" and not isinstance(answer, (type, str, bytes, Mapping)):
+        if answer is None:
+            raise _NotAList("answered None, not a list (is a return missing?); answer [] "
+                            "for no middleware")
+        if isinstance(answer, (set, frozenset)):
+            raise _NotAList(f"answered {_a(type(answer).__name__)}, not a list: a set has "
+                            "no order, and middlewares run outermost first")
+        raise _NotAList(f"answered {_a(type(answer).__name__)}, not a list; answer a list, "
+                        "outermost first")
+    if not answer and role == "transactions":
+        return []
     if isinstance(answer, type):
         raise _NotAList(f"answered the class {answer.__qualname__}, not a list; write "
                         f"return [{answer.__qualname__}]")
@@ -293,7 +304,7 @@ def _entries(saga_instance: Any, request: dict) -> Iterator[Tuple[str, Any, Opti
     """``(role, entry, error)`` for each middleware and transaction the saga lists."""
     for role in ("middlewares", "transactions"):
         try:
-            listed = _listed(getattr(saga_instance, role)(request))
+            listed = _listed(getattr(saga_instance, role)(request), role)
         except _NotAList as e:
             yield role, None, str(e)
             continue

@@ -62,6 +62,27 @@ def _masked_pair(match: "re.Match[str]") -> str:
     return f"{match.group('name')}{match.group('between')}{MASK}"
 
 
+def _masked_pairs(text: str) -> str:
+    """``text`` with the value after each secret name masked. Not ``_NAMED_VALUE.sub``:
+    a pair that is no secret's would take the next name as its value, and the pair that
+    follows would go unmasked (``RuntimeError: api_key: …``); after such a pair the search
+    goes on from the end of its name."""
+    if ":" not in text and "=" not in text:
+        return text
+    parts, position = [], 0
+    match = _NAMED_VALUE.search(text)
+    while match is not None:
+        masked = _masked_pair(match)
+        if masked == match.group(0):  # no secret's: its value may be the next name
+            start = match.end("name")
+        else:
+            parts.append(text[position:match.start()] + masked)
+            position = start = match.end()
+        match = _NAMED_VALUE.search(text, start)
+    parts.append(text[position:])
+    return "".join(parts)
+
+
 def _renderings(text: str) -> Set[str]:
     """``text`` as a line may show it: as it is, through ``repr`` (quotes and
     backslashes escaped), JSON-escaped (non-ASCII as \\uXXXX) and URL-quoted."""
@@ -115,7 +136,7 @@ def text_masker(config: Any = None, shortest_other: Optional[int] = None,
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        return mask_url_credentials(_NAMED_VALUE.sub(_masked_pair, text))
+        return mask_url_credentials(_masked_pairs(text))
 
     return mask
 

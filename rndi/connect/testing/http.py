@@ -22,7 +22,7 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 from urllib.parse import unquote, urlsplit
 
 from rndi.connect.testing._body import MAX_BODY_BYTES, BadCall, discard, read_body
@@ -220,7 +220,8 @@ class FakeHTTPService:
         self._holds.append(hold)
         return hold
 
-    def route(self, method: str, pattern: str, handler: Handler, *, delay: float = 0.0,
+    def route(self, method: str, pattern: "Union[str, re.Pattern[str]]", handler: Handler, *,
+              delay: float = 0.0,
               replace: bool = False) -> None:
         """Answer ``method`` calls whose path fully matches ``pattern`` with
         ``handler(call, **named_groups)``, which returns ``(status, body, headers)``.
@@ -243,11 +244,12 @@ class FakeHTTPService:
         new = _Route(method.upper(), re.compile(pattern), handler, float(delay))
         with self._lock:
             for number, existing in enumerate(self._routes):
-                if (existing.method, existing.pattern.pattern) != (new.method, pattern):
+                # compared as compiled: the same pattern given as text or compiled
+                if (existing.method, existing.pattern) != (new.method, new.pattern):
                     continue
                 if not replace:
                     raise ValueError(
-                        f"A route for {new.method} {pattern} exists already "
+                        f"A route for {new.method} {new.pattern.pattern} exists already "
                         f"({_name(existing.handler)}); a second one would never answer. "
                         "Pass replace=True to replace it.")
                 self._routes[number] = new

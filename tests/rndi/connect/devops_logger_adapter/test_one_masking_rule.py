@@ -278,3 +278,19 @@ def test_option_values_no_secret_is_made_of_do_not_garble_a_line():
     assert mask("true or not") == "true or not"
     # a secret option's value is masked, a number too; any other option's value is
     assert mask("key file 12345678, client worker-7") == f"key file {MASK}, client {MASK}"
+
+
+@pytest.mark.parametrize("line", [
+    "RuntimeError: api_key: sk-live-S3cretPW",
+    "ValueError: the vendor refused; token=sk-live-S3cretPW",
+    "config: password: sk-live-S3cretPW",
+    "error=api_key=sk-live-S3cretPW",
+], ids=["after-an-error-type", "after-a-word", "after-another-pair", "pair-in-a-pair"])
+def test_a_secret_pair_right_after_another_name_and_colon_is_masked(line):
+    assert "S3cretPW" not in text_masker()(line)
+    assert text_masker()(line).endswith(MASK)
+
+
+def test_a_name_that_is_no_secret_keeps_its_value_when_a_pair_follows():
+    assert text_masker()("status: pending, api_key: x1y2z3") == (
+        f"status: pending, api_key: {MASK}")

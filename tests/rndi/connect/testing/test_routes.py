@@ -1,6 +1,7 @@
 """FakeHTTPService refuses what it cannot honour: a route declared twice, calls after
 stop(); and a slow route's delay lets its calls overlap, as at a real vendor."""
 
+import re
 import threading
 
 import pytest
@@ -43,6 +44,18 @@ def test_a_second_route_for_the_same_method_and_path_is_refused():
     with service:
         assert requests.get(f"{service.url}/orders", timeout=GENEROUS).json() == {"first": True}
         assert requests.post(f"{service.url}/orders", timeout=GENEROUS).status_code == 201
+
+
+def test_a_second_route_is_refused_whether_its_pattern_is_compiled_or_not():
+    service = FakeHTTPService()
+    service.route("GET", re.compile("/orders"), lambda call: (200, {"first": True}, {}))
+    for again in (re.compile("/orders"), "/orders"):
+        with pytest.raises(ValueError, match=r"A route for GET /orders exists already"):
+            service.route("GET", again, lambda call: (200, {"second": True}, {}))
+    service.route("GET", re.compile("/orders"), lambda call: (200, {"third": True}, {}),
+                  replace=True)
+    with service:
+        assert requests.get(f"{service.url}/orders", timeout=GENEROUS).json() == {"third": True}
 
 
 def test_replace_true_replaces_the_first_route_in_its_place():
