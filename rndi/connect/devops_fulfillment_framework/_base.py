@@ -230,10 +230,11 @@ class Flow(ABC):
             one name), ``invalid`` (a flow that cannot be built, ``transactions()`` or
             ``middlewares()`` raising or answering something other than a list, an
             entry that is not a transaction or middleware, a provider that cannot
-            register, a ``LEASE_TTL`` or ``JOURNAL_TTL`` that ``make()`` would refuse),
-            ``async`` (an ``async def`` method calling a sync facade operation, or
-            dropping what an ``a…`` one answers without awaiting it) and ``unsafe`` (a
-            lease or a journal on the null cache, a journal without the lease).
+            register, a ``LEASE_TTL``, ``JOURNAL_TTL`` or ``SAGA_TIME_BUDGET`` that
+            ``make()`` would refuse), ``async`` (an ``async def`` method calling a sync
+            facade operation, or dropping what an ``a…`` one answers without awaiting
+            it) and ``unsafe`` (a lease or a journal on the null cache, a journal or a
+            multi-step transaction without the lease).
         """
         from rndi.connect.devops_fulfillment_framework.wiring import check
         return check(cls, config, requests)

@@ -463,3 +463,11 @@ def test_the_docstrings_and_the_readme_list_every_kind_of_problem():
     checking = (Path(__file__).resolve().parents[4] / "docs" / "checking.md").read_text()
     for text in (Saga.check.__doc__, Problem.__doc__, checking):
         assert all(f"`{kind}`" in text for kind in kinds), text
+    # and what each kind covers, the same in both docstrings: every setting of seconds
+    # make() refuses, and a multi-step transaction without the lease
+    from rndi.connect.devops_fulfillment_framework._settings import SETTINGS_OF_SECONDS
+
+    for text in (Saga.check.__doc__, Problem.__doc__):
+        flat = " ".join(text.split())
+        assert all(f"``{key}``" in flat for key in SETTINGS_OF_SECONDS), flat
+        assert "a journal or a multi-step transaction without the lease" in flat
