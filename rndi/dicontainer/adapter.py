@@ -139,6 +139,14 @@ def _fast_build(target: Callable[..., Any], given: int, init: Any) -> Optional[_
     return frozenset(names), getter, len(names) == 1, tuple(names)
 
 
+# how an event's container built a class (see Container.of): its __init__, the getter
+# of its injected values (None: nothing injected), whether it takes one, its lazy names
+_Built = Tuple[Any, Optional[Callable[[Dict[str, Any]], Any]], bool, Tuple[str, ...]]
+_PLANS = 1024  # classes remembered per table of plans
+# a container's bindings being built the full way (a cycle is one met twice), made a
+# list only when the first one is: most events never build one that way
+_NOT_BUILDING: Any = ()
+
 # class -> (its __init__, its _fast_build): what build() asks of every class it builds,
 # read from a dict (an lru_cache call hashes its three arguments); a class whose __init__
 # changed (a test patches it) is asked again
@@ -467,7 +475,7 @@ class Container(DIContainer):
     on one thread: build a new one per event, it is cheap.
     """
 
-    __slots__ = ("_building", "_lazy", "_root", "_shared")
+    __slots__ = ("_building", "_lazy", "_plans", "_root", "_shared")
 
     def __init__(self, providers: List[BaseServiceProvider]) -> None:
         self._serve(_NO_BASE, providers)
@@ -487,14 +495,21 @@ class Container(DIContainer):
         return container
 
     @classmethod
-    def of(cls, shared: Dict[str, Any], lazy: Dict[str, _Lazy]) -> "Container":
+    def of(cls, shared: Dict[str, Any], lazy: Dict[str, _Lazy],
+           plans: Optional[Dict[type, _Built]] = None) -> "Container":
         """A container over bindings gathered already: ``shared`` (name -> instance, the
         container's own: it adds what it builds) and ``lazy`` (from ``Bindings``, never
-        changed). For a caller that checked them as ``extending`` does."""
+        changed). For a caller that checked them as ``extending`` does.
+
+        ``plans``: a dict the caller keeps for every container it makes with the same
+        ``lazy`` table and a ``shared`` of the same names (an event's container, made
+        again for each event); ``build`` fills it with how it built each class, which
+        names of the class are lazy among them, and reads it back on the next event."""
         container = cls.__new__(cls)
         container._shared = shared
         container._lazy = lazy
-        container._building = []
+        container._plans = plans
+        container._building = _NOT_BUILDING
         container._root = None
         return container
 
@@ -519,7 +534,8 @@ class Container(DIContainer):
                     lazy[name] = method
         self._shared = shared
         self._lazy = lazy
-        self._building: List[str] = []
+        self._plans: Optional[Dict[type, _Built]] = None
+        self._building: List[str] = _NOT_BUILDING
         self._root: Any = None  # the class get() builds, for the path of a failure
 
     def get(self, cls: type) -> Any:
@@ -543,11 +559,25 @@ class Container(DIContainer):
         """``get(cls)`` for a caller that knows ``cls`` is a class (a flow building the
         classes it lists): the same instance, without asking again."""
         init = cls.__init__  # type: ignore[misc]
+        plans = self._plans
+        if plans is not None:  # how this class was built in the last event's container
+            built = plans.get(cls)
+            if built is not None and built[0] is init:
+                shared = self._shared
+                for name in built[3]:  # the lazy ones, in order
+                    if name not in shared:
+                        self._root = cls
+                        self._make(name, cls)
+                getter = built[1]
+                return (cls() if getter is None else cls(getter(shared)) if built[2]
+                        else cls(*getter(shared)))
         known = _BUILDS.get(cls)
         fast = known[1] if known is not None and known[0] is init else _fast_of(cls, init)
         if fast is not None:
             getter = fast[1]
             if getter is None:  # nothing injected (a middleware often): nothing to build
+                if plans is not None and len(plans) < _PLANS:
+                    plans[cls] = (init, None, False, ())
                 return cls()
             shared = self._shared
             if not fast[0] <= shared.keys():  # build what is lazy first, in order
@@ -557,6 +587,10 @@ class Container(DIContainer):
                         if name not in self._lazy:
                             return self._call(cls, cls, _plan(cls), ())  # raises, naming it
                         self._make(name, cls)
+            if plans is not None and len(plans) < _PLANS:
+                lazy = self._lazy  # each name is lazy or held from the start, as next time
+                plans[cls] = (init, getter, fast[2],
+                              tuple(name for name in fast[3] if name in lazy))
             return cls(getter(shared)) if fast[2] else cls(*getter(shared))
         self._root = cls
         return self._call(cls, cls, _plan(cls), ())
@@ -628,6 +662,8 @@ class Container(DIContainer):
             _note_failure(e, name, self._root, [*self._building, name], kind, payload)
             raise
         building = self._building
+        if building is _NOT_BUILDING:  # made on the first binding built the full way
+            building = self._building = []
         if name in building:
             raise CircularDependency([*building[building.index(name) :], name])
         building.append(name)

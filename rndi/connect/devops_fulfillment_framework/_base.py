@@ -392,7 +392,9 @@ def _event_container(flow: Type["Flow"], config: Mapping[str, Any], client: Any,
     if (memo is None or memo[1] is not sources or memo[0] is not providers
             or memo[7] != PROVIDER_CLASS_CHANGES[0] or memo[2] != providers):
         merged = _merged(flow._class_bindings(_MADE_KEYS), sources)
-        memo = (providers, sources, dict(providers), *merged, PROVIDER_CLASS_CHANGES[0])
+        # then how each class was built, by the containers without and with a request
+        memo = (providers, sources, dict(providers), *merged, PROVIDER_CLASS_CHANGES[0],
+                {}, {})
         type.__setattr__(flow, "_event_memo", memo)
     template = memo[4]
     if template is not None:
@@ -404,10 +406,10 @@ def _event_container(flow: Type["Flow"], config: Mapping[str, Any], client: Any,
         shared["client"] = client
         if request is None:  # connect_bindings, written out
             shared["logger"] = logger
-            return Container.of(shared, memo[5])
+            return Container.of(shared, memo[5], memo[8])
         shared["logger"] = bind_logger(logger, request)
         shared["request"] = request
-        return Container.of(shared, memo[6])
+        return Container.of(shared, memo[6], memo[9])
     event = Flow.event_providers(config, client, logger, request)
     return Container.extending(memo[3], event.values())  # raises, naming the clash
 

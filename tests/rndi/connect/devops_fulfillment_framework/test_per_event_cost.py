@@ -543,3 +543,81 @@ def test_an_ordered_flow_builds_each_class_as_reached_and_refuses_a_misplaced_on
             with pytest.raises(InvalidTransaction, match="lists Answer"):
                 event()
             assert built == ["Check"]  # refused as it is reached, Refuse never built
+
+
+# how an event's container built each class, remembered for the next event's -----------
+
+class Uses(Done):
+    def __init__(self, client, vendor, activation_template, request=None):
+        self.client, self.vendor = client, vendor
+        self.template, self.request = activation_template, request
+
+
+class UsesSaga(VendorSaga):
+    def transactions(self, request):
+        return [Uses]
+
+
+def test_a_remembered_build_still_builds_each_events_own_lazy_bindings():
+    built = []
+    for name, template in (("first", "TL-1"), ("second", "TL-2"), ("third", " TL-3 ")):
+        client = object()
+        saga = UsesSaga.make({"ACTIVATION_TEMPLATE": template}, client, LOGGER)
+        if name == "second":  # built before the class asks: the next event builds it
+            assert saga.container.bound("vendor").name == "class-level"
+        saga.resolve(REQUEST)
+        built.append(saga.selected)
+        assert saga.selected.client is client
+        assert saga.selected.vendor is saga.container.bound("vendor")
+        assert saga.selected.template == template.strip()
+        assert saga.selected.request is None  # a default kept: nothing bound to request
+    assert len({id(uses.vendor) for uses in built}) == 3
+
+
+def test_a_remembered_build_with_a_request_is_not_the_one_without():
+    class Bound(Done):
+        def __init__(self, request, vendor):
+            self.request = request
+
+    class BoundSaga(VendorSaga):
+        def transactions(self, request):
+            return [Bound]
+
+    for _ in range(2):
+        request = {**REQUEST}
+        saga = BoundSaga.make({}, CLIENT, LOGGER, request)
+        saga.resolve(request)
+        assert saga.selected.request is request
+        # made without the request, the same class has nothing bound to ask for
+        with pytest.raises(DependencyBuildingFailure, match="'request'"):
+            BoundSaga.make({}, CLIENT, LOGGER).resolve(request)
+
+
+def test_a_class_whose_init_changes_between_events_is_built_by_its_new_init():
+    UsesSaga.make({"ACTIVATION_TEMPLATE": "TL"}, CLIENT, LOGGER).resolve(REQUEST)
+
+    def init(self, vendor, client):
+        self.client, self.vendor, self.template, self.request = client, vendor, None, None
+
+    with mock.patch.object(Uses, "__init__", init):
+        saga = UsesSaga.make({}, CLIENT, LOGGER)  # no ACTIVATION_TEMPLATE: not asked now
+        saga.resolve(REQUEST)
+        assert saga.selected.template is None
+        assert saga.selected.vendor.name == "class-level"
+    with pytest.raises(DependencyBuildingFailure, match="activation_template"):
+        UsesSaga.make({}, CLIENT, LOGGER).resolve(REQUEST)  # its own __init__ again
+
+
+def test_a_failing_lazy_binding_of_a_remembered_build_names_the_class():
+    class Failing(VendorProvider):
+        def provide_vendor(self):
+            raise RuntimeError("the vendor is down")
+
+    class FailingSaga(UsesSaga):
+        providers = {**Saga.providers, "vendor": Failing}
+
+    FailingSaga.make({"ACTIVATION_TEMPLATE": "TL"}, CLIENT, LOGGER).container.bound("client")
+    for _ in range(2):  # the first event builds the full way, the second as remembered
+        with pytest.raises(RuntimeError, match="the vendor is down") as raised:
+            FailingSaga.make({"ACTIVATION_TEMPLATE": "TL"}, CLIENT, LOGGER).resolve(REQUEST)
+        assert any("'vendor' (Uses -> vendor)" in note for note in raised.value.__notes__)
