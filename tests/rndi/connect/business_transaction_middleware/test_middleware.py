@@ -32,6 +32,19 @@ def test_without_transaction_the_last_middleware_gets_none():
     assert (response.status, response.output) == ("skip", "last")
 
 
+def test_without_transaction_a_last_callable_of_the_request_alone_is_the_innermost():
+    calls = []
+
+    def transaction(request):
+        calls.append("transaction")
+        return BackgroundResponse.done()
+
+    response = make_middleware_callstack([recorder("a", calls), transaction])({})
+    assert response.status == "success"
+    assert calls == ["a:before", "transaction", "a:after"]
+    assert make_middleware_callstack([transaction])({}).status == "success"
+
+
 def test_class_middleware_with_call_is_supported_and_can_short_circuit():
     class Gate:
         def __call__(self, request, next):
