@@ -51,10 +51,11 @@ def make_middleware_callstack(
         if not callable(middleware):
             raise TypeError(
                 f"middlewares[{index}] must be callable as mw(request, next), "
-                f"got {middleware!r}."
+                f"got a {type(middleware).__name__}."
             )
     if transaction is not None and not callable(transaction):
-        raise TypeError(f"The transaction must be callable as fn(request), got {transaction!r}.")
+        raise TypeError("The transaction must be callable as fn(request), "
+                        f"got a {type(transaction).__name__}.")
     if not middlewares:
         if transaction is None:
             raise TypeError("Nothing to call: give at least one middleware or a transaction.")

@@ -69,3 +69,10 @@ def test_non_callables_are_rejected_with_their_position():
         make_middleware_callstack([], 42)
     with pytest.raises(TypeError, match="Nothing to call"):
         make_middleware_callstack([])
+
+
+@pytest.mark.parametrize("arguments", [(["the-api-key"],), ([], "the-api-key")])
+def test_what_is_not_callable_is_named_by_its_type_never_its_value(arguments):
+    with pytest.raises(TypeError, match="got a str") as refused:
+        make_middleware_callstack(*arguments)
+    assert "the-api-key" not in str(refused.value)
