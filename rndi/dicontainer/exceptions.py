@@ -1,6 +1,6 @@
 """Errors raised by the container; all derive from :class:`ContainerError`."""
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 
 def _describe(owner: Any) -> str:
@@ -25,10 +25,17 @@ class InvalidClassType(ContainerError, TypeError):
 class DependencyBuildingFailure(ContainerError):
     """Nothing is bound for a constructor (or ``provide_*``) parameter."""
 
-    def __init__(self, owner: Any, parameter: str, bound: Iterable[str]) -> None:
+    def __init__(self, owner: Any = None, parameter: Optional[str] = None,
+                 bound: Iterable[str] = ()) -> None:
         self.owner = owner
         self.parameter = parameter
         self.bound = sorted(set(bound))  # each name once, however many tables hold it
+        if parameter is None:
+            # raised by hand with a message of its own (or none), as the published
+            # exception, a plain Exception, could be: a test double of a failing build
+            self.owner = None
+            super().__init__(*(() if owner is None else (owner,)))
+            return
         names = ", ".join(self.bound) or "(none)"
         super().__init__(
             f"Cannot build {_describe(owner)}: nothing is bound for parameter "

@@ -250,6 +250,16 @@ class TierConfiguration(HasConfiguration, HasConnection, HasMarketplace, HasPara
         return self._scalar("tier_level", level)
 
 
+
+def _member_data(member: Any, view: type, builder: str) -> Dict[str, Any]:
+    """The dict a ``with_*`` builder stores: the view's data, or the dict given."""
+    if isinstance(member, view):
+        return member.raw()  # type: ignore[no-any-return]
+    if isinstance(member, dict):
+        return member
+    raise TypeError(f"{builder}() takes a {view.__name__} or a dict, "
+                    f"got a {type(member).__name__}.")
+
 class Request(HasContract, HasEvents, HasMarketplace, HasParameters, HasReadWriteOperations,
               RequestSource, RequestBuilder):
     """A fulfillment request: an asset request or a tier-config request."""
@@ -325,7 +335,12 @@ class Request(HasContract, HasEvents, HasMarketplace, HasParameters, HasReadWrit
         return Asset.member_of(self._data, "asset")
 
     def with_asset(self, asset: Union[Asset, Dict[str, Any]]) -> "Request":
-        return self._scalar("asset", asset.raw() if isinstance(asset, Asset) else asset)
+        """Set the request's asset, from an ``Asset`` or its dict.
+
+        Raises:
+            TypeError: ``asset`` is neither.
+        """
+        return self._scalar("asset", _member_data(asset, Asset, "with_asset"))
 
     def tier_configuration(self) -> TierConfiguration:
         """The request's tier configuration, as a live view."""
@@ -333,6 +348,10 @@ class Request(HasContract, HasEvents, HasMarketplace, HasParameters, HasReadWrit
 
     def with_tier_configuration(
             self, configuration: Union[TierConfiguration, Dict[str, Any]]) -> "Request":
-        raw = configuration.raw() if isinstance(configuration, TierConfiguration) \
-            else configuration
-        return self._scalar("configuration", raw)
+        """Set the request's tier configuration, from a ``TierConfiguration`` or its dict.
+
+        Raises:
+            TypeError: ``configuration`` is neither.
+        """
+        return self._scalar("configuration", _member_data(
+            configuration, TierConfiguration, "with_tier_configuration"))

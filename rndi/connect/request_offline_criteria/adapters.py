@@ -32,9 +32,10 @@ class OfflineCriteria(OfflineChecker):
         for index, rule in enumerate(criteria):
             if not callable(rule):
                 raise TypeError(f"criteria[{index}] must be a rule fn(request) -> bool, "
-                                f"got {rule!r}.")
+                                f"got a {type(rule).__name__}.")
         if on_match is not None and not callable(on_match):
-            raise TypeError(f"on_match must be callable as fn(request), got {on_match!r}.")
+            raise TypeError("on_match must be callable as fn(request), "
+                            f"got a {type(on_match).__name__}.")
         self.criteria = criteria
         self.on_match = on_match
 

@@ -613,3 +613,12 @@ def test_build_answers_a_new_instance_as_get_does():
     container = Container.of({"vendor": "v"}, {})
     built, got = container.build(Session), container.get(Session)
     assert type(built) is Session and built is not got and built.vendor == got.vendor == "v"
+
+
+def test_dependency_building_failure_can_be_raised_by_hand_with_a_message_of_its_own():
+    error = DependencyBuildingFailure("the cache is not configured")
+    assert str(error) == "the cache is not configured"
+    assert (error.owner, error.parameter, error.bound) == (None, None, [])
+    assert str(DependencyBuildingFailure()) == ""
+    with pytest.raises(DependencyBuildingFailure, match="not configured"):
+        raise error

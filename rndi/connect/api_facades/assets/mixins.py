@@ -99,16 +99,17 @@ class WithAssetFacade(AssetManagementService):
     def inquire_asset_request(
         self,
         request: RequestLike,
-        template_id: str,
+        template_id: Optional[str],
         on_error: Optional[OnError] = None,
         on_success: Optional[OnSuccess] = None,
     ) -> Call:
-        """``POST requests/{id}/inquire`` with the inquiring template."""
+        """``POST requests/{id}/inquire`` with the inquiring template (none sent for
+        ``None``)."""
         return change_status(
             self.client.requests,
             request,
             "inquire",
-            {"template_id": template_id},
+            without_none({"template_id": template_id}),
             on_error,
             on_success,
         )

@@ -101,6 +101,13 @@ def test_fail_tier_configuration_request(api, facade):
                               {"reason": "No such reseller"})
 
 
+def test_inquire_asset_request_without_a_template_sends_no_template_id(api, facade):
+    assert facade.inquire_asset_request(PR, None).status() == "inquiring"
+    method, path, body = only_call(api)
+    assert (method, path) == ("POST", f"/public/v1/requests/{PR}/inquire")
+    assert not body  # a template_id of None is left out, as from approve
+
+
 def test_inquire_tier_configuration_request_takes_callbacks_second(api, facade):
     seen = []
     assert facade.inquire_tier_configuration_request(TCR, None, seen.append) is None

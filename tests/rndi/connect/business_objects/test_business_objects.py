@@ -142,6 +142,15 @@ def test_request_builders(asset_purchase):
     assert Request().with_asset(asset_purchase["asset"]).asset().id() == "AS-8790-0160-2196"
 
 
+@pytest.mark.parametrize(("builder", "view"), [("with_asset", "Asset"),
+                                             ("with_tier_configuration", "TierConfiguration")])
+def test_a_member_that_is_neither_its_view_nor_a_dict_is_refused(builder, view):
+    request = Request({"id": "PR-1"})
+    with pytest.raises(TypeError, match=rf"{builder}\(\) takes a {view} or a dict, got a str"):
+        getattr(request, builder)("AS-1")
+    assert request.raw() == {"id": "PR-1"}
+
+
 def test_with_param_creates_a_full_parameter_and_updates_only_what_is_given(asset_purchase):
     asset = Asset().with_param("SUB", "S-1", "bad")
     assert asset.params() == [{"id": "SUB", "value": "S-1", "value_error": "bad",

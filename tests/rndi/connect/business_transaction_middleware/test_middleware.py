@@ -32,6 +32,19 @@ def test_without_transaction_the_last_middleware_gets_none():
     assert (response.status, response.output) == ("skip", "last")
 
 
+def test_without_transaction_a_last_callable_of_the_request_alone_is_the_innermost():
+    calls = []
+
+    def transaction(request):
+        calls.append("transaction")
+        return BackgroundResponse.done()
+
+    response = make_middleware_callstack([recorder("a", calls), transaction])({})
+    assert response.status == "success"
+    assert calls == ["a:before", "transaction", "a:after"]
+    assert make_middleware_callstack([transaction])({}).status == "success"
+
+
 def test_class_middleware_with_call_is_supported_and_can_short_circuit():
     class Gate:
         def __call__(self, request, next):
@@ -56,3 +69,10 @@ def test_non_callables_are_rejected_with_their_position():
         make_middleware_callstack([], 42)
     with pytest.raises(TypeError, match="Nothing to call"):
         make_middleware_callstack([])
+
+
+@pytest.mark.parametrize("arguments", [(["the-api-key"],), ([], "the-api-key")])
+def test_what_is_not_callable_is_named_by_its_type_never_its_value(arguments):
+    with pytest.raises(TypeError, match="got a str") as refused:
+        make_middleware_callstack(*arguments)
+    assert "the-api-key" not in str(refused.value)

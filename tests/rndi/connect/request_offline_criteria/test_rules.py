@@ -132,3 +132,10 @@ def test_offline_criteria_validates_its_arguments():
         OfflineCriteria(["not a rule"])
     with pytest.raises(TypeError, match="on_match"):
         OfflineCriteria([], on_match="skip")
+
+
+@pytest.mark.parametrize("arguments", [(["the-api-key"],), ([], "the-api-key")])
+def test_offline_criteria_names_the_type_of_what_it_refuses_never_its_value(arguments):
+    with pytest.raises(TypeError, match="got a str") as refused:
+        OfflineCriteria(*arguments)
+    assert "the-api-key" not in str(refused.value)
