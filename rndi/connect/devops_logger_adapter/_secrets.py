@@ -4,13 +4,16 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, List, Optional, Set, Tuple, Union
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 MASK = "*" * 9
 
 # a secret hides inside longer names: CACHE_REDIS_PASSWORD, X-Auth-Token, set-cookie
 _SECRET_PARTS = ("password", "passwd", "pwd", "passphrase", "secret", "token", "credential",
-                 "cookie", "authorization")
+                 "cookie", "authorization", "connectionstring")
+# the OpenTelemetry exporter's headers carry its credentials (OTEL_EXPORTER_OTLP_HEADERS,
+# OTEL_EXPORTER_OTLP_TRACES_HEADERS …) although their names do not say so
+_HEADERS = re.compile(r"otelexporterotlp[a-z]*headers")
 # key and keys are words: API_KEY_PROD, apiKeys; or the end of a name: apikey, privatekey
 _KEY_WORDS = frozenset({"key", "keys"})
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -26,14 +29,17 @@ def is_secret_name(name: Any) -> bool:
     """Whether a key named ``name`` holds a secret, by the rule ``mask_dictionary`` uses.
 
     Compared without case, ``_``, ``-`` or surrounding spaces, a name is secret when it
-    contains password, passwd, pwd, passphrase, secret, token, credential, cookie or
-    authorization, or when it has the word ``key`` or ``keys`` or ends with one
-    (``API_KEY_PROD``, ``SECRET_KEY``, ``apikey``). Anything but a string is not a name.
+    contains password, passwd, pwd, passphrase, secret, token, credential, cookie,
+    authorization or connection string (``INSIGHTS_CONNECTION_STRING``), when it is an
+    OpenTelemetry exporter's headers (``OTEL_EXPORTER_OTLP_HEADERS``,
+    ``OTEL_EXPORTER_OTLP_TRACES_HEADERS``), or when it has the word ``key`` or ``keys``
+    or ends with one (``API_KEY_PROD``, ``SECRET_KEY``, ``apikey``). Anything but a
+    string is not a name.
     """
     if not isinstance(name, str):
         return False
     normal = _normal(name)
-    if any(part in normal for part in _SECRET_PARTS):
+    if any(part in normal for part in _SECRET_PARTS) or _HEADERS.fullmatch(normal):
         return True
     if normal.endswith(("key", "keys")):
         return True
@@ -62,11 +68,40 @@ def _masked_pair(match: "re.Match[str]") -> str:
     return f"{match.group('name')}{match.group('between')}{MASK}"
 
 
+def _escaped(text: str) -> Set[str]:
+    """``text`` inside a quoted literal: through ``repr`` and ``ascii`` (as alone, and
+    single-quoted, as inside a text that holds a double quote), as ``str()`` of its UTF-8
+    bytes shows it, and JSON-escaped (non-ASCII as it is and as \\uXXXX)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return {repr(text)[1:-1], repr(text + '"')[1:-2], ascii(text)[1:-1],
+            ascii(text + '"')[1:-2], repr(data)[2:-1], repr(data + b'"')[2:-2],
+            json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+
+
 def _renderings(text: str) -> Set[str]:
-    """``text`` as a line may show it: as it is, through ``repr`` (quotes and
-    backslashes escaped), JSON-escaped (non-ASCII as \\uXXXX) and URL-quoted."""
-    return {text, repr(text)[1:-1], json.dumps(text)[1:-1],
-            json.dumps(text, ensure_ascii=False)[1:-1], quote(text, safe="")}
+    """``text`` as a line may show it: as it is, URL-quoted (in a path, and in a query
+    string with ``+`` for a space), inside a quoted literal (``_escaped``), and inside a
+    literal inside another (a JSON body shown through ``repr``, a ``repr`` in a dict in an
+    exception's message)."""
+    shown = {text, *(quote(text, safe=safe, errors="surrogatepass") for safe in ("", "/")),
+             quote_plus(text, safe="", errors="surrogatepass")}
+    once = _escaped(text)
+    return shown | once | {twice for inner in once for twice in _escaped(inner)}
+
+
+# name=value pairs in a list (a connection string, exporter headers, a query string)
+_PAIR_VALUE = re.compile(r"[^=,;&\s]+=([^,;&]+)")
+
+
+def _pair_values(text: str) -> Set[str]:
+    """The values of the ``name=value`` pairs ``text`` lists, as written and %-decoded
+    (``x-team=abc,other=d%20e``; ``InstrumentationKey=…;IngestionEndpoint=…``): an error
+    may quote one alone."""
+    if "=" not in text:
+        return set()
+    values = {value.strip() for value in _PAIR_VALUE.findall(text)}
+    values |= {unquote(value) for value in values}
+    return {value for value in values if len(value) >= SHORTEST_SECRET}
 
 
 def config_secrets(config: Any, shortest_other: Optional[int] = None) -> List[str]:
@@ -75,7 +110,8 @@ def config_secrets(config: Any, shortest_other: Optional[int] = None) -> List[st
 
     A value is secret when its key, or the key of a dict or list holding it, is secret by
     ``is_secret_name``, or when it is the ``value`` of a Connect parameter whose ``id``
-    is; strings and numbers alike, of at least ``SHORTEST_SECRET`` characters. With
+    is; strings and numbers alike, of at least ``SHORTEST_SECRET`` characters, and the
+    value of each ``name=value`` pair a secret lists (a connection string). With
     ``shortest_other``, every other value at least that long counts as secret too.
     """
     found: Set[str] = set()
@@ -94,6 +130,8 @@ def config_secrets(config: Any, shortest_other: Optional[int] = None) -> List[st
             if len(text) >= SHORTEST_SECRET and (secret or (
                     shortest_other is not None and len(text) >= shortest_other)):
                 found |= _renderings(text)
+                if secret:  # an ordinary value's parts are ordinary words
+                    found.update(*(_renderings(part) for part in _pair_values(text)))
     return sorted(found, key=len, reverse=True)
 
 

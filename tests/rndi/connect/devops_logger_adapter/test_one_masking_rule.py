@@ -3,6 +3,7 @@ under it, business-object errors, command output and the cache and offline error
 
 import json
 import logging
+from urllib.parse import quote, urlencode
 
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
@@ -18,7 +19,7 @@ from rndi.connect.business_objects import (
 from rndi.connect.business_transactions import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework import Saga
 from rndi.connect.devops_fulfillment_framework.cli import _redactor
-from rndi.connect.devops_logger_adapter import mask_dictionary
+from rndi.connect.devops_logger_adapter import is_secret_name, mask_dictionary
 from rndi.connect.devops_logger_adapter._secrets import (
     config_secrets,
     mask_text,
@@ -278,3 +279,41 @@ def test_option_values_no_secret_is_made_of_do_not_garble_a_line():
     assert mask("true or not") == "true or not"
     # a secret option's value is masked, a number too; any other option's value is
     assert mask("key file 12345678, client worker-7") == f"key file {MASK}, client {MASK}"
+
+
+# a secret with what each encoding changes: a space, a slash, a plus, a quote, non-ASCII
+ENCODED = {"API_TOKEN": "s3 cr/e+t'ö-99"}
+ENCODED_PARTS = ("s3 cr", "s3+cr", "s3%20cr", "cr/e", "cr%2Fe", "e+t", "e%2Bt")
+
+
+@pytest.mark.parametrize("shown", [
+    "GET /v1?" + urlencode({"q": ENCODED["API_TOKEN"]}),  # a query string: + for a space
+    "GET /v1/" + quote(ENCODED["API_TOKEN"]),  # a path: the slash kept
+    "GET /v1/" + quote(ENCODED["API_TOKEN"], safe=""),
+    str(ENCODED["API_TOKEN"].encode()),  # str() of bytes
+    ascii(ENCODED["API_TOKEN"]),  # %a, ascii(): non-ASCII as \xf6
+    repr(json.dumps(ENCODED["API_TOKEN"])),  # a JSON body shown through repr
+    json.dumps({"body": json.dumps(ENCODED["API_TOKEN"])}),  # JSON inside JSON
+    repr({"detail": repr(ENCODED["API_TOKEN"])}),  # a repr in a dict in an exception
+])
+def test_a_secret_is_masked_in_the_encodings_a_line_may_carry_it_in(shown):
+    masked = text_masker(ENCODED)(shown)
+    assert not any(part in masked for part in ENCODED_PARTS), masked
+    assert MASK in masked
+
+
+@pytest.mark.parametrize("name", ["INSIGHTS_CONNECTION_STRING", "OTEL_EXPORTER_OTLP_HEADERS",
+                                  "OTEL_EXPORTER_OTLP_TRACES_HEADERS"])
+def test_a_telemetry_credential_is_a_secret_in_every_line_not_only_in_spans(name):
+    config = {name: "x-team=Hc0mbT3am", "HOST": "vendor.example"}
+    assert is_secret_name(name)
+    assert mask_dictionary(config) == {name: MASK, "HOST": "vendor.example"}
+    assert text_masker(config)("export failed: Hc0mbT3am") == f"export failed: {MASK}"
+    assert "Hc0mbT3am" not in _redactor(config)("x-team=Hc0mbT3am")
+
+
+def test_a_secret_read_from_an_environment_variable_that_is_not_utf8_is_masked():
+    # os.environ gives the bytes UTF-8 cannot decode as lone surrogates
+    config = {"VENDOR_PASSWORD": "pass\udcffword"}
+    masked = text_masker(config)(f"login failed for {'pass' + chr(0xdcff) + 'word'!r}")
+    assert masked == f"login failed for '{MASK}'"
