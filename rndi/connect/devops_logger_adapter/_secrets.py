@@ -55,17 +55,51 @@ def mask_url_credentials(text: str) -> str:
 
 # name=value, name: value, "name": "value" … in free text: the value of a secret name
 # (not a URL's scheme: https://…); an Authorization value keeps its scheme word masked too
-_NAMED_VALUE = re.compile(
-    r"""(?P<name>[A-Za-z_][A-Za-z0-9_-]*)(?P<between>["']?\s*[=:](?!//)\s*["']?)"""
-    r"""(?P<value>(?:(?:Bearer|Basic|Token|ApiKey)\s+)?[^\s"'&,;)}\]]+)""")
+_SIGN = re.compile(r"[=:]")
+_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_NAME_STARTS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_VALUE = re.compile(
+    r"""\s*["']?(?P<value>(?:(?:Bearer|Basic|Token|ApiKey)\s+)?[^\s"'&,;)}\]]+)""")
 # a secret shorter than this is no secret, and masking it would garble every line
 SHORTEST_SECRET = 4
 
 
-def _masked_pair(match: "re.Match[str]") -> str:
-    if not is_secret_name(match.group("name")) or match.group("value") == MASK:
-        return match.group(0)
-    return f"{match.group('name')}{match.group('between')}{MASK}"
+def _name_before(text: str, sign: int, start: int) -> str:
+    """The name a ``=`` or ``:`` at ``sign`` follows (past spaces and a closing quote),
+    looking no further back than ``start``; ``""`` for none."""
+    end = sign
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start and text[end - 1] in "\"'":
+        end -= 1
+    begin = end
+    while begin > start and text[begin - 1] in _NAME_CHARACTERS:
+        begin -= 1
+    while begin < end and text[begin] not in _NAME_STARTS:  # --api-key, 2fa_token
+        begin += 1
+    return text[begin:end]
+
+
+def _mask_named_values(text: str) -> str:
+    """``text`` with the value after each secret name masked. Each ``=`` and ``:`` is
+    looked at, the value of an ordinary name included: it may run over a secret's pair
+    (``host:443/v1?api_key=…``). Each character is read a bounded number of times, so a
+    long line (a base64 body) costs time in proportion to it."""
+    shown: List[str] = []
+    position = 0
+    for sign in _SIGN.finditer(text):
+        at = sign.start()
+        if at < position or text.startswith("//", at + 1):  # masked already; a URL
+            continue
+        if not is_secret_name(_name_before(text, at, position)):
+            continue
+        value = _VALUE.match(text, at + 1)
+        if value is None or value.group("value") == MASK:
+            continue
+        shown += (text[position:value.start("value")], MASK)
+        position = value.end()
+    shown.append(text[position:])
+    return "".join(shown)
 
 
 def _escaped(text: str) -> Set[str]:
@@ -153,7 +187,7 @@ def text_masker(config: Any = None, shortest_other: Optional[int] = None,
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        return mask_url_credentials(_NAMED_VALUE.sub(_masked_pair, text))
+        return mask_url_credentials(_mask_named_values(text))
 
     return mask
 

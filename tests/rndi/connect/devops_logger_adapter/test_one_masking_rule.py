@@ -3,6 +3,7 @@ under it, business-object errors, command output and the cache and offline error
 
 import json
 import logging
+import threading
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -317,3 +318,34 @@ def test_a_secret_read_from_an_environment_variable_that_is_not_utf8_is_masked()
     config = {"VENDOR_PASSWORD": "pass\udcffword"}
     masked = text_masker(config)(f"login failed for {'pass' + chr(0xdcff) + 'word'!r}")
     assert masked == f"login failed for '{MASK}'"
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("GET vendor.example:443/v1?api_key=S3cr3t&page=2",
+     f"GET vendor.example:443/v1?api_key={MASK}&page=2"),
+    ("POST https://user:pw@vendor.example/hook?token=S3cr3t",
+     f"POST https://user:{MASK}@vendor.example/hook?token={MASK}"),
+    ("retry: password=S3cr3t", f"retry: password={MASK}"),
+    ("at 12:30 token: S3cr3t", f"at 12:30 token: {MASK}"),
+])
+def test_a_secret_name_after_another_name_value_pair_is_masked_too(line, expected):
+    # the value of an ordinary name (host:443/…) may run over a secret name's pair
+    assert mask_text(line) == expected
+
+
+@pytest.mark.parametrize("blob", [
+    "A" * 200_000,  # a base64 body in an error's text: one long word
+    "a:" * 100_000,  # a value that runs over many name:value pairs
+    "a-" * 100_000,
+    " " * 100_000 + "x",
+])
+def test_masking_a_long_line_takes_time_in_proportion_to_it(blob):
+    # each character is looked at a bounded number of times: 200 kB masked in well under a
+    # second, where a scan from every position took minutes and held up the delivery
+    done = threading.Event()
+    out = []
+    worker = threading.Thread(target=lambda: (out.append(mask_text(blob + " token=S3cr3t")),
+                                              done.set()), daemon=True)
+    worker.start()
+    assert done.wait(30), "masking a 200 kB line did not end within 30 s"
+    assert out == [blob + f" token={MASK}"]
