@@ -320,6 +320,20 @@ def test_a_secret_read_from_an_environment_variable_that_is_not_utf8_is_masked()
     assert masked == f"login failed for '{MASK}'"
 
 
+def test_a_string_in_a_masked_dictionary_follows_the_rule_of_a_line():
+    # a dict logged through mask_dictionary shows what a log line of its text would not
+    data = {"note": "retry with api_key=abcd1234 and Authorization: Bearer eyJhbGci",
+            "callback": "https://user:pw@vendor.example/hook?token=zzzz9999&page=2",
+            "items": [{"detail": '{"password": "hunter22"}'}]}
+    masked = mask_dictionary(data)
+    assert masked == {
+        "note": f"retry with api_key={MASK} and Authorization: {MASK}",
+        "callback": f"https://user:{MASK}@vendor.example/hook?token={MASK}&page=2",
+        "items": [{"detail": f'{{"password": "{MASK}"}}'}]}
+    assert masked == {key: mask_text(value) if isinstance(value, str) else masked[key]
+                      for key, value in data.items()}
+
+
 @pytest.mark.parametrize("line, expected", [
     ("GET vendor.example:443/v1?api_key=S3cr3t&page=2",
      f"GET vendor.example:443/v1?api_key={MASK}&page=2"),
