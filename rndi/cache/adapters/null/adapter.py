@@ -13,9 +13,9 @@ class NullCacheAdapter(Cache):
     What no store can keep (a value JSON cannot hold, a key with a lone surrogate) is
     refused as every store refuses it, so an extension tried on the null cache meets the
     error it would meet on a real one. It shares nothing between processes (or between
-    two calls), so nothing guarded by it is exclusive: ``add``, ``delete_if_equal`` and ``replace_if_equal`` always answer
-    ``True``, and a lease or
-    lock built on them never keeps anyone out.
+    two calls), so nothing guarded by it is exclusive: ``add``, ``delete_if_equal`` and
+    ``replace_if_equal`` always answer ``True``, and a lease or lock built on them never
+    keeps anyone out.
     """
 
     def has(self, key: str) -> bool:

@@ -334,7 +334,7 @@ def test_a_string_in_a_masked_dictionary_follows_the_rule_of_a_line():
                       for key, value in data.items()}
 
 
-@pytest.mark.parametrize("line, expected", [
+@pytest.mark.parametrize(("line", "expected"), [
     ("GET vendor.example:443/v1?api_key=S3cr3t&page=2",
      f"GET vendor.example:443/v1?api_key={MASK}&page=2"),
     ("POST https://user:pw@vendor.example/hook?token=S3cr3t",
