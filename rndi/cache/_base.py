@@ -102,16 +102,17 @@ _telling: contextvars.ContextVar[bool] = contextvars.ContextVar("rndi_cache_tell
                                                                 default=False)
 
 
-def decode(key: str, raw: Any) -> Any:
+def decode(key: str, raw: Any, shown: Optional[str] = None) -> Any:
     """Decode a stored value; one that cannot be decoded (corrupt, not UTF-8, nested too
-    deep) is a miss, logged, except for ``lookup``, which raises ``DamagedEntry``."""
+    deep) is a miss, logged (naming the key as ``shown``, by default by its digest),
+    except for ``lookup``, which raises ``DamagedEntry``."""
     try:
         return _codec.loads(raw)
     except (_codec.DecodeError, TypeError, ValueError, RecursionError):
         if _telling.get():
             raise DamagedEntry("the stored entry cannot be decoded") from None
         logger.warning("Cache entry of %s cannot be decoded; treating it as a miss.",
-                       shown_key(key))
+                       shown or shown_key(key))
         return MISS
 
 

@@ -4,13 +4,16 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, List, Optional, Set, Tuple, Union
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 MASK = "*" * 9
 
 # a secret hides inside longer names: CACHE_REDIS_PASSWORD, X-Auth-Token, set-cookie
 _SECRET_PARTS = ("password", "passwd", "pwd", "passphrase", "secret", "token", "credential",
-                 "cookie", "authorization")
+                 "cookie", "authorization", "connectionstring")
+# the OpenTelemetry exporter's headers carry its credentials (OTEL_EXPORTER_OTLP_HEADERS,
+# OTEL_EXPORTER_OTLP_TRACES_HEADERS …) although their names do not say so
+_HEADERS = re.compile(r"otelexporterotlp[a-z]*headers")
 # key and keys are words: API_KEY_PROD, apiKeys; or the end of a name: apikey, privatekey
 _KEY_WORDS = frozenset({"key", "keys"})
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -26,14 +29,17 @@ def is_secret_name(name: Any) -> bool:
     """Whether a key named ``name`` holds a secret, by the rule ``mask_dictionary`` uses.
 
     Compared without case, ``_``, ``-`` or surrounding spaces, a name is secret when it
-    contains password, passwd, pwd, passphrase, secret, token, credential, cookie or
-    authorization, or when it has the word ``key`` or ``keys`` or ends with one
-    (``API_KEY_PROD``, ``SECRET_KEY``, ``apikey``). Anything but a string is not a name.
+    contains password, passwd, pwd, passphrase, secret, token, credential, cookie,
+    authorization or connection string (``INSIGHTS_CONNECTION_STRING``), when it is an
+    OpenTelemetry exporter's headers (``OTEL_EXPORTER_OTLP_HEADERS``,
+    ``OTEL_EXPORTER_OTLP_TRACES_HEADERS``), or when it has the word ``key`` or ``keys``
+    or ends with one (``API_KEY_PROD``, ``SECRET_KEY``, ``apikey``). Anything but a
+    string is not a name.
     """
     if not isinstance(name, str):
         return False
     normal = _normal(name)
-    if any(part in normal for part in _SECRET_PARTS):
+    if any(part in normal for part in _SECRET_PARTS) or _HEADERS.fullmatch(normal):
         return True
     if normal.endswith(("key", "keys")):
         return True
@@ -49,45 +55,87 @@ def mask_url_credentials(text: str) -> str:
 
 # name=value, name: value, "name": "value" … in free text: the value of a secret name
 # (not a URL's scheme: https://…); an Authorization value keeps its scheme word masked too
-_NAMED_VALUE = re.compile(
-    r"""(?P<name>[A-Za-z_][A-Za-z0-9_-]*)(?P<between>["']?\s*[=:](?!//)\s*["']?)"""
-    r"""(?P<value>(?:(?:Bearer|Basic|Token|ApiKey)\s+)?[^\s"'&,;)}\]]+)""")
+_SIGN = re.compile(r"[=:]")
+_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_NAME_STARTS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_VALUE = re.compile(
+    r"""\s*["']?(?P<value>(?:(?:Bearer|Basic|Token|ApiKey)\s+)?[^\s"'&,;)}\]]+)""")
 # a secret shorter than this is no secret, and masking it would garble every line
 SHORTEST_SECRET = 4
 
 
-def _masked_pair(match: "re.Match[str]") -> str:
-    if not is_secret_name(match.group("name")) or match.group("value") == MASK:
-        return match.group(0)
-    return f"{match.group('name')}{match.group('between')}{MASK}"
+def _name_before(text: str, sign: int, start: int) -> str:
+    """The name a ``=`` or ``:`` at ``sign`` follows (past spaces and a closing quote),
+    looking no further back than ``start``; ``""`` for none."""
+    end = sign
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start and text[end - 1] in "\"'":
+        end -= 1
+    begin = end
+    while begin > start and text[begin - 1] in _NAME_CHARACTERS:
+        begin -= 1
+    while begin < end and text[begin] not in _NAME_STARTS:  # --api-key, 2fa_token
+        begin += 1
+    return text[begin:end]
 
 
-def _masked_pairs(text: str) -> str:
-    """``text`` with the value after each secret name masked. Not ``_NAMED_VALUE.sub``:
-    a pair that is no secret's would take the next name as its value, and the pair that
-    follows would go unmasked (``RuntimeError: api_key: …``); after such a pair the search
-    goes on from the end of its name."""
-    if ":" not in text and "=" not in text:
-        return text
-    parts, position = [], 0
-    match = _NAMED_VALUE.search(text)
-    while match is not None:
-        masked = _masked_pair(match)
-        if masked == match.group(0):  # no secret's: its value may be the next name
-            start = match.end("name")
-        else:
-            parts.append(text[position:match.start()] + masked)
-            position = start = match.end()
-        match = _NAMED_VALUE.search(text, start)
-    parts.append(text[position:])
-    return "".join(parts)
+def _mask_named_values(text: str) -> str:
+    """``text`` with the value after each secret name masked. Each ``=`` and ``:`` is
+    looked at, the value of an ordinary name included: it may run over a secret's pair
+    (``host:443/v1?api_key=…``). Each character is read a bounded number of times, so a
+    long line (a base64 body) costs time in proportion to it."""
+    shown: List[str] = []
+    position = 0
+    for sign in _SIGN.finditer(text):
+        at = sign.start()
+        if at < position or text.startswith("//", at + 1):  # masked already; a URL
+            continue
+        if not is_secret_name(_name_before(text, at, position)):
+            continue
+        value = _VALUE.match(text, at + 1)
+        if value is None or value.group("value") == MASK:
+            continue
+        shown += (text[position:value.start("value")], MASK)
+        position = value.end()
+    shown.append(text[position:])
+    return "".join(shown)
+
+
+def _escaped(text: str) -> Set[str]:
+    """``text`` inside a quoted literal: through ``repr`` and ``ascii`` (as alone, and
+    single-quoted, as inside a text that holds a double quote), as ``str()`` of its UTF-8
+    bytes shows it, and JSON-escaped (non-ASCII as it is and as \\uXXXX)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return {repr(text)[1:-1], repr(text + '"')[1:-2], ascii(text)[1:-1],
+            ascii(text + '"')[1:-2], repr(data)[2:-1], repr(data + b'"')[2:-2],
+            json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
 
 
 def _renderings(text: str) -> Set[str]:
-    """``text`` as a line may show it: as it is, through ``repr`` (quotes and
-    backslashes escaped), JSON-escaped (non-ASCII as \\uXXXX) and URL-quoted."""
-    return {text, repr(text)[1:-1], json.dumps(text)[1:-1],
-            json.dumps(text, ensure_ascii=False)[1:-1], quote(text, safe="")}
+    """``text`` as a line may show it: as it is, URL-quoted (in a path, and in a query
+    string with ``+`` for a space), inside a quoted literal (``_escaped``), and inside a
+    literal inside another (a JSON body shown through ``repr``, a ``repr`` in a dict in an
+    exception's message)."""
+    shown = {text, *(quote(text, safe=safe, errors="surrogatepass") for safe in ("", "/")),
+             quote_plus(text, safe="", errors="surrogatepass")}
+    once = _escaped(text)
+    return shown | once | {twice for inner in once for twice in _escaped(inner)}
+
+
+# name=value pairs in a list (a connection string, exporter headers, a query string)
+_PAIR_VALUE = re.compile(r"[^=,;&\s]+=([^,;&]+)")
+
+
+def _pair_values(text: str) -> Set[str]:
+    """The values of the ``name=value`` pairs ``text`` lists, as written and %-decoded
+    (``x-team=abc,other=d%20e``; ``InstrumentationKey=…;IngestionEndpoint=…``): an error
+    may quote one alone."""
+    if "=" not in text:
+        return set()
+    values = {value.strip() for value in _PAIR_VALUE.findall(text)}
+    values |= {unquote(value) for value in values}
+    return {value for value in values if len(value) >= SHORTEST_SECRET}
 
 
 def config_secrets(config: Any, shortest_other: Optional[int] = None) -> List[str]:
@@ -96,7 +144,8 @@ def config_secrets(config: Any, shortest_other: Optional[int] = None) -> List[st
 
     A value is secret when its key, or the key of a dict or list holding it, is secret by
     ``is_secret_name``, or when it is the ``value`` of a Connect parameter whose ``id``
-    is; strings and numbers alike, of at least ``SHORTEST_SECRET`` characters. With
+    is; strings and numbers alike, of at least ``SHORTEST_SECRET`` characters, and the
+    value of each ``name=value`` pair a secret lists (a connection string). With
     ``shortest_other``, every other value at least that long counts as secret too.
     """
     found: Set[str] = set()
@@ -115,6 +164,8 @@ def config_secrets(config: Any, shortest_other: Optional[int] = None) -> List[st
             if len(text) >= SHORTEST_SECRET and (secret or (
                     shortest_other is not None and len(text) >= shortest_other)):
                 found |= _renderings(text)
+                if secret:  # an ordinary value's parts are ordinary words
+                    found.update(*(_renderings(part) for part in _pair_values(text)))
     return sorted(found, key=len, reverse=True)
 
 
@@ -136,7 +187,7 @@ def text_masker(config: Any = None, shortest_other: Optional[int] = None,
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        return mask_url_credentials(_masked_pairs(text))
+        return mask_url_credentials(_mask_named_values(text))
 
     return mask
 

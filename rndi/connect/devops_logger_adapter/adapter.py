@@ -11,6 +11,7 @@ from rndi.connect.devops_logger_adapter._secrets import (
     mask_url_credentials,
 )
 from rndi.connect.devops_logger_adapter._secrets import secret_matcher as _secret_matcher
+from rndi.connect.devops_logger_adapter._secrets import text_masker as _text_masker
 
 AnyLogger = Union[logging.Logger, logging.LoggerAdapter]
 
@@ -135,8 +136,13 @@ class _Copy:
         return self.values  # lists and tuples alike, as the published function answers
 
 
+# a string in a masked dictionary follows the rule of a log line's text: a URL's password,
+# the value after a secret name (``?token=…``, ``"password": "…"``, ``Authorization: …``)
+_free_text = _text_masker()
+
+
 def _leaf(value: Any) -> Any:
-    return mask_url_credentials(value) if isinstance(value, str) else value
+    return _free_text(value) if isinstance(value, str) else value
 
 
 def mask_dictionary(data: Any, to_mask: Union[str, Iterable[str], None] = None) -> Any:
@@ -146,8 +152,10 @@ def mask_dictionary(data: Any, to_mask: Union[str, Iterable[str], None] = None) 
     Authorization …, in any case and with any prefix or suffix) or, when ``to_mask`` names
     keys, when it ends with one of them once lower-cased and stripped of ``_`` and ``-``.
     Connect parameters (``{"id": "password", "value": ...}``, or any with
-    ``"type": "password"``) have their ``value`` and ``structured_value`` masked. The
-    password of a URL (``redis://user:password@host``) is masked in any string. The mask
+    ``"type": "password"``) have their ``value`` and ``structured_value`` masked. Any
+    string is masked as a log line's text is: the password of a URL
+    (``redis://user:password@host``) and the value after a secret name (``?token=…``,
+    ``"password": "…"``, ``Authorization: Bearer …``). The mask
     has a fixed width, so it does not tell the secret's length.
 
     Args:

@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import os
+import re
 
 import pytest
 
@@ -90,3 +91,37 @@ def test_a_file_entry_whose_expiry_is_not_a_finite_number_is_a_miss_and_removed(
         assert cache.get("k") is None
     assert not os.path.exists(path)
     assert "not a readable cache entry" in caplog.text
+
+
+def test_a_file_entry_that_cannot_be_decoded_is_logged_under_its_key_digest(
+        tmp_path, clock, caplog):
+    # the entry's file is named by the key's whole digest; a line must name the key as
+    # every other line does (sha256 of the key), not by a digest of the file's name
+    cache = FileSystemCacheAdapter(str(tmp_path), clock=clock)
+    cache.put("token:abc", "v")
+    with open(cache._get_file_name("token:abc"), "w", encoding="utf-8") as f:
+        f.write('{"key": "token:abc", "expire_at": NaN, "value": "v"}')
+    with caplog.at_level(logging.WARNING, logger="rndi.cache"):
+        assert cache.get("token:abc") is None
+    shown = re.findall(r"key #[0-9a-f]+", caplog.text)
+    assert shown and set(shown) == {shown_key("token:abc")}, caplog.text
+
+
+@pytest.mark.parametrize("value", [float("nan"), nested(_codec.MAX_DEPTH + 1), object(),
+                                   {1: "an int key"}, "a lone \udc80 surrogate"])
+def test_the_null_cache_refuses_what_no_store_can_keep_as_every_store_does(
+        null_cache, value):
+    # an extension tried with CACHE_DRIVER=none must meet the error it meets in
+    # production, not find it there
+    for operation in (lambda: null_cache.put("k", value),
+                      lambda: null_cache.add("k", value),
+                      lambda: null_cache.claim("k", value),
+                      lambda: null_cache.replace_if_equal("k", None, value),
+                      lambda: null_cache.replace_if_equal("k", value, None),
+                      lambda: null_cache.delete_if_equal("k", value),
+                      lambda: null_cache.get("k", lambda: value),
+                      lambda: null_cache.get("k", (value, 60))):
+        with pytest.raises(UnserializableValue, match=shown_key("k")):
+            operation()
+    assert null_cache.put("k", {"plain": [1, "data", None]}) == {"plain": [1, "data", None]}
+    assert null_cache.get("k", lambda: ("v", 60)) == "v"

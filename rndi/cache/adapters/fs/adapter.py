@@ -50,7 +50,11 @@ def get_file_contents(file_name: str) -> Dict[str, Any]:
             an entry's shape).
     """
     raw = read_regular_file(file_name)
-    entry = decode(os.path.basename(file_name), raw)
+    name = os.path.basename(file_name)
+    # an entry's file is named by its key's digest: the key is named by it, as every line
+    # names a key (not by a digest of the file's name)
+    shown = f"key #{name[6:18]}" if _ENTRY_NAME.fullmatch(name) else f"file {name}"
+    entry = decode(name, raw, shown)
     # validated once here, so readers can trust key, value and a numeric expiry
     if (not isinstance(entry, dict) or not {"key", "value", "expire_at"} <= entry.keys()
             or isinstance(entry["expire_at"], bool)

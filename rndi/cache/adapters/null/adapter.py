@@ -2,6 +2,7 @@
 
 from typing import Any, Mapping, Optional, Tuple
 
+from rndi.cache import _codec
 from rndi.cache._base import check_key, check_ttl, compute_default
 from rndi.cache.contracts import Cache
 
@@ -9,10 +10,12 @@ from rndi.cache.contracts import Cache
 class NullCacheAdapter(Cache):
     """Stores nothing; ``get`` still computes and returns a callable default.
 
-    It shares nothing between processes (or between two calls), so nothing guarded by it
-    is exclusive: ``add``, ``delete_if_equal`` and ``replace_if_equal`` always answer
-    ``True``, and a lease or
-    lock built on them never keeps anyone out.
+    What no store can keep (a value JSON cannot hold, a key with a lone surrogate) is
+    refused as every store refuses it, so an extension tried on the null cache meets the
+    error it would meet on a real one. It shares nothing between processes (or between
+    two calls), so nothing guarded by it is exclusive: ``add``, ``delete_if_equal`` and
+    ``replace_if_equal`` always answer ``True``, and a lease or lock built on them never
+    keeps anyone out.
     """
 
     def has(self, key: str) -> bool:
@@ -22,11 +25,15 @@ class NullCacheAdapter(Cache):
     def get(self, key: str, default: Any = None, ttl: Optional[int] = None) -> Any:
         check_key(key)
         check_ttl(key, ttl)
-        return compute_default(key, default)[0]
+        value = compute_default(key, default)[0]
+        if value is not None:  # what a store would put
+            _codec.dumps(key, value)
+        return value
 
     def put(self, key: str, value: Any, ttl: Optional[int] = None) -> Any:
         check_key(key)
         check_ttl(key, ttl)
+        _codec.dumps(key, value)
         return value
 
     def delete(self, key: str) -> None:
@@ -39,6 +46,7 @@ class NullCacheAdapter(Cache):
         """Stores nothing and answers ``True``: every caller wins, nothing is exclusive."""
         check_key(key)
         check_ttl(key, ttl)
+        _codec.dumps(key, value)
         return True
 
     def lookup(self, key: str) -> Tuple[bool, Any]:
@@ -53,6 +61,7 @@ class NullCacheAdapter(Cache):
     def delete_if_equal(self, key: str, value: Any) -> bool:
         """Answers ``True``: there is nothing to keep."""
         check_key(key)
+        _codec.dumps(key, value)
         return True
 
     def replace_if_equal(self, key: str, expected: Any, value: Any,
@@ -60,6 +69,8 @@ class NullCacheAdapter(Cache):
         """Stores nothing and answers ``True``, as ``add`` does."""
         check_key(key)
         check_ttl(key, ttl)
+        _codec.dumps(key, expected)
+        _codec.dumps(key, value)
         return True
 
 

@@ -3,6 +3,8 @@ under it, business-object errors, command output and the cache and offline error
 
 import json
 import logging
+import threading
+from urllib.parse import quote, urlencode
 
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
@@ -18,7 +20,7 @@ from rndi.connect.business_objects import (
 from rndi.connect.business_transactions import BackgroundTransaction
 from rndi.connect.devops_fulfillment_framework import Saga
 from rndi.connect.devops_fulfillment_framework.cli import _redactor
-from rndi.connect.devops_logger_adapter import mask_dictionary
+from rndi.connect.devops_logger_adapter import is_secret_name, mask_dictionary
 from rndi.connect.devops_logger_adapter._secrets import (
     config_secrets,
     mask_text,
@@ -294,3 +296,84 @@ def test_a_secret_pair_right_after_another_name_and_colon_is_masked(line):
 def test_a_name_that_is_no_secret_keeps_its_value_when_a_pair_follows():
     assert text_masker()("status: pending, api_key: x1y2z3") == (
         f"status: pending, api_key: {MASK}")
+# a secret with what each encoding changes: a space, a slash, a plus, a quote, non-ASCII
+ENCODED = {"API_TOKEN": "s3 cr/e+t'ö-99"}
+ENCODED_PARTS = ("s3 cr", "s3+cr", "s3%20cr", "cr/e", "cr%2Fe", "e+t", "e%2Bt")
+
+
+@pytest.mark.parametrize("shown", [
+    "GET /v1?" + urlencode({"q": ENCODED["API_TOKEN"]}),  # a query string: + for a space
+    "GET /v1/" + quote(ENCODED["API_TOKEN"]),  # a path: the slash kept
+    "GET /v1/" + quote(ENCODED["API_TOKEN"], safe=""),
+    str(ENCODED["API_TOKEN"].encode()),  # str() of bytes
+    ascii(ENCODED["API_TOKEN"]),  # %a, ascii(): non-ASCII as \xf6
+    repr(json.dumps(ENCODED["API_TOKEN"])),  # a JSON body shown through repr
+    json.dumps({"body": json.dumps(ENCODED["API_TOKEN"])}),  # JSON inside JSON
+    repr({"detail": repr(ENCODED["API_TOKEN"])}),  # a repr in a dict in an exception
+])
+def test_a_secret_is_masked_in_the_encodings_a_line_may_carry_it_in(shown):
+    masked = text_masker(ENCODED)(shown)
+    assert not any(part in masked for part in ENCODED_PARTS), masked
+    assert MASK in masked
+
+
+@pytest.mark.parametrize("name", ["INSIGHTS_CONNECTION_STRING", "OTEL_EXPORTER_OTLP_HEADERS",
+                                  "OTEL_EXPORTER_OTLP_TRACES_HEADERS"])
+def test_a_telemetry_credential_is_a_secret_in_every_line_not_only_in_spans(name):
+    config = {name: "x-team=Hc0mbT3am", "HOST": "vendor.example"}
+    assert is_secret_name(name)
+    assert mask_dictionary(config) == {name: MASK, "HOST": "vendor.example"}
+    assert text_masker(config)("export failed: Hc0mbT3am") == f"export failed: {MASK}"
+    assert "Hc0mbT3am" not in _redactor(config)("x-team=Hc0mbT3am")
+
+
+def test_a_secret_read_from_an_environment_variable_that_is_not_utf8_is_masked():
+    # os.environ gives the bytes UTF-8 cannot decode as lone surrogates
+    config = {"VENDOR_PASSWORD": "pass\udcffword"}
+    masked = text_masker(config)(f"login failed for {'pass' + chr(0xdcff) + 'word'!r}")
+    assert masked == f"login failed for '{MASK}'"
+
+
+def test_a_string_in_a_masked_dictionary_follows_the_rule_of_a_line():
+    # a dict logged through mask_dictionary shows what a log line of its text would not
+    data = {"note": "retry with api_key=abcd1234 and Authorization: Bearer eyJhbGci",
+            "callback": "https://user:pw@vendor.example/hook?token=zzzz9999&page=2",
+            "items": [{"detail": '{"password": "hunter22"}'}]}
+    masked = mask_dictionary(data)
+    assert masked == {
+        "note": f"retry with api_key={MASK} and Authorization: {MASK}",
+        "callback": f"https://user:{MASK}@vendor.example/hook?token={MASK}&page=2",
+        "items": [{"detail": f'{{"password": "{MASK}"}}'}]}
+    assert masked == {key: mask_text(value) if isinstance(value, str) else masked[key]
+                      for key, value in data.items()}
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("GET vendor.example:443/v1?api_key=S3cr3t&page=2",
+     f"GET vendor.example:443/v1?api_key={MASK}&page=2"),
+    ("POST https://user:pw@vendor.example/hook?token=S3cr3t",
+     f"POST https://user:{MASK}@vendor.example/hook?token={MASK}"),
+    ("retry: password=S3cr3t", f"retry: password={MASK}"),
+    ("at 12:30 token: S3cr3t", f"at 12:30 token: {MASK}"),
+])
+def test_a_secret_name_after_another_name_value_pair_is_masked_too(line, expected):
+    # the value of an ordinary name (host:443/…) may run over a secret name's pair
+    assert mask_text(line) == expected
+
+
+@pytest.mark.parametrize("blob", [
+    "A" * 200_000,  # a base64 body in an error's text: one long word
+    "a:" * 100_000,  # a value that runs over many name:value pairs
+    "a-" * 100_000,
+    " " * 100_000 + "x",
+])
+def test_masking_a_long_line_takes_time_in_proportion_to_it(blob):
+    # each character is looked at a bounded number of times: 200 kB masked in well under a
+    # second, where a scan from every position took minutes and held up the delivery
+    done = threading.Event()
+    out = []
+    worker = threading.Thread(target=lambda: (out.append(mask_text(blob + " token=S3cr3t")),
+                                              done.set()), daemon=True)
+    worker.start()
+    assert done.wait(30), "masking a 200 kB line did not end within 30 s"
+    assert out == [blob + f" token={MASK}"]
