@@ -70,8 +70,9 @@ def config_sources(config: Mapping[str, Any]) -> Mapping[str, Any]:
     per set of keys: an extension's configuration has the same keys on every event. Logs
     once each key that binds nothing or that another one shadows."""
     sources, problems = _sources(tuple(config))  # a mapping's keys are hashable
-    for problem in problems:
-        _warn_once(*problem)
+    if problems:
+        for problem in problems:
+            _warn_once(*problem)
     return sources
 
 
