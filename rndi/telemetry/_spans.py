@@ -27,6 +27,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from rndi.connect.devops_logger_adapter._secrets import event_secrets
 from rndi.telemetry._active import ACTIVE
 from rndi.telemetry._otel import connect_ids, record_error, report_fault, root_context
 
@@ -142,9 +143,11 @@ class Spans:
     def __init__(self, tracer: Any, config: Optional[Mapping[str, Any]]) -> None:
         self.tracer = tracer
         self.config = config
+        self.request: Any = None  # the delivery's, once it is opened
 
     def error(self, span: Any, error: BaseException, status: bool = True) -> None:
-        record_error(span, error, self.config, status)
+        # masked by the secrets of the configuration and of the request's parameters
+        record_error(span, error, event_secrets(self.config, self.request), status)
         code = getattr(error, "status_code", None)  # a Connect ClientError
         if isinstance(code, int):
             span.set_attribute("http.response.status_code", code)
@@ -162,6 +165,7 @@ class Spans:
     # the delivery ------------------------------------------------------------------------
 
     def _open_delivery(self, flow: Any, request: Any, mode: str) -> Optional[_Opened]:
+        self.request = request if isinstance(request, dict) else None
         parent = None
         if not trace.get_current_span().get_span_context().is_valid:
             parent = root_context(request)

@@ -1,7 +1,7 @@
 """Readers and fluent builders over Connect requests, assets and tier configurations."""
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union, cast
 
 from rndi.connect.business_objects.contracts import (
     AssetBuilder,
@@ -250,11 +250,11 @@ class TierConfiguration(HasConfiguration, HasConnection, HasMarketplace, HasPara
         return self._scalar("tier_level", level)
 
 
-
 def _member_data(member: Any, view: type, builder: str) -> Dict[str, Any]:
     """The dict a ``with_*`` builder stores: the view's data, or the dict given."""
     if isinstance(member, view):
-        return member.raw()  # type: ignore[no-any-return]
+        data: Dict[str, Any] = cast(Any, member).raw()  # the view's type is a variable
+        return data
     if isinstance(member, dict):
         return member
     raise TypeError(f"{builder}() takes a {view.__name__} or a dict, "

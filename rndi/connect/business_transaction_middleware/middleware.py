@@ -1,7 +1,7 @@
 """Middleware: callables wrapped around a transaction, outermost first."""
 
 import inspect
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from rndi.connect.business_transactions.contracts import (
     FnBackgroundExecution,
@@ -60,7 +60,7 @@ def make_middleware_callstack(
         if transaction is None:
             raise TypeError("Nothing to call: give at least one middleware or a transaction.")
         return transaction
-    call = transaction
+    call: Optional[Callable[..., Any]] = transaction
     if transaction is None and not _takes_next(middlewares[-1]):
         call, middlewares = middlewares[-1], middlewares[:-1]
     for middleware in reversed(middlewares):

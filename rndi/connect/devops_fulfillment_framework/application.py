@@ -36,7 +36,7 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import ( 
 from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401 - published name
     ConnectServiceProvider,
 )
-from rndi.connect.devops_logger_adapter._secrets import text_masker
+from rndi.connect.devops_logger_adapter._secrets import event_masker
 from rndi.telemetry import _hooks as tracing
 
 
@@ -141,8 +141,8 @@ class Saga(Flow):
         name = selected.name()
         after = f" after {type(compensated).__name__}" if compensated else ""
         # the answer's message may quote what the transaction caught: masked as every
-        # line is, by the configuration's secrets
-        mask = (text_masker(self._container.bound("config"))
+        # line is, by the secrets of the configuration and of the request's parameters
+        mask = (event_masker(self._container.bound("config"), request)
                 if response.output or compensated is not None else _as_it_is)
         logger.info("Transaction %r answered %s%s.", name, mask(_describe(response)), after,
                     extra={"transaction": name, "outcome": response.status})

@@ -38,7 +38,7 @@ from rndi.connect.devops_fulfillment_framework._base import Flow
 from rndi.connect.devops_fulfillment_framework._kinds import _a
 from rndi.connect.devops_fulfillment_framework._worlds import achain, chain, name_of
 from rndi.connect.devops_fulfillment_framework.exceptions import InvalidResponse
-from rndi.connect.devops_logger_adapter._secrets import text_masker
+from rndi.connect.devops_logger_adapter._secrets import event_masker
 from rndi.dicontainer.adapter import BaseServiceProvider
 from rndi.telemetry import _hooks as tracing
 
@@ -126,7 +126,7 @@ class _OrderedFlow(Flow):
             return
         names = ", ".join(repr(transaction.name()) for transaction in self.ran) or "none"
         detail = f" ({response.output})" if response.output else ""
-        detail = text_masker(self._container.bound("config"))(detail) if detail else ""
+        detail = event_masker(self._container.bound("config"), request)(detail) if detail else ""
         logger.info("%s answered %s%s; ran: %s.", type(self).__name__, response.status,
                     detail, names, extra={"transactions": [t.name() for t in self.ran],
                                           "outcome": response.status})

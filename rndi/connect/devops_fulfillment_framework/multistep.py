@@ -52,7 +52,7 @@ from rndi.connect.devops_fulfillment_framework._stepwiring import (
 from rndi.connect.devops_fulfillment_framework.exceptions import JournalUnavailable
 from rndi.connect.devops_fulfillment_framework.journal import StepJournal
 from rndi.connect.devops_fulfillment_framework.retry import MIN_COUNTDOWN, Retry
-from rndi.connect.devops_logger_adapter._secrets import text_masker
+from rndi.connect.devops_logger_adapter._secrets import event_masker
 from rndi.connect.devops_logger_adapter.adapter import ExtensionLoggerAdapter, bind_logger
 from rndi.telemetry import _hooks as tracing
 
@@ -402,7 +402,8 @@ class _Log:
         if logger is None:
             return
         # masked: an exception's text may quote a secret
-        trace = text_masker(self.config)("".join(traceback.format_exception(error)).rstrip())
+        trace = event_masker(self.config, self.request)(
+            "".join(traceback.format_exception(error)).rstrip())
         logger.warning("%s step %d/%d %r: failed for good with %s; undoing the %d step(s) "
                        "done before it, in reverse:\n%s", self.name, index + 1, self.total,
                        self.steps[index], type(error).__name__, done, trace,

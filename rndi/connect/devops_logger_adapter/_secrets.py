@@ -192,6 +192,18 @@ def text_masker(config: Any = None, shortest_other: Optional[int] = None,
     return mask
 
 
+def event_secrets(config: Any, request: Any = None) -> Any:
+    """What ``text_masker`` is given for a line about one event: its configuration and
+    its request, whose parameters may hold secrets too (a ``password`` parameter, or one
+    whose id is a secret's name, as ``mask_dictionary`` judges them)."""
+    return config if request is None else {"config": config, "request": request}
+
+
+def event_masker(config: Any, request: Any = None) -> Callable[[str], str]:
+    """``text_masker`` for a line about one event (see ``event_secrets``)."""
+    return text_masker(event_secrets(config, request))
+
+
 def url_values(url: str) -> List[str]:
     """The values ``url`` carries besides where it points: its user name and password and
     the value of each query option, as written and %-decoded once and twice (redis-py

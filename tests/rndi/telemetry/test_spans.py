@@ -332,3 +332,30 @@ def test_an_error_of_a_flow_is_recorded_on_the_delivery_and_raised(
         span = named(spans, name)
         assert span.status.status_code is StatusCode.ERROR
         assert SECRET not in span.events[0].attributes["exception.message"]
+
+
+class Rejected(Approve):
+    def execute(self, request):
+        password = request["asset"]["params"][-1]["value"]
+        raise RuntimeError(f"the vendor rejected password {password}")
+
+
+class RejectedSaga(PurchaseSaga):
+    def transactions(self, request):
+        return [Rejected]
+
+
+def test_a_request_parameters_secret_quoted_by_an_error_is_masked_in_its_exception_event(
+        api, asset_purchase, cache, observer, exporter):
+    password = "ReqSecret99"
+    asset_purchase["asset"]["params"].append(
+        {"id": "vendor_password", "type": "password", "value": password})
+
+    response = made(RejectedSaga, api.client(), asset_purchase, cache, observer).resolve(
+        asset_purchase)
+
+    assert response.status == "fail"
+    [event] = named(exporter.get_finished_spans(), "transaction Approve").events
+    text = event.attributes["exception.message"] + event.attributes["exception.stacktrace"]
+    assert "the vendor rejected password *********" in text
+    assert password not in text

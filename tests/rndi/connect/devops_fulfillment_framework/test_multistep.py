@@ -696,6 +696,19 @@ def test_explain_and_check_on_steps_they_cannot_read(cache, vendor):
     assert multistep_problems("S", True, [Built, Purchase, dict], request_()) == []
 
 
+def test_a_request_parameters_secret_quoted_by_a_failed_step_is_masked_in_the_log(
+        cache, vendor, caplog):
+    caplog.set_level(logging.INFO, LOGGER.name)
+    secret = "ReqSecret99"
+    request = {**request_(), "asset": {"id": "AS-1", "params": [
+        {"id": "vendor_password", "type": "password", "value": secret}]}}
+    vendor.fail["approve"] = [Refused(f"password {secret} was refused")]
+    answer = deliver("sync", cache, vendor, request=request)
+    assert answer.status == "fail"
+    assert "Refused: password ********* was refused" in caplog.text
+    assert secret not in caplog.text
+
+
 def test_a_secret_config_value_quoted_by_a_failed_step_is_masked_in_the_log(cache, vendor,
                                                                            caplog):
     caplog.set_level(logging.INFO, LOGGER.name)
