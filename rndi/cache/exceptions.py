@@ -19,12 +19,16 @@ class CacheError(Exception):
 
 
 class CacheConfigurationError(CacheError, ValueError):
-    """A cache configuration value cannot be used."""
+    """A cache configuration value cannot be used. The message names the setting and the
+    value's type, never the value (a setting may hold a secret, and every line the
+    library writes names keys, never values); ``value`` holds it."""
 
     def __init__(self, key: str, value: Any, expected: str) -> None:
         self.key = key
         self.value = value
-        super().__init__(f"Cache setting {key}={value!r} is invalid: expected {expected}.")
+        shown = (f"a str of {len(value)} characters" if isinstance(value, str)
+                 else f"a {type(value).__name__}")
+        super().__init__(f"Cache setting {key} ({shown}) is invalid: expected {expected}.")
 
 
 class UnserializableValue(CacheError, TypeError):

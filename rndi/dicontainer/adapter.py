@@ -477,8 +477,9 @@ class Container(DIContainer):
 
     __slots__ = ("_building", "_lazy", "_plans", "_root", "_shared")
 
-    def __init__(self, providers: List[BaseServiceProvider]) -> None:
-        self._serve(_NO_BASE, providers)
+    def __init__(self, providers: Optional[List[BaseServiceProvider]]) -> None:
+        # None: no providers, as pinject's object graph took it
+        self._serve(_NO_BASE, () if providers is None else providers)
 
     @classmethod
     def extending(cls, base: "Bindings", providers: Iterable[BaseServiceProvider]

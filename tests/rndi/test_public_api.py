@@ -21,7 +21,8 @@ MODULES = {
         "FnValidationTransaction", "AnyValidationTransaction", "FnScheduledExecution",
         "FnScheduledTransaction", "AnyScheduledTransaction"],
     "rndi.connect.business_transactions.adapters": [
-        "TupleBackgroundTransaction", "select", "prepare", "TransactionSelector"],
+        "TupleBackgroundTransaction", "select", "prepare", "TransactionSelector",
+        "TBackgroundResponse"],
     "rndi.connect.business_transactions.exceptions": [
         "TransactionException", "InvalidTransaction", "TransactionNotSelected"],
     "rndi.connect.business_transaction_middleware.middleware": [
@@ -63,11 +64,23 @@ MODULES = {
         "OfflineCriteria", "DefaultOnMatchTransaction"],
     "rndi.connect.devops_fulfillment_framework.application": [
         "Saga", "AnyConnectClient", "CacheServiceProvider", "ConfigurationServiceProvider",
-        "ConnectServiceProvider"],
+        "ConnectServiceProvider",
+        # what the published module imported, which an extension may import from it
+        "OfflineServiceProvider", "ServiceProvider", "Container", "select", "prepare",
+        "make_middleware_callstack", "Middleware", "BackgroundResponse",
+        "BackgroundTransaction", "ConnectClient", "AsyncConnectClient"],
     "rndi.connect.devops_fulfillment_framework.providers.connect": [
-        "ConnectServiceProvider", "AnyConnectClient"],
+        "ConnectServiceProvider", "AnyConnectClient", "ServiceProvider", "ConnectClient",
+        "AsyncConnectClient"],
     "rndi.connect.devops_fulfillment_framework.providers.cache": [
-        "CacheServiceProvider", "provide_sqlite_cache_adapter"],
+        "CacheServiceProvider", "provide_sqlite_cache_adapter", "provide_cache", "Cache",
+        "ServiceProvider"],
+    "rndi.connect.devops_fulfillment_framework.providers.configuration": [
+        "ConfigurationServiceProvider", "ServiceProvider"],
+    "rndi.connect.devops_fulfillment_framework.providers.offline": [
+        "OfflineServiceProvider", "ServiceProvider", "BackgroundResponse",
+        "composited_match_offline_asset_and_marketplace_parameter", "match_request_type"],
+    "rndi.connect.request_offline_criteria.rules": ["Request", "MissingParameterError"],
 }
 
 

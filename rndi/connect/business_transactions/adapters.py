@@ -21,6 +21,7 @@ from rndi.connect.business_transactions.contracts import (
     FnValidationExecution,
     InteractiveTransaction,
     ScheduledTransaction,
+    TBackgroundResponse,  # noqa: F401 - published name
     ValidationTransaction,
 )
 from rndi.connect.business_transactions.exceptions import TransactionException

@@ -8,7 +8,15 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, cast
 
 from connect.eaas.core.responses import BackgroundResponse
 
-from rndi.connect.business_transactions.adapters import selecting
+from rndi.connect.business_transaction_middleware.middleware import (  # noqa: F401 - published names
+    Middleware,
+    make_middleware_callstack,
+)
+from rndi.connect.business_transactions.adapters import (  # noqa: F401 - published names
+    prepare,
+    select,
+    selecting,
+)
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.business_transactions.steps import (
     Steps,
@@ -36,17 +44,24 @@ from rndi.connect.devops_fulfillment_framework.providers.configuration import ( 
 from rndi.connect.devops_fulfillment_framework.providers.connect import (  # noqa: F401 - published name
     ConnectServiceProvider,
 )
+from rndi.connect.devops_fulfillment_framework.providers.offline import (  # noqa: F401 - published name
+    OfflineServiceProvider,
+)
 from rndi.connect.devops_logger_adapter._secrets import event_masker
+from rndi.dicontainer.adapter import (  # noqa: F401 - published names
+    BaseServiceProvider as ServiceProvider,
+)
+from rndi.dicontainer.adapter import Container  # noqa: F401 - published name
 from rndi.telemetry import _hooks as tracing
 
 
 def __getattr__(name: str) -> Any:
-    # the published module exported AnyConnectClient; it is built on demand (see
-    # providers.connect: connect.client takes seconds to import)
-    if name == "AnyConnectClient":
+    # the published module exported AnyConnectClient and the client classes it imported;
+    # they are imported on demand (see providers.connect: connect.client takes seconds)
+    if name in ("AnyConnectClient", "ConnectClient", "AsyncConnectClient"):
         from rndi.connect.devops_fulfillment_framework.providers import connect
 
-        return connect.AnyConnectClient
+        return getattr(connect, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

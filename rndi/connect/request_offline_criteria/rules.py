@@ -12,6 +12,10 @@ Two places list offline assets, read as the published rules read them:
 
 from typing import Any, Dict, List, Optional
 
+from rndi.connect.business_objects.adapters import Request  # noqa: F401 - published name
+from rndi.connect.business_objects.exceptions import (  # noqa: F401 - published name
+    MissingParameterError,
+)
 from rndi.connect.business_objects.helpers import find_by_id
 from rndi.connect.business_objects.request_types import ASSET_REQUEST_TYPES
 from rndi.connect.request_offline_criteria.contracts import Rule

@@ -622,3 +622,15 @@ def test_dependency_building_failure_can_be_raised_by_hand_with_a_message_of_its
     assert str(DependencyBuildingFailure()) == ""
     with pytest.raises(DependencyBuildingFailure, match="not configured"):
         raise error
+
+
+def test_a_container_of_none_has_no_providers_as_published():
+    container = Container(None)
+    assert container.bound("anything", "nothing") == "nothing"
+    with pytest.raises(DependencyBuildingFailure, match="'vendor'"):
+        container.get(_NeedsVendor)
+
+
+class _NeedsVendor:
+    def __init__(self, vendor):
+        self.vendor = vendor

@@ -2,8 +2,12 @@
 
 
 from rndi.cache.adapters.sqlite.adapter import provide_sqlite_cache_adapter  # noqa: F401
+from rndi.cache.contracts import Cache  # noqa: F401 - published name
 from rndi.cache.provider import provide_cache
 from rndi.dicontainer.adapter import BaseServiceProvider
+from rndi.dicontainer.adapter import (  # noqa: F401 - published name
+    BaseServiceProvider as ServiceProvider,
+)
 
 
 class CacheServiceProvider(BaseServiceProvider):

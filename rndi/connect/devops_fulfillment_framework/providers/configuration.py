@@ -8,6 +8,9 @@ from types import MappingProxyType
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from rndi.dicontainer.adapter import BaseServiceProvider
+from rndi.dicontainer.adapter import (  # noqa: F401 - published name
+    BaseServiceProvider as ServiceProvider,
+)
 
 # Names the framework binds itself: a configuration key of the same name must not take
 # them over (an operator could break every event without touching code).

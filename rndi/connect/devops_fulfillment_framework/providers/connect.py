@@ -4,6 +4,9 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
 from rndi.connect.devops_logger_adapter.adapter import bind_logger
 from rndi.dicontainer.adapter import BaseServiceProvider
+from rndi.dicontainer.adapter import (  # noqa: F401 - published name
+    BaseServiceProvider as ServiceProvider,
+)
 
 if TYPE_CHECKING:
     from connect.client import AsyncConnectClient, ConnectClient
@@ -14,10 +17,12 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> Any:
     # connect.client takes seconds to import: only code that reads this alias pays for it
     # (a running extension has it imported already, by the runner)
-    if name == "AnyConnectClient":
+    if name in ("AnyConnectClient", "ConnectClient", "AsyncConnectClient"):
         from connect.client import AsyncConnectClient, ConnectClient
 
-        return Union[ConnectClient, AsyncConnectClient]
+        if name == "AnyConnectClient":
+            return Union[ConnectClient, AsyncConnectClient]
+        return ConnectClient if name == "ConnectClient" else AsyncConnectClient
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

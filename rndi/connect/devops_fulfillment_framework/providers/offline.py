@@ -10,6 +10,9 @@ from rndi.connect.request_offline_criteria.rules import (
     match_request_type,
 )
 from rndi.dicontainer.adapter import BaseServiceProvider
+from rndi.dicontainer.adapter import (  # noqa: F401 - published name
+    BaseServiceProvider as ServiceProvider,
+)
 
 
 def skip_offline_request(request: dict) -> BackgroundResponse:
