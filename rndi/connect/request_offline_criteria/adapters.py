@@ -1,7 +1,7 @@
 """Offline mode as a saga middleware, and the transaction that approves offline requests."""
 
 import functools
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Mapping, Optional
 
 from connect.eaas.core.responses import BackgroundResponse
 
@@ -13,7 +13,7 @@ from rndi.connect.business_transactions.contracts import (
     FnBackgroundExecution,
 )
 from rndi.connect.business_transactions.steps import call_off_loop
-from rndi.connect.devops_logger_adapter._secrets import mask_text
+from rndi.connect.devops_logger_adapter._secrets import event_masker
 from rndi.connect.request_offline_criteria.contracts import OfflineChecker, Rule
 from rndi.dicontainer.adapter import Injectable
 
@@ -78,13 +78,17 @@ class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
     an ``AsyncConnectClient``.
     """
 
-    def __init__(self, activation_tpl: str, client: Any, logger: Any) -> None:
+    def __init__(self, activation_tpl: str, client: Any, logger: Any,
+                 config: Injectable[Optional[Mapping[str, Any]]] = None) -> None:
         if not activation_tpl:
             raise ValueError("DefaultOnMatchTransaction needs the activation template id "
                              "(activation_tpl) to approve offline requests with.")
         self.activation_tpl = activation_tpl
         self.client = client
         self.logger = logger
+        # injected when the container binds it (a saga's does): its secrets are masked
+        # in the error line, with the request's
+        self.config = config
 
     def name(self) -> str:
         return "Approve offline request"
@@ -107,9 +111,10 @@ class DefaultOnMatchTransaction(BackgroundTransaction, WithAssetFacade):
         return BackgroundResponse.done()
 
     def compensate(self, request: dict, e: Exception) -> BackgroundResponse:
-        # the error may quote a URL with its password or an api_key=…: masked by the rule
+        # the error may quote a URL with its password, an api_key=…, a secret of the
+        # configuration or of the request's parameters: masked by the rule
         self.logger.error("Offline approval of %s failed: %s", request.get("id"),
-                          mask_text(str(e)))
+                          event_masker(self.config, request)(str(e)))
         return BackgroundResponse.reschedule()
 
     def __call__(self, request: dict) -> Any:

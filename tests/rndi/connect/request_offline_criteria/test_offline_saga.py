@@ -104,3 +104,23 @@ def test_default_on_match_needs_a_template():
 
     with pytest.raises(ValueError, match="activation template"):
         DefaultOnMatchTransaction("", None, None)
+
+
+def test_default_on_match_masks_the_configurations_and_the_requests_secrets(asset_purchase,
+                                                                           caplog):
+    secret, password = "sk-live-0123456789", "ReqSecret99"
+    config = {"ACTIVATION_TEMPLATE": TEMPLATE, "VENDOR_API_KEY": secret}
+    asset_purchase["asset"]["params"].append(
+        {"id": "vendor_password", "type": "password", "value": password})
+    logger = logging.getLogger("offline")
+    # built by a saga's container, as an on_match binding or a listed transaction is
+    on_match = OfflineSaga.make(config, None, logger).container.get(DefaultOnMatchTransaction)
+    assert on_match.config == config
+    with caplog.at_level(logging.ERROR, "offline"):
+        answer = on_match.compensate(asset_purchase, RuntimeError(
+            f"Connect said no to key {secret} and password {password}"))
+    assert answer.status == "reschedule"
+    assert "said no to key ********* and password *********" in caplog.text
+    assert secret not in caplog.text and password not in caplog.text
+    # made by hand, as published, it takes no configuration and masks what it can
+    assert DefaultOnMatchTransaction(TEMPLATE, None, logger).config is None
