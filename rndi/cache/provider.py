@@ -54,16 +54,18 @@ def provide_cache(
     name = _NAMES.get(raw) if type(raw) is str else None  # the same value on every event
     if name is None:
         name = str(raw or "none").strip().lower()
-        if type(raw) is str and len(_NAMES) < 64:
+        # only a value that names a built-in driver is remembered: an unknown one may be
+        # anything an operator pasted there (a URL with its password)
+        if type(raw) is str and name in BUILTIN_DRIVERS and len(_NAMES) < 64:
             _NAMES[raw] = name
     driver = drivers.get(name) if drivers else None
     if driver is None:
         driver = BUILTIN_DRIVERS.get(name)
     if driver is None:
         available = {**BUILTIN_DRIVERS, **(drivers or {})}
-        logger.error(
+        logger.error(  # masked by the one rule: an operator may have pasted a secret there
             "Unknown cache driver %r (CACHE_DRIVER); available: %s. Using the null cache.",
-            name, ", ".join(sorted(available)),
+            mask_text(name, config), ", ".join(sorted(available)),
         )
         return NullCacheAdapter()
     try:
@@ -73,7 +75,5 @@ def provide_cache(
         logger.error("Cache driver %r failed to start: %s: %s. Using the null cache.",
                      name, type(e).__name__, mask_text(str(e), config).rstrip("."))
         return NullCacheAdapter()
-    # the published line; a plain logger is asked first, which costs a call less
-    if type(logger) is not logging.Logger or logger.isEnabledFor(logging.DEBUG):
-        logger.debug("Cache service configured with %s driver.", name)
+    logger.debug("Cache service configured with %s driver.", name)  # the published line
     return cache

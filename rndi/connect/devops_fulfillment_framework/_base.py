@@ -294,16 +294,16 @@ class Flow(ABC):
         if type(request) is not dict and not isinstance(request, dict):
             raise TypeError(f"{type(self).__name__}.{method}() takes the request dict, "
                             f"got a {type(request).__name__}.")
-        # a list answered is used as it is (never changed here); any other iterable is
-        # listed, and falsy entries of middlewares() are dropped
+        # a list of middlewares answered is used as it is, as the built ones are made of
+        # it here and now, and falsy entries dropped; the transactions are copied: the
+        # selection walks them while the event runs, and what was checked is what runs
         listed = self.middlewares(request)
         if type(listed) is not list:
             listed = list(listed) if listed else []
         if not all(listed):
             listed = [entry for entry in listed if entry]
         entries = self.transactions(request)
-        if type(entries) is not list:
-            entries = list(entries) if entries else []
+        entries = list(entries) if entries else []
         container = self._container
         shared = container._shared
         client = shared["client"] if "client" in shared else container.bound("client")
