@@ -139,3 +139,144 @@ def test_a_twin_kept_in_a_name_never_read_is_reported():
     assert problem.message.endswith("calls self.aapprove_asset_request(...) without await: "
                                     "it would never run. Write await "
                                     "self.aapprove_asset_request(...).")
+
+
+def test_a_twin_stored_again_before_its_name_is_read_is_reported():
+    class Overwriting(Approve):
+        async def execute(self, request):
+            pending = self.aapprove_asset_request(request, self.template)
+            reason = "approved twice"
+            pending = self.aapprove_asset_request(request, reason)
+            await pending
+            return BackgroundResponse.done()
+
+        async def compensate(self, request, e):
+            for asset in request["assets"]:
+                found = self.afind_asset(asset)
+                found = self.afind_asset(asset["id"])
+                await found
+            return BackgroundResponse.fail(str(e))
+
+    class OverwritingSaga(AsyncSaga):
+        def transactions(self, request):
+            return [Overwriting]
+
+    problems = OverwritingSaga.check({"ACTIVATION_TEMPLATE": "TL-1"})
+    assert [(p.kind, p.path[1]) for p in problems] == [("async", "execute"),
+                                                        ("async", "compensate")]
+    assert problems[0].message.endswith(
+        "execute (async def) calls self.aapprove_asset_request(...) without await: it would "
+        "never run. Write await self.aapprove_asset_request(...).")
+    assert problems[1].message.endswith(
+        "compensate (async def) calls self.afind_asset(...) without await: it would never "
+        "run. Write await self.afind_asset(...).")
+
+
+def test_a_twin_stored_again_after_a_read_or_maybe_read_first_raises_no_alarm():
+    import asyncio
+    from contextlib import suppress
+
+    class ReadBetween(Approve):
+        async def execute(self, request):
+            pending = self.aapprove_asset_request(request, self.template)
+            await pending
+            pending = self.aapprove_asset_request(request, self.template)
+            await pending
+            found = self.afind_asset(request["asset"]["id"])
+            found = await found
+            return BackgroundResponse.done()
+
+        async def compensate(self, request, e):
+            if request["status"] == "pending":
+                pending = self.afail_asset_request(request, str(e))
+            else:
+                pending = self.afail_asset_request(request, "other")
+            await pending
+            return BackgroundResponse.fail(str(e))
+
+    class InLoops(Approve):
+        async def execute(self, request):
+            found = self.afind_asset("AS-0")
+            for asset in request["assets"]:
+                await found
+                found = self.afind_asset(asset)
+            await found
+            for asset in request["assets"]:
+                first = self.afind_asset(asset)
+                if asset == "AS-1":
+                    break
+                first = self.afind_asset(asset)
+                await first
+            await first
+            return BackgroundResponse.done()
+
+        async def compensate(self, request, e):
+            step = self.afind_asset("AS-0")
+            while request["assets"]:
+                step = self.afind_asset(request["assets"].pop())
+                if request["assets"]:
+                    continue
+                await step
+            return BackgroundResponse.fail(str(e))
+
+    class InTry(Approve):
+        async def execute(self, request):
+            pending = self.aapprove_asset_request(request, self.template)
+            try:
+                int(request["id"])
+                pending = self.aapprove_asset_request(request, "TL-OTHER")
+            except ValueError:
+                await pending
+                raise
+            await pending
+            try:
+                found = self.afind_asset("AS-1")
+                int(request["id"])
+                found = self.afind_asset("AS-2")
+            except ValueError:
+                pass
+            finally:
+                await found
+            return BackgroundResponse.done()
+
+        async def compensate(self, request, e):
+            try:
+                pending = self.afail_asset_request(request, str(e))
+                int(request["id"])
+                pending = self.afail_asset_request(request, "other")
+            finally:
+                await pending
+            return BackgroundResponse.fail(str(e))
+
+    class InWith(Approve):
+        async def execute(self, request):
+            with suppress(ValueError):
+                pending = self.aapprove_asset_request(request, self.template)
+                int(request["id"])
+                pending = self.aapprove_asset_request(request, "TL-OTHER")
+            await pending
+            with suppress(ValueError):
+                found = self.afind_asset("AS-1")
+            found = self.afind_asset("AS-2")
+            await found
+            return BackgroundResponse.done()
+
+    class InClosure(Approve):
+        async def execute(self, request):
+            async def finish():
+                await pending
+
+            pending = self.aapprove_asset_request(request, self.template)
+            await finish()
+            pending = self.aapprove_asset_request(request, "TL-OTHER")
+            await pending
+            both = kept = self.afind_asset("AS-1")
+            both = self.afind_asset("AS-2")
+            await asyncio.gather(both, kept)
+            return BackgroundResponse.done()
+
+    class CarefulSaga(AsyncSaga):
+        def transactions(self, request):
+            return [ReadBetween, InLoops, InTry, InWith, InClosure]
+
+    assert CarefulSaga.check({"ACTIVATION_TEMPLATE": "TL-1"}) == []
