@@ -270,17 +270,19 @@ def facade_misuse(cls: type) -> Tuple[Tuple[str, str], ...]:
                 found.append((method, f"{where} calls self.{called}(...), which refuses the "
                                       "AsyncConnectClient of an async handler: write await "
                                       f"self.{twins[called]}(...)."))
-            elif called in twins.values() and _dropped(node, parents.get(id(node)), tree):
+            elif called in twins.values() and _dropped(node, parents, tree):
                 found.append((method, f"{where} calls self.{called}(...) without await: it "
                                       f"would never run. Write await self.{called}(...)."))
     return tuple(found)
 
 
-def _dropped(call: ast.AST, parent: Optional[ast.AST], function: ast.AST) -> bool:
+def _dropped(call: ast.AST, parents: Dict[int, ast.AST], function: ast.AST) -> bool:
     """Whether the awaitable ``call`` answers is surely never awaited: it is a statement
-    of its own, or it is assigned to a name read nowhere else. Handed to anything
-    (``await``, ``asyncio.gather``, ``ensure_future``, a list, ``return``) or kept in a
-    name read later, it may well be awaited, and no alarm is raised."""
+    of its own, or it is assigned to names each read nowhere else or surely stored again
+    before it is read. Handed to anything (``await``, ``asyncio.gather``,
+    ``ensure_future``, a list, ``return``) or kept in a name that may be read before it
+    is stored again, it may well be awaited, and no alarm is raised."""
+    parent = parents.get(id(call))
     if isinstance(parent, ast.Expr):
         return True
     if isinstance(parent, (ast.Assign, ast.AnnAssign)):
@@ -288,8 +290,62 @@ def _dropped(call: ast.AST, parent: Optional[ast.AST], function: ast.AST) -> boo
         names = {target.id for target in targets if isinstance(target, ast.Name)}
         if len(names) != len(targets):  # an attribute or an item: kept for later
             return False
-        return not any(isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-                       and node.id in names for node in ast.walk(function))
+        return all(not any(isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+                           and node.id == name for node in ast.walk(function))
+                   or _stored_again(parent, name, parents) for name in names)
+    return False
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+# where an exception raised between two stores may lead to a read of the first
+_CATCHING = (ast.Try, getattr(ast, "TryStar", ast.Try), ast.With, ast.AsyncWith)
+_LEAVING = (ast.Return, ast.Break, ast.Continue, ast.Raise)
+_INTROSPECTION = frozenset({"locals", "vars", "eval", "exec"})
+
+
+def _reads(node: ast.AST, name: str) -> bool:
+    """Whether ``node`` reads (or deletes) the name ``name``, or may read any name."""
+    if isinstance(node, ast.Name):
+        return ((node.id == name and not isinstance(node.ctx, ast.Store))
+                or node.id in _INTROSPECTION)
+    return (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
+            and node.target.id == name)
+
+
+def _stored_again(statement: ast.AST, name: str, parents: Dict[int, ast.AST]) -> bool:
+    """Whether ``name``, stored by ``statement``, is surely stored again before any read:
+    a later statement of the same list is a plain ``name = ...`` and neither it nor
+    the statements between read the name or leave the list (``return``, ``break``,
+    ``continue``, ``raise``). Never inside ``try`` or ``with`` (an exception between the
+    stores may lead to a read of the first), nor for a name declared ``global`` or
+    ``nonlocal`` or read by a nested function."""
+    scope = parents.get(id(statement))
+    while not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if scope is None or isinstance(scope, (*_CATCHING, *_SCOPES)):
+            return False
+        scope = parents.get(id(scope))
+    for inner in ast.walk(scope):
+        if isinstance(inner, (ast.Global, ast.Nonlocal)) and name in inner.names:
+            return False
+        if (inner is not scope and isinstance(inner, _SCOPES)
+                and any(_reads(read, name) for read in ast.walk(inner))):
+            return False
+    holder = parents[id(statement)]
+    block = next(value for _, value in ast.iter_fields(holder)
+                 if isinstance(value, list) and any(item is statement for item in value))
+    following = block[next(at for at, item in enumerate(block) if item is statement) + 1:]
+    for later in following:
+        if any(_reads(inner, name) or isinstance(inner, _LEAVING)
+               for inner in ast.walk(later)):
+            return False
+        if isinstance(later, ast.Assign):
+            targets = later.targets
+        elif isinstance(later, ast.AnnAssign) and later.value is not None:
+            targets = [later.target]
+        else:
+            continue
+        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
+            return True
     return False
 
 
