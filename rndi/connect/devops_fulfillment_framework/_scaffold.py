@@ -39,7 +39,10 @@ def project_names(name: str) -> Dict[str, str]:
             "single '-' or '_' between them (for example acme-extension).")
     words = re.split(r"[-_]", name)
     package = "_".join(words).lower()
-    if keyword.iskeyword(package) or package in _TAKEN:
+    if keyword.iskeyword(package):
+        raise ScaffoldError(f"{name!r} would make a package named {package!r}, a Python "
+                            "keyword, which cannot be imported; choose another name.")
+    if package in _TAKEN:
         raise ScaffoldError(f"{name!r} would make a package named {package!r}, which "
                             "hides a module the extension needs; choose another name.")
     camel = "".join(word[:1].upper() + word[1:] for word in words)

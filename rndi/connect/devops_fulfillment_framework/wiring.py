@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
 
 from rndi.cache.adapters.null.adapter import NullCacheAdapter
+from rndi.cache.provider import BUILTIN_DRIVERS
 from rndi.connect.business_objects.adapters import Asset, Request, TierConfiguration
 from rndi.connect.business_objects.request_types import (
     ASSET_REQUEST_TYPES,
@@ -495,7 +496,13 @@ def _is_null_cache(config: Mapping[str, Any], table: Dict[str, _Bound]) -> Optio
             bound.binding.target, NullCacheAdapter) else None
     if isinstance(bound.provider, CacheServiceProvider):
         driver = str(config.get("CACHE_DRIVER") or "none").strip().lower()
-        return f"CACHE_DRIVER is {driver!r}" if driver in ("", "none") else None
+        if driver in ("", "none"):
+            return f"CACHE_DRIVER is {driver!r}"
+        # make() logs an error and falls back to the null cache for a name it does not
+        # know (a provider of its own may know more); the name itself is never shown
+        if driver not in BUILTIN_DRIVERS and (
+                type(bound.provider).provide_cache is CacheServiceProvider.provide_cache):
+            return f"CACHE_DRIVER names no built-in driver: {', '.join(BUILTIN_DRIVERS)}"
     return None
 
 

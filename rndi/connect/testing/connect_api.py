@@ -205,6 +205,7 @@ class ConnectAPI(FakeHTTPService):
         self.tier_config_requests: Dict[str, Dict[str, Any]] = {}
         self.schedules: Dict[str, Dict[str, Any]] = {}
         self._schedule_ids = itertools.count(1)
+        self._transport: Any = None  # what async_client() gives connect-openapi-client
         for request in _seed_requests(requests):
             if isinstance(request, ssl.SSLContext):
                 raise TypeError("ConnectAPI takes the SSL context as a keyword: "
@@ -309,8 +310,20 @@ class ConnectAPI(FakeHTTPService):
     def async_client(self, api_key: str = "ApiKey SU-000:local", **kwargs: Any) -> Any:
         """A real ``connect.client.AsyncConnectClient`` pointed at this server: what the
         runner gives an ``async def`` handler."""
-        from connect.client import AsyncConnectClient
+        import httpx
+        from connect.client import AsyncConnectClient, fluent
 
+        # connect-openapi-client shares one transport per endpoint among its async
+        # clients, and a pooled connection belongs to the event loop that opened it: a
+        # test that delivers again in a second asyncio.run() would reuse one whose loop
+        # is closed ("Event loop is closed"), or leave it unclosed. The stand-in's
+        # endpoint gets a transport that keeps no connection once a call is answered.
+        transports = getattr(fluent, "_ASYNC_TRANSPORTS", None)
+        if isinstance(transports, dict) and (self._transport is None or transports.get(
+                self.endpoint) is not self._transport):
+            self._transport = transports[self.endpoint] = httpx.AsyncHTTPTransport(
+                verify=getattr(fluent, "_SSL_CONTEXT", True),
+                limits=httpx.Limits(max_keepalive_connections=0))
         kwargs.setdefault("use_specs", False)
         return AsyncConnectClient(api_key, endpoint=self.endpoint, **kwargs)
 

@@ -441,6 +441,18 @@ def test_a_lease_and_a_journal_on_the_null_cache_are_reported():
     assert _once_saga(lease=True).check({"CACHE_DRIVER": "sqlite"}) == []
 
 
+def test_an_unknown_cache_driver_is_reported_as_the_null_cache_it_falls_back_to():
+    # make() logs an error and uses the null cache for a driver it does not know, so the
+    # lease and the journal protect nothing there either; the value is never shown
+    problems = _once_saga(lease=True).check({"CACHE_DRIVER": "sqlite3-s3cret"})
+    assert [(p.kind, p.name) for p in problems] == [("unsafe", "RequestLease"),
+                                                    ("unsafe", "journal")]
+    assert ("RequestLease on the null cache (CACHE_DRIVER names no built-in driver: none, "
+            "file, sqlite, redis), which shares nothing") in problems[0].message
+    assert all("s3cret" not in p.message for p in problems)
+    assert _once_saga(lease=True).check({"CACHE_DRIVER": " SQLite "}) == []
+
+
 def test_a_journal_without_the_lease_is_reported():
     (problem,) = _once_saga(lease=False).check({"CACHE_DRIVER": "redis"})
     assert problem.kind == "unsafe"

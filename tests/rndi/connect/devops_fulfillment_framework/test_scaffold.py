@@ -53,7 +53,13 @@ def test_a_name_that_cannot_make_a_package_is_refused(name):
         project_names(name)
 
 
-@pytest.mark.parametrize("name", ["class", "rndi", "tests", "requests"])
+@pytest.mark.parametrize("name", ["class", "import", "Async"])
+def test_a_name_whose_package_is_a_keyword_says_so(name):
+    with pytest.raises(ScaffoldError, match=r"a Python keyword, which cannot be imported"):
+        project_names(name)
+
+
+@pytest.mark.parametrize("name", ["rndi", "tests", "requests"])
 def test_a_name_that_would_hide_a_module_is_refused(name):
     with pytest.raises(ScaffoldError, match="hides a module the extension needs"):
         project_names(name)

@@ -271,3 +271,14 @@ def test_an_updated_it_cannot_read_is_replaced_by_now(api):
     assert api.request(naive["id"])["updated"].endswith("+00:00")
     api.client().requests[seeded["id"]]("approve").post(payload={"template_id": "TL-1"})
     assert api.request(seeded["id"])["updated"].endswith("+00:00")
+
+
+def test_async_clients_work_on_one_event_loop_after_another(api):
+    # a test delivers a request again in a second asyncio.run(): the client made for it
+    # must not reuse connections the first (now closed) event loop opened
+    import asyncio
+
+    async def fetch():
+        return await api.async_client().requests[PR].get()
+
+    assert [asyncio.run(fetch())["id"] for _ in range(3)] == [PR, PR, PR]
