@@ -63,10 +63,11 @@ def provide_cache(
         driver = BUILTIN_DRIVERS.get(name)
     if driver is None:
         available = {**BUILTIN_DRIVERS, **(drivers or {})}
-        logger.error(  # masked by the one rule: an operator may have pasted a secret there
-            "Unknown cache driver %r (CACHE_DRIVER); available: %s. Using the null cache.",
-            mask_text(name, config), ", ".join(sorted(available)),
-        )
+        # the setting named, never its value: an operator may have pasted a secret there
+        shown = f"a str of {len(raw)} characters" if isinstance(raw, str) else (
+            f"a {type(raw).__name__}")
+        logger.error("Unknown cache driver in CACHE_DRIVER (%s); available: %s. Using the "
+                     "null cache.", shown, ", ".join(sorted(available)))
         return NullCacheAdapter()
     try:
         cache = driver(config)

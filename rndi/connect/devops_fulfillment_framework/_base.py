@@ -21,6 +21,7 @@ from typing import (
 
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
 from rndi.connect.business_transactions.exceptions import InvalidTransaction
+from rndi.connect.devops_fulfillment_framework._answers import NotAList, listed_answer
 from rndi.connect.devops_fulfillment_framework._kinds import misplaced
 from rndi.connect.devops_fulfillment_framework._settings import (
     JOURNAL_TTL,
@@ -296,14 +297,16 @@ class Flow(ABC):
                             f"got a {type(request).__name__}.")
         # a list of middlewares answered is used as it is, as the built ones are made of
         # it here and now, and falsy entries dropped; the transactions are copied: the
-        # selection walks them while the event runs, and what was checked is what runs
+        # selection walks them while the event runs, and what was checked is what runs.
+        # Any other answer is read as check() reads it (a missing return refused).
         listed = self.middlewares(request)
         if type(listed) is not list:
-            listed = list(listed) if listed else []
+            listed = self._listed(listed, "middlewares")
         if not all(listed):
             listed = [entry for entry in listed if entry]
         entries = self.transactions(request)
-        entries = list(entries) if entries else []
+        entries = list(entries) if type(entries) is list else self._listed(entries,
+                                                                           "transactions")
         container = self._container
         shared = container._shared
         client = shared["client"] if "client" in shared else container.bound("client")
@@ -319,6 +322,13 @@ class Flow(ABC):
         build = container.build
         middlewares = [build(entry) if isinstance(entry, type) else entry for entry in listed]
         return middlewares, entries, right
+
+    def _listed(self, answer: Any, role: str) -> List[Any]:
+        """``listed_answer``, its refusal naming this flow's method."""
+        try:
+            return listed_answer(answer, role)
+        except NotAList as e:
+            raise NotAList(f"{type(self).__name__}.{role}() {e}.") from None
 
     def _checked_parts(self, client: Any, middlewares: List[Any], entries: List[Any],
                        method: str, *shape: Any) -> bool:

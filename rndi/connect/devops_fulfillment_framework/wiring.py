@@ -9,7 +9,6 @@ method is called) and reports every problem; ``explain`` prints the whole tree.
 import difflib
 import inspect
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
 
@@ -21,6 +20,7 @@ from rndi.connect.business_objects.request_types import (
     TIER_CONFIG_REQUEST_TYPES,
 )
 from rndi.connect.business_transactions.contracts import BackgroundTransaction
+from rndi.connect.devops_fulfillment_framework._answers import NotAList, listed_answer
 from rndi.connect.devops_fulfillment_framework._kinds import _a, misplaced
 from rndi.connect.devops_fulfillment_framework._settings import setting_problems
 from rndi.connect.devops_fulfillment_framework._worlds import facade_misuse
@@ -271,42 +271,12 @@ def _unbuildable(flow: type) -> Optional[Problem]:
                    "only says so with __abstract__ = True in its body.")
 
 
-class _NotAList(Exception):
-    """``transactions()`` or ``middlewares()`` answered something that is not a list."""
-
-
-def _listed(answer: Any, role: str = "transactions") -> List[Any]:
-    """The entries of an answer of ``transactions()`` or ``middlewares()``; nothing for a
-    falsy one, as the flows read it. ``middlewares()`` answers a list or a tuple only:
-    None there is most often a missing ``return``, which drops the lease with no error,
-    and the order of a set, or of what a generator or a mapping yields, is no stack."""
-    if isinstance(answer, (list, tuple)):
-        return list(answer)
-    if role == "middlewares" and not isinstance(answer, (type, str, bytes, Mapping)):
-        if answer is None:
-            raise _NotAList("answered None, not a list (is a return missing?); answer [] "
-                            "for no middleware")
-        if isinstance(answer, (set, frozenset)):
-            raise _NotAList(f"answered {_a(type(answer).__name__)}, not a list: a set has "
-                            "no order, and middlewares run outermost first")
-        raise _NotAList(f"answered {_a(type(answer).__name__)}, not a list; answer a list, "
-                        "outermost first")
-    if not answer and role == "transactions":
-        return []
-    if isinstance(answer, type):
-        raise _NotAList(f"answered the class {answer.__qualname__}, not a list; write "
-                        f"return [{answer.__qualname__}]")
-    if isinstance(answer, (str, bytes, Mapping)) or not isinstance(answer, Iterable):
-        raise _NotAList(f"answered {_a(type(answer).__name__)}, not a list of entries")
-    return list(answer)
-
-
 def _entries(saga_instance: Any, request: dict) -> Iterator[Tuple[str, Any, Optional[str]]]:
     """``(role, entry, error)`` for each middleware and transaction the saga lists."""
     for role in ("middlewares", "transactions"):
         try:
-            listed = _listed(getattr(saga_instance, role)(request), role)
-        except _NotAList as e:
+            listed = listed_answer(getattr(saga_instance, role)(request), role)
+        except NotAList as e:
             yield role, None, str(e)
             continue
         except Exception as e:  # the saga's own code: report it, do not stop the check

@@ -1,7 +1,9 @@
 """A saga always answers with a BackgroundResponse or raises an error naming the part at
 fault; configuration keys cannot take over the framework's own bindings."""
 
+import asyncio
 import logging
+import re
 
 import pytest
 from connect.eaas.core.responses import BackgroundResponse
@@ -210,3 +212,50 @@ def test_a_compensated_error_is_named_and_its_traceback_logged_masked(caplog):
                            "answered with reschedule:\nTraceback (most recent call last):")
     assert "in execute" in text and "KeyError" in text.splitlines()[-1]
     assert "s3cr3t-value" not in text and "hunter22" not in text
+
+
+@pytest.mark.parametrize(("role", "answer", "said"), [
+    ("middlewares", None, "middlewares() answered None, not a list (is a return missing?)"),
+    ("middlewares", {dict}, "middlewares() answered a set, not a list: a set has no order"),
+    ("transactions", dict, "transactions() answered the class dict, not a list; write "
+                           "return [dict]"),
+    ("transactions", "Approve", "transactions() answered a str, not a list of entries"),
+])
+def test_a_flow_answering_no_list_is_refused_before_anything_runs(role, answer, said):
+    from connect.eaas.core.responses import BackgroundResponse
+
+    from rndi.connect.business_transactions import BackgroundTransaction
+    from rndi.connect.devops_fulfillment_framework import Saga
+
+    ran = []
+    request = {"id": "PR-1", "type": "purchase", "status": "pending"}
+
+    class Runs(BackgroundTransaction):
+        def should_execute(self, request):
+            ran.append("should_execute")
+            return True
+
+        def execute(self, request):
+            ran.append("execute")
+            return BackgroundResponse.done()
+
+        def compensate(self, request, e):
+            return BackgroundResponse.fail()
+
+    class Answers(Saga):
+        def middlewares(self, request):
+            return answer if role == "middlewares" else []
+
+        def transactions(self, request):
+            return answer if role == "transactions" else [Runs]
+
+    with pytest.raises(TypeError, match=re.escape(f"Answers.{said}")):
+        Answers.make({}, None, logging.getLogger("tests")).resolve(request)
+    with pytest.raises(TypeError, match=re.escape(f"Answers.{said}")):
+        asyncio.run(Answers.make({}, None, logging.getLogger("tests")).aresolve(request))
+    assert ran == []
+    # a tuple, or a generator of transactions, is a list of entries too
+    tuple_saga = type("Tuples", (Saga,), {"middlewares": lambda self, r: (),
+                                           "transactions": lambda self, r: (t for t in [Runs])})
+    assert tuple_saga.make({}, None, logging.getLogger("tests")).resolve(
+        request).status == "success"
