@@ -14,6 +14,15 @@ def shown_key(key: str) -> str:
     return f"key #{digest[:12]}"
 
 
+def shown_value(value: Any) -> str:
+    """A setting's value as messages show it: by its type (and a text by its length),
+    never itself, since a setting may hold a secret."""
+    if isinstance(value, str):
+        return f"a str of {len(value)} characters"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 class CacheError(Exception):
     """Base of every cache error."""
 
@@ -26,9 +35,8 @@ class CacheConfigurationError(CacheError, ValueError):
     def __init__(self, key: str, value: Any, expected: str) -> None:
         self.key = key
         self.value = value
-        shown = (f"a str of {len(value)} characters" if isinstance(value, str)
-                 else f"a {type(value).__name__}")
-        super().__init__(f"Cache setting {key} ({shown}) is invalid: expected {expected}.")
+        super().__init__(f"Cache setting {key} ({shown_value(value)}) is invalid: "
+                         f"expected {expected}.")
 
 
 class UnserializableValue(CacheError, TypeError):

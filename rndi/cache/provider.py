@@ -12,6 +12,7 @@ from rndi.cache.adapters.null.adapter import (  # noqa: F401 - the published nam
 from rndi.cache.adapters.redis import redis_driver
 from rndi.cache.adapters.sqlite.adapter import provide_sqlite_cache_adapter
 from rndi.cache.contracts import Cache
+from rndi.cache.exceptions import shown_value
 from rndi.connect.devops_logger_adapter._secrets import mask_text
 
 CacheDriver = Callable[[Mapping[str, Any]], Cache]
@@ -64,10 +65,8 @@ def provide_cache(
     if driver is None:
         available = {**BUILTIN_DRIVERS, **(drivers or {})}
         # the setting named, never its value: an operator may have pasted a secret there
-        shown = f"a str of {len(raw)} characters" if isinstance(raw, str) else (
-            f"a {type(raw).__name__}")
         logger.error("Unknown cache driver in CACHE_DRIVER (%s); available: %s. Using the "
-                     "null cache.", shown, ", ".join(sorted(available)))
+                     "null cache.", shown_value(raw), ", ".join(sorted(available)))
         return NullCacheAdapter()
     try:
         cache = driver(config)
