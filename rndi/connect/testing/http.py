@@ -221,8 +221,7 @@ class FakeHTTPService:
         return hold
 
     def route(self, method: str, pattern: "Union[str, re.Pattern[str]]", handler: Handler, *,
-              delay: float = 0.0,
-              replace: bool = False) -> None:
+              delay: float = 0.0, replace: bool = False) -> None:
         """Answer ``method`` calls whose path fully matches ``pattern`` with
         ``handler(call, **named_groups)``, which returns ``(status, body, headers)``.
 

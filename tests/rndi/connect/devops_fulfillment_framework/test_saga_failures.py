@@ -222,11 +222,6 @@ def test_a_compensated_error_is_named_and_its_traceback_logged_masked(caplog):
     ("transactions", "Approve", "transactions() answered a str, not a list of entries"),
 ])
 def test_a_flow_answering_no_list_is_refused_before_anything_runs(role, answer, said):
-    from connect.eaas.core.responses import BackgroundResponse
-
-    from rndi.connect.business_transactions import BackgroundTransaction
-    from rndi.connect.devops_fulfillment_framework import Saga
-
     ran = []
     request = {"id": "PR-1", "type": "purchase", "status": "pending"}
 
@@ -250,12 +245,12 @@ def test_a_flow_answering_no_list_is_refused_before_anything_runs(role, answer, 
             return answer if role == "transactions" else [Runs]
 
     with pytest.raises(TypeError, match=re.escape(f"Answers.{said}")):
-        Answers.make({}, None, logging.getLogger("tests")).resolve(request)
+        Answers.make({}, None, LOGGER).resolve(request)
     with pytest.raises(TypeError, match=re.escape(f"Answers.{said}")):
-        asyncio.run(Answers.make({}, None, logging.getLogger("tests")).aresolve(request))
+        asyncio.run(Answers.make({}, None, LOGGER).aresolve(request))
     assert ran == []
     # a tuple, or a generator of transactions, is a list of entries too
     tuple_saga = type("Tuples", (Saga,), {"middlewares": lambda self, r: (),
                                            "transactions": lambda self, r: (t for t in [Runs])})
-    assert tuple_saga.make({}, None, logging.getLogger("tests")).resolve(
+    assert tuple_saga.make({}, None, LOGGER).resolve(
         request).status == "success"
